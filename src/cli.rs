@@ -1,0 +1,386 @@
+//! Command-line surface (clap). Only argument shapes live here; commands
+//! turn them into settings and call the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "parasol",
+    version,
+    about = "Validate Parasol bundles and bounded-context specs; generate event-driven Rust backends and TypeScript frontends.",
+    after_help = "Exit codes: 0 ok, 1 invalid input or stale output, 2 usage error.\nDocs: README.md and docs/ in the parasol repository."
+)]
+pub struct Cli {
+    /// Project file to use (default: `parasol.yaml` in this folder or the nearest above).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub project: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with one bounded context: validate, generate, visualize.
+    #[command(subcommand)]
+    Bc(BcCommand),
+    /// Regenerate every output in memory and fail (exit 1) when any file differs; for CI.
+    Check(CheckArgs),
+    /// Inspect bundles.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+    /// List and customise the built-in templates.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// Lay out a new project: parasol.yaml, a spec and a bundle.
+    Init(InitArgs),
+    /// Print the JSON Schema of the spec format (`*.bc.yaml`), for editors.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BcCommand {
+    /// Report every problem in a spec and its bundles at once.
+    Validate(ValidateArgs),
+    /// Generate the Rust backend and/or TypeScript frontend of a context.
+    Generate(GenerateArgs),
+    /// Draw module dependencies, events, APIs and workflows (Mermaid or Graphviz).
+    Visualize(VisualizeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SpecArgs {
+    /// Bounded context name (`bounded_context.name`); optional when the project has one spec.
+    #[arg(value_name = "BC")]
+    pub bc: Option<String>,
+    /// The spec file, instead of finding it by name under the project's `specs:`.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum CheckName {
+    CircularDependencies,
+    ModuleBoundaries,
+    PublicApiUsage,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Architecture checks to run (repeatable; default: all).
+    #[arg(long = "check", value_enum, value_name = "CHECK")]
+    pub checks: Vec<CheckName>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Accept backend sagas even when a bundle asks for frontend orchestration.
+    #[arg(long)]
+    pub allow_backend_saga: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output folder: languages go to `<DIR>/rust` and `<DIR>/ts`, each context in its own folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Template folder overriding built-in templates file by file.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Show what would change, per file, without writing.
+    #[arg(long, conflicts_with_all = ["diff", "check"])]
+    pub dry_run: bool,
+    /// Show what would change as a unified diff, without writing.
+    #[arg(long, conflicts_with = "check")]
+    pub diff: bool,
+    /// Write nothing; exit 1 if the output differs from what the spec generates.
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite generated files edited by hand, and delete edited stale ones.
+    #[arg(long)]
+    pub force: bool,
+    /// Report format (JSON for CI).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// List every file, unchanged ones included.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Lang {
+    Rust,
+    Ts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Architecture {
+    #[value(name = "v5-event-driven")]
+    V5EventDriven,
+    Hexagonal,
+    CleanArchitecture,
+    CqrsEs,
+    ModularMonolith,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventStyle {
+    /// V5: state change + fire-and-forget notification.
+    LightweightNotifications,
+    /// Events with aggregate version, correlation and causation ids; idempotent handlers.
+    DomainEvents,
+    /// Events as the source of truth (refused under `no_event_sourcing`).
+    EventSourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransactionPattern {
+    /// Workflows run at the edge (TypeScript) with compensation.
+    FrontendOrchestration,
+    /// A backend saga orchestrator (refused under `frontend_orchestration` unless overridden).
+    BackendOrchestration,
+    /// Modules react to each other's events (a backend saga too).
+    Choreography,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateManagement {
+    /// Apply changes in the UI at once, roll back on failure or conflict.
+    OptimisticUpdates,
+    /// Apply changes only after the server confirms them.
+    ServerConfirmed,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Languages to generate (comma-separated; default: rust,ts).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LANG")]
+    pub lang: Vec<Lang>,
+    /// Architecture (default: the spec's, then the bundle's).
+    #[arg(long, value_enum)]
+    pub architecture: Option<Architecture>,
+    /// Event style (default: lightweight-notifications under V5).
+    #[arg(long, value_enum)]
+    pub event_style: Option<EventStyle>,
+    /// Where workflows run (default: from the bundle policy and workflows).
+    #[arg(long, value_enum)]
+    pub transaction_pattern: Option<TransactionPattern>,
+    /// How the frontend applies changes (default: optimistic-updates).
+    #[arg(long, value_enum)]
+    pub state_management: Option<StateManagement>,
+    /// Accept backend sagas even when a bundle asks for frontend orchestration.
+    #[arg(long)]
+    pub allow_backend_saga: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum DiagramPart {
+    Dependencies,
+    Events,
+    Apis,
+    Workflows,
+}
+
+#[derive(Debug, Args)]
+pub struct VisualizeArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Mermaid (as Markdown that renders on GitHub) or Graphviz dot.
+    #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+    pub format: DiagramFormat,
+    /// Which diagrams (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub show: Vec<DiagramPart>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output folders to check (default: the project's `out:` folders).
+    #[arg(long = "out", value_name = "DIR")]
+    pub outs: Vec<PathBuf>,
+    /// Template folder the outputs were generated with.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// The event layer alone, for a context or one of its workflows.
+    EventPatterns(EventPatternsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternStyle {
+    #[value(name = "v5-lightweight")]
+    V5Lightweight,
+    DomainEvents,
+    EventSourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Coordination {
+    Frontend,
+    Backend,
+}
+
+#[derive(Debug, Args)]
+pub struct EventPatternsArgs {
+    /// A bounded context, or a workflow of one (then its context is used).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The spec file (default: found under the project's `specs:`).
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PatternStyle::V5Lightweight)]
+    pub style: PatternStyle,
+    #[arg(long, value_enum, default_value_t = Coordination::Frontend)]
+    pub coordination: Coordination,
+    /// Refuse event sourcing whatever the bundle says.
+    #[arg(long)]
+    pub no_event_sourcing: bool,
+    /// Leave out saga (choreography) handlers.
+    #[arg(long)]
+    pub no_saga: bool,
+    /// Accept backend coordination even when a bundle asks for frontend orchestration.
+    #[arg(long)]
+    pub allow_backend_saga: bool,
+    /// Languages to generate (comma-separated; default: rust,ts).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LANG")]
+    pub lang: Vec<Lang>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Generate (or regenerate) the orchestration of one workflow.
+    Orchestration(OrchestrationArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Location {
+    Frontend,
+    Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompensationStrategy {
+    BestEffort,
+    Strict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateSync {
+    RealtimeSse,
+    Polling,
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct OrchestrationArgs {
+    /// The workflow (as named under `workflows:`).
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: String,
+    /// The spec file (default: the spec under `specs:` that has this workflow).
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Where the workflow runs (default: the spec's coordination).
+    #[arg(long, value_enum)]
+    pub location: Option<Location>,
+    /// How compensation failures are handled (default: the spec's).
+    #[arg(long, value_enum)]
+    pub compensation_strategy: Option<CompensationStrategy>,
+    /// How the frontend learns of state changes (default: the spec's).
+    #[arg(long, value_enum)]
+    pub state_sync: Option<StateSync>,
+    /// Accept a backend saga even when a bundle asks for frontend orchestration.
+    #[arg(long)]
+    pub allow_backend_saga: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Print a bundle's include tree and merged config.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The bundle (a Markdown file with YAML front matter).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Yaml)]
+    pub format: ConfigFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// List the built-in templates (and which are overridden).
+    List(TemplatesListArgs),
+    /// Copy a built-in template into the override folder to customise it.
+    Eject(EjectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TemplatesListArgs {
+    /// Override folder to compare with (default: the project's `templates:`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EjectArgs {
+    /// Template name as `parasol templates list` shows it (e.g. `rust/src/main.rs.j2`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Override folder (default: the project's `templates:`, else `templates/`).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Replace an existing override.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder for the new project (default: this folder).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Name of the first bounded context (PascalCase).
+    #[arg(long, default_value = "Shop")]
+    pub name: String,
+}

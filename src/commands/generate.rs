@@ -1,0 +1,188 @@
+use std::path::{Path, PathBuf};
+
+use crate::cli::{self, Format, GenerateArgs, OutputArgs};
+use crate::commands::{FAILED, OK, report};
+use crate::diag::Diagnostics;
+use crate::emit::{self, Disk, Mode, Report};
+use crate::generate::{self, Lang, Renderer};
+use crate::pipeline::{self, SpecSelection};
+use crate::plan::Plan;
+use crate::render::TemplateSet;
+use crate::source::project::Project;
+use crate::targets::Requested;
+use crate::validate::{Check, Overrides};
+
+fn kebab<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .expect("no skipped values")
+        .get_name()
+        .to_string()
+}
+
+pub fn mode_of(output: &OutputArgs) -> Mode {
+    if output.dry_run {
+        Mode::DryRun
+    } else if output.diff {
+        Mode::Diff
+    } else if output.check {
+        Mode::Check
+    } else {
+        Mode::Write {
+            force: output.force,
+        }
+    }
+}
+
+/// The template set: `--templates`, else the project's `templates:`.
+pub fn template_set(
+    explicit: Option<&Path>,
+    project: &Project,
+    diags: &mut Diagnostics,
+) -> TemplateSet {
+    match explicit.or(project.templates.as_deref()) {
+        Some(dir) => TemplateSet::with_overrides(dir, diags),
+        None => TemplateSet::builtin(),
+    }
+}
+
+/// Language roots: `--out DIR` gives `DIR/rust` and `DIR/ts`, else the project's `out:`.
+pub fn language_roots(out: Option<&Path>, project: &Project) -> (PathBuf, PathBuf) {
+    match out {
+        Some(dir) => (dir.join("rust"), dir.join("ts")),
+        None => (project.out_rust.clone(), project.out_ts.clone()),
+    }
+}
+
+pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
+    let format = args.output.format;
+    let mut diags = Diagnostics::new();
+    let Some(project) = pipeline::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let selection = SpecSelection {
+        context: args.spec.bc.clone(),
+        spec: args.spec.spec.clone(),
+        project_file: project_file.map(Path::to_path_buf),
+    };
+    let overrides = Overrides {
+        allow_backend_saga: args.allow_backend_saga,
+    };
+    let Some(spec_path) = pipeline::locate_spec(&selection, &project, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let context = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    if let Some(ctx) = &context {
+        pipeline::check_context_name(&selection, ctx, &mut diags);
+    }
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (Some(ctx), false) = (context, diags.has_errors()) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let requested = Requested {
+        architecture: args.architecture.as_ref().map(kebab),
+        event_style: args.event_style.as_ref().map(kebab),
+        transaction_pattern: args.transaction_pattern.as_ref().map(kebab),
+        state_management: args.state_management.as_ref().map(kebab),
+        allow_backend_saga: args.allow_backend_saga,
+    };
+    let mut langs: Vec<Lang> = args
+        .lang
+        .iter()
+        .map(|l| match l {
+            cli::Lang::Rust => Lang::Rust,
+            cli::Lang::Ts => Lang::Ts,
+        })
+        .collect();
+    if langs.is_empty() {
+        langs = vec![Lang::Rust, Lang::Ts];
+    }
+    langs.sort();
+    langs.dedup();
+    let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let renderer = Renderer::new(&templates);
+    let ctx_value = crate::render::value(&ctx);
+    // Everything is rendered before anything is written.
+    let mut plans = Vec::new();
+    for lang in langs {
+        let base = if lang == Lang::Rust {
+            &rust_root
+        } else {
+            &ts_root
+        };
+        let root = generate::context_root(base, &ctx);
+        match generate::plan_bc(
+            &renderer, &ctx, &ctx_value, &requested, lang, &root, &spec_path,
+        ) {
+            Ok(plan) => plans.push(plan),
+            Err(errors) => diags.extend(errors),
+        }
+    }
+    if report_if_failed(&diags, format) {
+        return FAILED;
+    }
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}
+
+fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
+    if diags.has_errors() {
+        report(diags, format);
+        true
+    } else {
+        false
+    }
+}
+
+/// Emits every plan, prints the reports, and maps them to an exit code:
+/// 1 when a check found drift, a write left a conflict, or a write failed.
+pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
+    let reports: Vec<Report> = plans
+        .iter()
+        .map(|plan| emit::emit(plan, mode, &mut Disk))
+        .collect();
+    let mut all = diags.clone();
+    for r in &reports {
+        for e in &r.errors {
+            all.push(e.clone());
+        }
+    }
+    let failed = match mode {
+        Mode::Check => reports.iter().any(Report::drift),
+        Mode::Write { .. } => reports.iter().any(|r| r.conflicts().next().is_some()),
+        _ => false,
+    } || all.has_errors();
+    match output.format {
+        Format::Human => {
+            if !all.is_empty() {
+                eprint!("{}", all.render_human());
+            }
+            for r in &reports {
+                print!("{}", emit::render_report(r, mode, output.verbose));
+            }
+            if mode == Mode::Check && failed {
+                eprintln!(
+                    "error: generated output is stale; regenerate it (the headers name the command)"
+                );
+            }
+            if matches!(mode, Mode::Write { .. })
+                && reports.iter().any(|r| r.conflicts().next().is_some())
+            {
+                eprintln!(
+                    "error: some generated files were edited by hand and were kept; move the change into a user-owned file, or re-run with --force to overwrite"
+                );
+            }
+        }
+        Format::Json => {
+            let value = serde_json::json!({
+                "ok": !failed,
+                "outputs": reports,
+                "diagnostics": all.to_json(),
+            });
+            println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        }
+    }
+    if failed { FAILED } else { OK }
+}

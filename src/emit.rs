@@ -1,0 +1,584 @@
+//! Stage 6 (emit): the only stage that touches the output folder.
+//!
+//! One function, four modes: write, dry-run, diff and check. For every
+//! planned file it decides an action by comparing the disk with the plan and
+//! the manifest:
+//!
+//! | file | on disk | action |
+//! |---|---|---|
+//! | generated | missing | `create` |
+//! | generated | same content | `unchanged` |
+//! | generated | as parasol last wrote it | `update` |
+//! | generated | edited by hand (or unknown to the manifest) | `conflict`: kept unless `--force` |
+//! | user-owned | missing | `create` |
+//! | user-owned | present | `unchanged` or `skipped-user-edited`: never touched |
+//! | no longer planned | as parasol wrote it | `delete-stale` |
+//! | no longer planned | edited by hand | `conflict`: kept unless `--force` |
+//!
+//! Writes are atomic (a temporary file in the same folder, then a rename),
+//! never follow a symbolic link inside the output root, and the manifest is
+//! written last to match what is actually on disk, also after a failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Location, display_path};
+use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest};
+use crate::plan::{Ownership, Plan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write { force: bool },
+    DryRun,
+    Diff,
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    SkippedUserEdited,
+    Conflict,
+    DeleteStale,
+}
+
+impl Action {
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::SkippedUserEdited => "skipped-user-edited",
+            Action::Conflict => "conflict",
+            Action::DeleteStale => "delete-stale",
+        }
+    }
+
+    /// Whether the tree differs from what the spec generates.
+    pub fn is_drift(self) -> bool {
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Conflict | Action::DeleteStale
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub path: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Set when the action was carried out (write mode).
+    #[serde(skip)]
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub root: String,
+    pub files: Vec<Outcome>,
+    /// The manifest differs from what would be written (check mode).
+    pub manifest_drift: bool,
+    #[serde(skip)]
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn count(&self, action: Action) -> usize {
+        self.files.iter().filter(|f| f.action == action).count()
+    }
+
+    pub fn drift(&self) -> bool {
+        self.manifest_drift || self.files.iter().any(|f| f.action.is_drift())
+    }
+
+    /// Conflicts left in place (not forced).
+    pub fn conflicts(&self) -> impl Iterator<Item = &Outcome> {
+        self.files
+            .iter()
+            .filter(|f| f.action == Action::Conflict && !f.done)
+    }
+
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = [
+            Action::Create,
+            Action::Update,
+            Action::DeleteStale,
+            Action::Conflict,
+            Action::SkippedUserEdited,
+            Action::Unchanged,
+        ]
+        .iter()
+        .filter_map(|&a| {
+            let n = self.count(a);
+            (n > 0).then(|| format!("{n} {}", a.label()))
+        })
+        .collect();
+        if parts.is_empty() {
+            "nothing to do".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Where bytes go. The real one writes atomically to disk; tests inject
+/// failures through their own.
+pub trait Sink {
+    fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    fn remove(&mut self, path: &Path) -> std::io::Result<()>;
+}
+
+pub struct Disk;
+
+impl Sink for Disk {
+    fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        write_atomic(path, bytes)
+    }
+
+    fn remove(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_file(path)
+    }
+}
+
+/// Writes through a temporary sibling and a rename, so the file holds either
+/// its old or its new content whatever happens. Keeps an existing file's
+/// permissions. No fsync: atomic against crashes of parasol, not power loss.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.parasol-tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        drop(file);
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The output root to work in. A root that is itself a symbolic link is
+/// followed once (documented: users link output folders); links inside it
+/// never are.
+pub fn resolve_root(root: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+        }
+        _ => root.to_path_buf(),
+    }
+}
+
+enum OnDisk {
+    Missing,
+    File(Vec<u8>),
+    /// Cannot be written: a link, a folder, or a link or file on the way.
+    Blocked(String),
+}
+
+/// Looks at `rel` under `root` without following any link.
+fn inspect(root: &Path, rel: &str) -> OnDisk {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        current.push(part);
+        let last = i + 1 == parts.len();
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let shown = parts[..=i].join("/");
+                return OnDisk::Blocked(format!(
+                    "`{shown}` is a symbolic link; parasol never writes or deletes through links"
+                ));
+            }
+            Ok(meta) if !last && !meta.is_dir() => {
+                let shown = parts[..=i].join("/");
+                return OnDisk::Blocked(format!("`{shown}` is a file where a folder is needed"));
+            }
+            Ok(meta) if last && meta.is_dir() => {
+                return OnDisk::Blocked("a folder is in the way".into());
+            }
+            Ok(_) if last => {
+                return match std::fs::read(&current) {
+                    Ok(bytes) => OnDisk::File(bytes),
+                    Err(e) => OnDisk::Blocked(format!("cannot read it: {e}")),
+                };
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return OnDisk::Missing,
+            Err(e) => return OnDisk::Blocked(e.to_string()),
+        }
+    }
+    OnDisk::Missing
+}
+
+fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// Compares the plan with the disk and, in write mode, makes the disk match.
+pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
+    let root = resolve_root(&plan.root);
+    let force = matches!(mode, Mode::Write { force: true });
+    let want_diff = matches!(mode, Mode::Diff | Mode::Check);
+    let mut errors = Vec::new();
+    let old_manifest = match Manifest::read(&root) {
+        Ok(m) => m,
+        Err(reason) => {
+            errors.push(
+                Diagnostic::warning(
+                    "manifest",
+                    format!("ignoring unreadable manifest: {reason}"),
+                )
+                .at(Location::bare(display_path(&Manifest::path(&root)), 1, 1))
+                .with_help("files that differ from the plan are treated as edited by hand"),
+            );
+            None
+        }
+    };
+    let old_files = old_manifest
+        .as_ref()
+        .map(|m| m.files.clone())
+        .unwrap_or_default();
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(plan.files.len());
+    // New manifest entries, decided per file below.
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+
+    for file in &plan.files {
+        let disk = inspect(&root, &file.path);
+        let (action, reason) = match (&disk, file.ownership) {
+            (OnDisk::Blocked(why), _) => (Action::Conflict, Some(why.clone())),
+            (OnDisk::Missing, _) => (Action::Create, None),
+            (OnDisk::File(bytes), Ownership::User) => {
+                if bytes.as_slice() == file.content.as_bytes() {
+                    (Action::Unchanged, None)
+                } else {
+                    (
+                        Action::SkippedUserEdited,
+                        Some("user-owned; parasol never changes it".into()),
+                    )
+                }
+            }
+            (OnDisk::File(bytes), Ownership::Generated) => {
+                if bytes.as_slice() == file.content.as_bytes() {
+                    (Action::Unchanged, None)
+                } else {
+                    let recorded = old_files.get(&file.path).and_then(|e| e.sha256.as_deref());
+                    if recorded == Some(manifest::sha256(bytes).as_str()) {
+                        (Action::Update, None)
+                    } else if recorded.is_some() {
+                        (
+                            Action::Conflict,
+                            Some("edited by hand; `--force` overwrites it".into()),
+                        )
+                    } else {
+                        (Action::Conflict, Some("not written by parasol (no manifest record); `--force` overwrites it".into()))
+                    }
+                }
+            }
+        };
+        let diff = match (&disk, want_diff && action.is_drift()) {
+            (OnDisk::File(bytes), true) => Some(unified_diff(
+                &file.path,
+                &String::from_utf8_lossy(bytes),
+                &file.content,
+            )),
+            (OnDisk::Missing, true) => Some(unified_diff(&file.path, "", &file.content)),
+            _ => None,
+        };
+        // What the manifest records if this file is not written now.
+        let keep = old_files.get(&file.path).cloned();
+        let planned_hash = (file.ownership == Ownership::Generated)
+            .then(|| manifest::sha256(file.content.as_bytes()));
+        match (action, file.ownership) {
+            (Action::Unchanged, Ownership::Generated) => {
+                entries.insert(
+                    file.path.clone(),
+                    Entry {
+                        owner: Ownership::Generated,
+                        sha256: planned_hash.clone(),
+                    },
+                );
+            }
+            (_, Ownership::User) if action != Action::Create => {
+                entries.insert(
+                    file.path.clone(),
+                    Entry {
+                        owner: Ownership::User,
+                        sha256: None,
+                    },
+                );
+            }
+            _ => {
+                if let Some(entry) = keep {
+                    entries.insert(file.path.clone(), entry);
+                }
+            }
+        }
+        if let Some(hash) = planned_hash {
+            hashes.insert(file.path.clone(), hash);
+        }
+        outcomes.push(Outcome {
+            path: file.path.clone(),
+            action,
+            reason,
+            diff,
+            done: false,
+        });
+    }
+
+    // Files the spec no longer produces.
+    let planned: BTreeSet<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
+    for (path, entry) in &old_files {
+        if planned.contains(path.as_str()) || entry.owner == Ownership::User {
+            continue;
+        }
+        match inspect(&root, path) {
+            OnDisk::Missing => {}
+            OnDisk::Blocked(why) => {
+                entries.insert(path.clone(), entry.clone());
+                outcomes.push(Outcome {
+                    path: path.clone(),
+                    action: Action::Conflict,
+                    reason: Some(format!("no longer generated, but {why}")),
+                    diff: None,
+                    done: false,
+                });
+            }
+            OnDisk::File(bytes) => {
+                let unedited = entry.sha256.as_deref() == Some(manifest::sha256(&bytes).as_str());
+                entries.insert(path.clone(), entry.clone());
+                outcomes.push(Outcome {
+                    path: path.clone(),
+                    action: if unedited {
+                        Action::DeleteStale
+                    } else {
+                        Action::Conflict
+                    },
+                    reason: Some(if unedited {
+                        "no longer generated".into()
+                    } else {
+                        "no longer generated, but edited by hand; kept (`--force` deletes it)"
+                            .into()
+                    }),
+                    diff: want_diff
+                        .then(|| unified_diff(path, &String::from_utf8_lossy(&bytes), "")),
+                    done: false,
+                });
+            }
+        }
+    }
+    outcomes.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let mut manifest_drift = false;
+    if let Mode::Write { .. } = mode {
+        let mut deleted_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for outcome in &mut outcomes {
+            let full = root.join(&outcome.path);
+            let blocked = outcome.reason.as_deref().is_some_and(|r| {
+                r.contains("symbolic link")
+                    || r.contains("in the way")
+                    || r.contains("where a folder")
+            });
+            let result = match outcome.action {
+                Action::Create | Action::Update => Some(write_planned(plan, outcome, &full, sink)),
+                Action::Conflict if force && !blocked => {
+                    if planned.contains(outcome.path.as_str()) {
+                        Some(write_planned(plan, outcome, &full, sink))
+                    } else {
+                        Some(sink.remove(&full).map(|()| {
+                            deleted_dirs
+                                .insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
+                        }))
+                    }
+                }
+                Action::DeleteStale => Some(sink.remove(&full).map(|()| {
+                    deleted_dirs.insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
+                })),
+                _ => None,
+            };
+            match result {
+                Some(Ok(())) => {
+                    outcome.done = true;
+                    if planned.contains(outcome.path.as_str()) {
+                        let file = plan
+                            .files
+                            .iter()
+                            .find(|f| f.path == outcome.path)
+                            .expect("planned");
+                        let sha256 = match file.ownership {
+                            Ownership::Generated => hashes.get(&outcome.path).cloned(),
+                            Ownership::User => None,
+                        };
+                        entries.insert(
+                            outcome.path.clone(),
+                            Entry {
+                                owner: file.ownership,
+                                sha256,
+                            },
+                        );
+                    } else {
+                        entries.remove(&outcome.path);
+                    }
+                }
+                Some(Err(e)) => errors.push(
+                    Diagnostic::error(
+                        "write-failed",
+                        format!("cannot update `{}`: {e}", outcome.path),
+                    )
+                    .at(Location::bare(display_path(&full), 1, 1)),
+                ),
+                None => {}
+            }
+        }
+        for dir in deleted_dirs {
+            prune_empty(&root, &dir);
+        }
+        let manifest = Manifest {
+            parasol: manifest::FORMAT_VERSION,
+            recipe: plan.recipe.clone(),
+            spec: plan.spec_path.clone(),
+            files: entries,
+        };
+        let text = manifest.to_text();
+        let unchanged = old_manifest.as_ref().is_some_and(|old| old == &manifest);
+        if !unchanged {
+            if let Err(e) = write_atomic(&Manifest::path(&root), text.as_bytes()) {
+                errors.push(
+                    Diagnostic::error("write-failed", format!("cannot write the manifest: {e}"))
+                        .at(Location::bare(display_path(&Manifest::path(&root)), 1, 1)),
+                );
+            }
+        }
+    } else {
+        // What the manifest would be after a plain write of everything planned.
+        let mut would: BTreeMap<String, Entry> = BTreeMap::new();
+        for file in &plan.files {
+            let sha256 = hashes.get(&file.path).cloned();
+            would.insert(
+                file.path.clone(),
+                Entry {
+                    owner: file.ownership,
+                    sha256,
+                },
+            );
+        }
+        let expected = Manifest {
+            parasol: manifest::FORMAT_VERSION,
+            recipe: plan.recipe.clone(),
+            spec: plan.spec_path.clone(),
+            files: would,
+        };
+        manifest_drift = old_manifest.as_ref() != Some(&expected);
+    }
+
+    Report {
+        root: display_path(&root),
+        files: outcomes,
+        manifest_drift,
+        errors,
+    }
+}
+
+fn write_planned(
+    plan: &Plan,
+    outcome: &Outcome,
+    full: &Path,
+    sink: &mut dyn Sink,
+) -> std::io::Result<()> {
+    let file = plan
+        .files
+        .iter()
+        .find(|f| f.path == outcome.path)
+        .expect("planned file");
+    sink.write(full, file.content.as_bytes())
+}
+
+/// Removes folders left empty by deletions, up to (not including) the root.
+fn prune_empty(root: &Path, dir: &Path) {
+    let mut current = dir.to_path_buf();
+    while current.starts_with(root) && current != root {
+        if std::fs::remove_dir(&current).is_err() {
+            break;
+        }
+        match current.parent() {
+            Some(parent) => current = parent.to_path_buf(),
+            None => break,
+        }
+    }
+}
+
+/// Human-readable report lines.
+pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}:", report.root);
+    for f in &report.files {
+        let show = match mode {
+            Mode::DryRun => true,
+            Mode::Diff | Mode::Check => f.action.is_drift(),
+            Mode::Write { .. } => verbose || f.action.is_drift(),
+        };
+        if !show {
+            continue;
+        }
+        let label = match (mode, f.action, f.done) {
+            (Mode::Write { .. }, Action::Create, true) => "created",
+            (Mode::Write { .. }, Action::Update, true) => "updated",
+            (Mode::Write { .. }, Action::DeleteStale, true) => "deleted",
+            (Mode::Write { .. }, Action::Conflict, true) => "forced",
+            (Mode::Check, Action::Create, _) => "missing",
+            (Mode::Check, Action::Update, _) => "stale",
+            (Mode::Check, Action::Conflict, _) => "edited",
+            (Mode::Check, Action::DeleteStale, _) => "obsolete",
+            _ => f.action.label(),
+        };
+        let _ = write!(out, "  {label:<20} {}", f.path);
+        if let Some(reason) = &f.reason {
+            let _ = write!(out, "  ({reason})");
+        }
+        out.push('\n');
+        if matches!(mode, Mode::Diff | Mode::Check) {
+            if let Some(diff) = &f.diff {
+                for line in diff.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+    }
+    if report.manifest_drift
+        && matches!(mode, Mode::Check)
+        && !report.files.iter().any(|f| f.action.is_drift())
+    {
+        let _ = writeln!(out, "  {:<20} {MANIFEST_PATH}", "stale");
+    }
+    let _ = writeln!(out, "  {}", report.summary());
+    out
+}

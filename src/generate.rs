@@ -1,0 +1,225 @@
+//! Planning a whole generation run from a validated context, and replaying a
+//! manifest's recipe for `parasol check`. Commands call these; nothing here
+//! writes.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostic, Diagnostics, Location, display_path};
+use crate::manifest::Manifest;
+use crate::model::Context;
+use crate::pipeline::{self, relative_to};
+use crate::plan::{self, FileSpec, Header, Plan, Recipe};
+use crate::render::TemplateSet;
+use crate::targets::{self, Requested, Settings};
+use crate::validate::{Check, Overrides};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Rust,
+    Ts,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Rust => "rust",
+            Lang::Ts => "ts",
+        }
+    }
+}
+
+/// The settings a `bc generate` run records in its manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BcRecipe {
+    pub lang: Lang,
+    #[serde(default)]
+    pub requested: Requested,
+}
+
+pub const BC_GENERATE: &str = "bc generate";
+
+/// The folder one context's output for one language goes to.
+pub fn context_root(language_root: &Path, ctx: &Context) -> PathBuf {
+    language_root.join(&ctx.name.kebab)
+}
+
+/// Renders files for one output root.
+pub struct Renderer<'t> {
+    pub env: Environment<'static>,
+    pub templates: &'t TemplateSet,
+}
+
+impl<'t> Renderer<'t> {
+    pub fn new(templates: &'t TemplateSet) -> Self {
+        Renderer {
+            env: crate::render::environment(templates),
+            templates,
+        }
+    }
+
+    /// Renders `files` with the context, settings and diagrams as variables.
+    pub fn render(
+        &self,
+        ctx: &Context,
+        ctx_value: &Value,
+        settings: &Settings,
+        header: &Header,
+        files: Vec<FileSpec>,
+        extra: &[(&'static str, Value)],
+    ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
+        let mut base: Vec<(&'static str, Value)> = vec![
+            ("ctx", ctx_value.clone()),
+            ("settings", crate::render::value(settings)),
+            (
+                "diagrams",
+                Value::from(crate::visualize::markdown(
+                    ctx,
+                    &crate::visualize::Part::ALL,
+                )),
+            ),
+            ("parasol_version", Value::from(env!("CARGO_PKG_VERSION"))),
+        ];
+        base.extend(extra.iter().cloned());
+        plan::render(&self.env, self.templates, header, &base, files)
+    }
+}
+
+/// Plans `bc generate` for one language.
+pub fn plan_bc(
+    renderer: &Renderer<'_>,
+    ctx: &Context,
+    ctx_value: &Value,
+    requested: &Requested,
+    lang: Lang,
+    root: &Path,
+    spec_path: &Path,
+) -> Result<Plan, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let settings = targets::resolve(ctx, requested, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let files = match lang {
+        Lang::Rust => targets::rust::files(ctx, ctx_value),
+        Lang::Ts => targets::ts::files(ctx, ctx_value),
+    };
+    let header = Header {
+        spec_file: ctx.spec_file.clone(),
+        command: format!(
+            "parasol bc generate {} --lang {}{}",
+            ctx.name.raw,
+            lang.as_str(),
+            requested.flags()
+        ),
+    };
+    let extra = [("lang", Value::from(lang.as_str()))];
+    let files = renderer.render(ctx, ctx_value, &settings, &header, files, &extra)?;
+    Ok(Plan {
+        root: root.to_path_buf(),
+        recipe: Recipe {
+            command: BC_GENERATE.into(),
+            context: ctx.name.raw.clone(),
+            settings: serde_json::to_value(BcRecipe {
+                lang,
+                requested: requested.clone(),
+            })
+            .expect("recipe serialises"),
+        },
+        spec_path: relative_to(spec_path, root),
+        files,
+    })
+}
+
+/// Every manifest under `dir` (the output root itself or folders below it).
+pub fn find_manifests(dir: &Path) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .max_depth(5)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            !(e.depth() > 0 && matches!(name.as_ref(), "node_modules" | "target" | ".git"))
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().ends_with(crate::manifest::MANIFEST_PATH))
+        .filter_map(|e| {
+            e.path()
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    roots.sort();
+    roots
+}
+
+/// Regenerates, in memory, what produced the output root `root`.
+pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics> {
+    let located = |message: String| -> Diagnostics {
+        Diagnostic::error("manifest", message)
+            .at(Location::bare(display_path(&Manifest::path(root)), 1, 1))
+            .into()
+    };
+    let manifest = match Manifest::read(root) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(located(
+                "no manifest: this folder was not generated by parasol".into(),
+            ));
+        }
+        Err(reason) => return Err(located(format!("unreadable manifest: {reason}"))),
+    };
+    let spec_path = root.join(&manifest.spec);
+    let mut diags = Diagnostics::new();
+    let overrides = Overrides {
+        allow_backend_saga: manifest
+            .recipe
+            .settings
+            .get("requested")
+            .and_then(|r| r.get("allow_backend_saga"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+            || manifest
+                .recipe
+                .settings
+                .get("allow_backend_saga")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+    };
+    let Some(ctx) = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags) else {
+        return Err(diags);
+    };
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    if ctx.name.raw != manifest.recipe.context {
+        return Err(located(format!(
+            "the manifest was written for context `{}`, but its spec now describes `{}`",
+            manifest.recipe.context, ctx.name.raw
+        )));
+    }
+    let renderer = Renderer::new(templates);
+    let ctx_value = crate::render::value(&ctx);
+    match manifest.recipe.command.as_str() {
+        BC_GENERATE => {
+            let recipe: BcRecipe = serde_json::from_value(manifest.recipe.settings.clone())
+                .map_err(|e| located(format!("unreadable recipe: {e}")))?;
+            plan_bc(
+                &renderer,
+                &ctx,
+                &ctx_value,
+                &recipe.requested,
+                recipe.lang,
+                root,
+                &spec_path,
+            )
+        }
+        other => Err(located(format!(
+            "unknown generator `{other}` in the manifest"
+        ))),
+    }
+}

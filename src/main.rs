@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    parasol::run(std::env::args_os())
+}

@@ -1,0 +1,1771 @@
+//! Raw spec -> resolved model. Every reference is resolved here and every
+//! dangling one reported at the referencing node (with a "did you mean");
+//! names are checked for shape, keywords, reserved words and collisions
+//! after case mapping. Collections are sorted by name for determinism.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Location, Pos, SourceFile, did_you_mean};
+use crate::model::names::{
+    self, Name, is_identifier, is_windows_device_name, pluralize, serde_camel,
+};
+use crate::model::types::{self, PRIMITIVES, Ty, TypeExpr};
+use crate::model::*;
+use crate::source::bundle::BundleSet;
+use crate::source::decode::Spanned;
+use crate::source::spec::*;
+
+pub const ARCHITECTURES: &[&str] = &[
+    "v5-event-driven",
+    "hexagonal",
+    "clean-architecture",
+    "cqrs-es",
+    "modular-monolith",
+];
+pub const COORDINATIONS: &[&str] = &["frontend", "orchestration", "choreography"];
+pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
+pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
+pub const BROKERS: &[&str] = &["kafka", "redis", "nats", "in-memory"];
+
+/// Fields every aggregate has; a spec may not declare them again.
+const AUDIT_FIELDS: &[&str] = &[
+    "id",
+    "version",
+    "createdAt",
+    "createdBy",
+    "updatedAt",
+    "updatedBy",
+];
+
+#[derive(Clone)]
+enum TypeEntry {
+    ValueObject { rust_type: String },
+    Aggregate { rust_type: String },
+}
+
+struct Lowerer<'d> {
+    file: Arc<SourceFile>,
+    diags: &'d mut Diagnostics,
+    types: BTreeMap<String, (TypeEntry, Pos)>,
+    enums: Vec<EnumDef>,
+    uses: Uses,
+    broken_events: BTreeSet<String>,
+}
+
+/// Which naming rule a spec name follows.
+#[derive(Clone, Copy, PartialEq)]
+enum NameKind {
+    Context,
+    Module,
+    Type,
+    Field,
+    Op,
+    Event,
+    ErrorCode,
+    Step,
+}
+
+impl Lowerer<'_> {
+    fn loc(&self, pos: Pos) -> Location {
+        Location::in_file(&self.file, pos)
+    }
+
+    fn error(&mut self, pos: Pos, code: &'static str, message: String) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, message).at(self.loc(pos));
+        self.diags.push(d);
+        self.last()
+    }
+
+    fn last(&mut self) -> &mut Diagnostic {
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Checks a spec name's shape; `false` when it cannot be used at all.
+    fn check_name(&mut self, name: &Spanned<String>, kind: NameKind, what: &str) -> bool {
+        let text = name.value.as_str();
+        let len = text.chars().count() as u32;
+        let pos = Pos { len, ..name.pos };
+        let ok = match kind {
+            NameKind::Module => {
+                text.starts_with(|c: char| c.is_ascii_lowercase())
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            }
+            NameKind::Context | NameKind::Type => {
+                text.starts_with(|c: char| c.is_ascii_uppercase())
+                    && text.chars().all(|c| c.is_ascii_alphanumeric())
+            }
+            NameKind::Field | NameKind::Op | NameKind::Step => is_identifier(text),
+            NameKind::ErrorCode => {
+                text.starts_with(|c: char| c.is_ascii_lowercase())
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            }
+            NameKind::Event => {
+                let parts: Vec<&str> = text.split('.').collect();
+                parts.len() >= 2
+                    && parts.iter().all(|p| {
+                        p.starts_with(|c: char| c.is_ascii_lowercase())
+                            && p.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+            }
+        };
+        if !ok {
+            let (rule, example) = match kind {
+                NameKind::Module => (
+                    "snake_case: lowercase letters, digits and `_`",
+                    "order_management",
+                ),
+                NameKind::Context | NameKind::Type => {
+                    ("PascalCase: letters and digits", "OrderLine")
+                }
+                NameKind::Field | NameKind::Op | NameKind::Step => (
+                    "an identifier: a letter, then letters, digits or `_`",
+                    "orderId",
+                ),
+                NameKind::ErrorCode => (
+                    "snake_case: lowercase letters, digits and `_`",
+                    "insufficient_stock",
+                ),
+                NameKind::Event => (
+                    "`<entity>.<past_tense>`: lowercase words joined by dots",
+                    "order.placed",
+                ),
+            };
+            let shown: String = text.chars().flat_map(char::escape_debug).take(80).collect();
+            let message = format!("{what} `{shown}` is not a valid name; it must be {rule}");
+            let help = if text.contains(['/', '\\']) || text.contains("..") || text.contains('\0') {
+                "names become file paths and identifiers, so path characters are not allowed"
+                    .to_string()
+            } else {
+                format!("for example `{example}`")
+            };
+            self.error(pos, "invalid-name", message).help = Some(help);
+            return false;
+        }
+        let n = Name::new(text);
+        for form in [&n.snake, &n.kebab] {
+            if is_windows_device_name(form) {
+                let message = format!(
+                    "{what} `{text}` would create a file named `{form}`, which Windows reserves for a device"
+                );
+                self.error(pos, "invalid-name", message).help = Some("choose another name".into());
+                return false;
+            }
+        }
+        if kind == NameKind::Type && names::RESERVED_TYPE_NAMES.contains(&text) {
+            let message =
+                format!("{what} `{text}` would shadow a type the generated code relies on");
+            self.error(pos, "reserved-name", message).help =
+                Some(format!("rename it, e.g. `{}{text}`", "Domain"));
+            return false;
+        }
+        true
+    }
+
+    fn type_names(&self) -> Vec<&str> {
+        PRIMITIVES
+            .iter()
+            .copied()
+            .chain(self.types.keys().map(String::as_str))
+            .collect()
+    }
+
+    fn resolve_expr(&mut self, expr: &TypeExpr, pos: Pos) -> Option<Ty> {
+        match expr {
+            TypeExpr::Named { name, offset } => {
+                if PRIMITIVES.contains(&name.as_str()) {
+                    match name.as_str() {
+                        "decimal" => self.uses.decimal = true,
+                        "uuid" => self.uses.uuid = true,
+                        "datetime" => self.uses.datetime = true,
+                        _ => {}
+                    }
+                    return Some(Ty::primitive(name));
+                }
+                match self.types.get(name).map(|(e, _)| e.clone()) {
+                    Some(TypeEntry::ValueObject { rust_type }) => {
+                        Some(Ty::value_object(&rust_type, name))
+                    }
+                    Some(TypeEntry::Aggregate { rust_type }) => {
+                        Some(Ty::aggregate_ref(&rust_type, name))
+                    }
+                    None => {
+                        let help = did_you_mean(name, self.type_names())
+                            .unwrap_or_else(|| "types are string, int, float, bool, decimal, uuid, datetime, list<T>, map<T>, T?, `{ enum: [...] }`, or a value object or aggregate of this context".into());
+                        let at = pos.shifted(*offset, name.chars().count() as u32);
+                        self.error(at, "unknown-type", format!("unknown type `{name}`"))
+                            .help = Some(help);
+                        None
+                    }
+                }
+            }
+            TypeExpr::List(inner) => self.resolve_expr(inner, pos).map(Ty::list),
+            TypeExpr::Map(inner) => {
+                self.uses.maps = true;
+                self.resolve_expr(inner, pos).map(Ty::map)
+            }
+            TypeExpr::Optional(inner) => self.resolve_expr(inner, pos).map(Ty::optional),
+        }
+    }
+
+    /// Resolves a field's type; inline enums become named types `<Owner><Field>`.
+    fn resolve_type(&mut self, ty: &RawType, owner: &str, field: &str) -> Option<Ty> {
+        match ty {
+            RawType::Named(text) => match types::parse(&text.value) {
+                Ok(expr) => self.resolve_expr(&expr, text.pos),
+                Err(e) => {
+                    let at = if e.offset as usize <= text.value.chars().count() {
+                        text.pos.shifted(e.offset, e.len)
+                    } else {
+                        text.pos
+                    };
+                    self.error(at, "invalid-type", e.message);
+                    None
+                }
+            },
+            RawType::Enum {
+                pos,
+                variants,
+                optional,
+            } => {
+                let type_name = format!("{}{}", Name::new(owner).pascal, Name::new(field).pascal);
+                if variants.is_empty() {
+                    self.error(
+                        *pos,
+                        "invalid-type",
+                        format!("enum `{type_name}` needs at least one value"),
+                    );
+                    return None;
+                }
+                let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+                let mut out = Vec::new();
+                let mut ok = true;
+                for v in variants {
+                    let valid = v.value.starts_with(|c: char| c.is_ascii_alphabetic())
+                        && v.value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if !valid {
+                        self.error(
+                            Pos { len: v.value.chars().count() as u32, ..v.pos },
+                            "invalid-name",
+                            format!("enum value `{}` must start with a letter and use letters, digits, `_` or `-`", v.value.escape_debug()),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    let rust = names::rust_type_ident(&Name::new(&v.value).pascal);
+                    if let Some(first) = seen.get(&rust) {
+                        let message = format!(
+                            "enum values `{}` and `{}` both become `{rust}` in code",
+                            first.value, v.value
+                        );
+                        self.error(v.pos, "name-collision", message);
+                        ok = false;
+                        continue;
+                    }
+                    seen.insert(rust.clone(), v);
+                    out.push(Variant {
+                        raw: v.value.clone(),
+                        rust,
+                    });
+                }
+                if !ok {
+                    return None;
+                }
+                let raw_variants: Vec<String> = out.iter().map(|v| v.raw.clone()).collect();
+                self.enums.push(EnumDef {
+                    name: Name::new(&type_name),
+                    variants: out,
+                    origin: format!("{owner}.{field}"),
+                });
+                let ty = Ty::enumeration(&type_name, &raw_variants);
+                Some(if *optional { ty.optional() } else { ty })
+            }
+        }
+    }
+
+    /// Lowers a field map: names checked, types resolved, collisions after
+    /// case mapping reported, sorted by name.
+    fn fields(
+        &mut self,
+        raw: &RawFields,
+        owner: &str,
+        what: &str,
+        reserved: &[&str],
+    ) -> Vec<Field> {
+        let mut out: Vec<Field> = Vec::new();
+        let mut by_snake: HashMap<String, String> = HashMap::new();
+        for f in &raw.fields {
+            if !self.check_name(&f.name, NameKind::Field, &format!("field of {what}")) {
+                continue;
+            }
+            if reserved.contains(&f.name.value.as_str()) {
+                let message = format!(
+                    "`{}` is reserved: every aggregate already has it",
+                    f.name.value
+                );
+                self.error(f.name.pos, "reserved-name", message).help = Some(format!(
+                    "aggregates always carry {}",
+                    AUDIT_FIELDS.join(", ")
+                ));
+                continue;
+            }
+            let name = Name::new(&f.name.value);
+            if let Some(other) = by_snake.get(&name.snake) {
+                let message = format!(
+                    "fields `{other}` and `{}` of {what} both become `{}` in Rust",
+                    f.name.value, name.snake
+                );
+                self.error(f.name.pos, "name-collision", message);
+                continue;
+            }
+            by_snake.insert(name.snake.clone(), f.name.value.clone());
+            let Some(ty) = self.resolve_type(&f.ty, owner, &f.name.value) else {
+                continue;
+            };
+            let rename = (serde_camel(&name.rust) != name.raw).then(|| name.raw.clone());
+            out.push(Field {
+                name,
+                ty,
+                rename,
+                pos: f.name.pos,
+            });
+        }
+        out.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+        out
+    }
+}
+
+fn op_error_status(code: &str) -> u16 {
+    if code.ends_with("not_found") {
+        404
+    } else if code.ends_with("conflict") || code.ends_with("already_exists") {
+        409
+    } else if code.ends_with("forbidden") {
+        403
+    } else if code.ends_with("unauthorized") || code.ends_with("unauthenticated") {
+        401
+    } else {
+        422
+    }
+}
+
+fn policy_from(bundles: &BundleSet) -> Policy {
+    let principle = |p: &str| bundles.list_contains("v5_principles", p);
+    let rule = |key: &str| {
+        bundles
+            .config
+            .get("module_rules")
+            .and_then(|r| r.get(key))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
+    Policy {
+        no_event_sourcing: principle("no_event_sourcing"),
+        frontend_orchestration: principle("frontend_orchestration"),
+        crud_plus_events: principle("crud_plus_events"),
+        lightweight_events: principle("lightweight_events"),
+        forbid_cycles: rule("forbid_cycles"),
+        public_api_only: rule("public_api_only"),
+        architecture_patterns: bundles.string_list("architecture_patterns"),
+        communication_styles: bundles.string_list("communication_styles"),
+    }
+}
+
+/// Builds the model. Returns `None` only when there is no context to speak
+/// of; otherwise a best-effort model (dangling references dropped) so that
+/// later checks can still report their findings in the same run.
+pub fn lower(
+    raw: &RawSpec,
+    bundles: Arc<BundleSet>,
+    spec_file: &str,
+    diags: &mut Diagnostics,
+) -> Option<Context> {
+    let rc = raw.context.as_ref()?;
+    let mut l = Lowerer {
+        file: raw.file.clone(),
+        diags,
+        types: BTreeMap::new(),
+        enums: Vec::new(),
+        uses: Uses::default(),
+        broken_events: BTreeSet::new(),
+    };
+    let policy = policy_from(&bundles);
+
+    let name = match &rc.name {
+        Some(n) if l.check_name(n, NameKind::Context, "bounded context name") => {
+            Name::new(&n.value)
+        }
+        _ => Name::new("Context"),
+    };
+    let architecture = match &rc.architecture {
+        Some(a) if ARCHITECTURES.contains(&a.value.as_str()) => a.value.clone(),
+        Some(a) => {
+            let help = did_you_mean(&a.value, ARCHITECTURES.iter().copied())
+                .unwrap_or_else(|| format!("one of {}", ARCHITECTURES.join(", ")));
+            l.error(
+                a.pos,
+                "unknown-architecture",
+                format!("unknown architecture `{}`", a.value),
+            )
+            .help = Some(help);
+            "v5-event-driven".into()
+        }
+        None => default_architecture(&policy),
+    };
+
+    if rc.modules.is_empty() {
+        l.error(
+            rc.modules_pos,
+            "missing-key",
+            "a bounded context needs at least one module".into(),
+        );
+    }
+
+    // Pass 1: the shared type namespace (aggregates and value objects of every module).
+    let mut module_names: BTreeMap<String, (String, Pos)> = BTreeMap::new();
+    let mut valid_modules: Vec<&(Spanned<String>, RawModule)> = Vec::new();
+    for entry @ (mname, _) in &rc.modules {
+        if !l.check_name(mname, NameKind::Module, "module") {
+            continue;
+        }
+        let n = Name::new(&mname.value);
+        if let Some((other, _)) = module_names.get(&n.snake) {
+            let message = format!(
+                "modules `{other}` and `{}` both become `{}`",
+                mname.value, n.snake
+            );
+            l.error(mname.pos, "name-collision", message);
+            continue;
+        }
+        module_names.insert(n.snake.clone(), (mname.value.clone(), mname.pos));
+        valid_modules.push(entry);
+    }
+    let mut type_owner: HashMap<String, (String, &'static str)> = HashMap::new();
+    let mut by_pascal: HashMap<String, String> = HashMap::new();
+    for (mname, m) in &valid_modules {
+        let declared = m
+            .aggregates
+            .iter()
+            .map(|(n, _)| (n, "aggregate"))
+            .chain(m.value_objects.iter().map(|(n, _)| (n, "value object")));
+        for (tname, kind) in declared {
+            if !l.check_name(tname, NameKind::Type, kind) {
+                continue;
+            }
+            if let Some((owner, other_kind)) = type_owner.get(&tname.value) {
+                let message = format!(
+                    "`{}` is declared twice: as {other_kind} in module `{owner}` and as {kind} in module `{}`",
+                    tname.value, mname.value
+                );
+                l.error(tname.pos, "duplicate-name", message).help = Some(
+                    "aggregate and value-object names share one namespace across the context"
+                        .into(),
+                );
+                continue;
+            }
+            let pascal = Name::new(&tname.value).pascal;
+            if let Some(other) = by_pascal.get(&pascal) {
+                let message = format!(
+                    "types `{other}` and `{}` both become `{pascal}`",
+                    tname.value
+                );
+                l.error(tname.pos, "name-collision", message);
+                continue;
+            }
+            by_pascal.insert(pascal.clone(), tname.value.clone());
+            type_owner.insert(tname.value.clone(), (mname.value.clone(), kind));
+            let rust_type = names::rust_type_ident(&pascal);
+            let entry = if kind == "aggregate" {
+                TypeEntry::Aggregate { rust_type }
+            } else {
+                TypeEntry::ValueObject { rust_type }
+            };
+            l.types.insert(tname.value.clone(), (entry, tname.pos));
+        }
+    }
+
+    // Pass 2: value objects and aggregates.
+    let mut value_objects = Vec::new();
+    let mut module_aggregates: HashMap<String, Vec<Aggregate>> = HashMap::new();
+    for (mname, m) in &valid_modules {
+        let mn = Name::new(&mname.value);
+        for (vname, vfields) in &m.value_objects {
+            if !matches!(l.types.get(&vname.value), Some((TypeEntry::ValueObject { .. }, p)) if *p == vname.pos)
+            {
+                continue;
+            }
+            let fields = l.fields(
+                vfields,
+                &vname.value,
+                &format!("value object `{}`", vname.value),
+                &[],
+            );
+            value_objects.push(ValueObject {
+                name: Name::new(&vname.value),
+                module: mn.snake.clone(),
+                fields,
+                pos: vname.pos,
+            });
+        }
+        let mut aggregates = Vec::new();
+        for (aname, a) in &m.aggregates {
+            if !matches!(l.types.get(&aname.value), Some((TypeEntry::Aggregate { .. }, p)) if *p == aname.pos)
+            {
+                continue;
+            }
+            let fields = l.fields(
+                &a.fields,
+                &aname.value,
+                &format!("aggregate `{}`", aname.value),
+                AUDIT_FIELDS,
+            );
+            let n = Name::new(&aname.value);
+            let plural = Name::new(&pluralize(&n.snake));
+            aggregates.push(Aggregate {
+                route: format!("/api/{}/{}", mn.kebab, plural.kebab),
+                crud_events: policy.crud_plus_events.then(|| CrudEvents {
+                    created: Name::new(&format!("{}.created", n.snake)),
+                    updated: Name::new(&format!("{}.updated", n.snake)),
+                    deleted: Name::new(&format!("{}.deleted", n.snake)),
+                }),
+                name: n,
+                plural,
+                module: mn.snake.clone(),
+                description: a.description.clone(),
+                fields,
+                pos: aname.pos,
+            });
+        }
+        aggregates.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+        module_aggregates.insert(mn.snake.clone(), aggregates);
+    }
+    value_objects.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+    // Events.
+    let aggregate_module: HashMap<String, String> = module_aggregates
+        .iter()
+        .flat_map(|(m, aggs)| aggs.iter().map(move |a| (a.name.raw.clone(), m.clone())))
+        .collect();
+    let mut events: Vec<Event> = Vec::new();
+    // Declared but unusable (already reported): references to them are not reported again.
+    let mut broken_events: BTreeSet<String> = BTreeSet::new();
+    let mut event_pascal: HashMap<String, String> = HashMap::new();
+    for (ename, e) in &rc.events {
+        if !l.check_name(ename, NameKind::Event, "event") {
+            continue;
+        }
+        let n = Name::new(&ename.value);
+        if let Some(other) = event_pascal.get(&n.pascal) {
+            let message = format!(
+                "events `{other}` and `{}` both become `{}`",
+                ename.value, n.pascal
+            );
+            l.error(ename.pos, "name-collision", message);
+            continue;
+        }
+        event_pascal.insert(n.pascal.clone(), ename.value.clone());
+        let mut entity = None;
+        if let Some(ent) = &e.entity {
+            match aggregate_module.get(&ent.value) {
+                Some(module) => entity = Some((Name::new(&ent.value), module.clone())),
+                None => {
+                    let known: Vec<&str> = aggregate_module.keys().map(String::as_str).collect();
+                    let help = did_you_mean(&ent.value, known.iter().copied()).or_else(|| {
+                        if matches!(
+                            l.types.get(&ent.value),
+                            Some((TypeEntry::ValueObject { .. }, _))
+                        ) {
+                            Some(format!(
+                                "`{}` is a value object; an event's entity is an aggregate",
+                                ent.value
+                            ))
+                        } else {
+                            None
+                        }
+                    });
+                    let message = format!(
+                        "event `{}` names unknown aggregate `{}` as its entity",
+                        ename.value, ent.value
+                    );
+                    l.error(ent.pos, "unknown-aggregate", message).help = help;
+                }
+            }
+        }
+        let metadata = l.fields(
+            &e.metadata,
+            &n.pascal,
+            &format!("event `{}`", ename.value),
+            &[],
+        );
+        if entity.is_none() {
+            broken_events.insert(ename.value.clone());
+        }
+        if let Some((entity, entity_module)) = entity {
+            events.push(Event {
+                name: n,
+                entity,
+                entity_module,
+                description: e.description.clone(),
+                metadata,
+                implicit: false,
+                publishers: Vec::new(),
+                subscribers: Vec::new(),
+                pos: ename.pos,
+            });
+        }
+    }
+    let declared_event_names: Vec<String> =
+        rc.events.iter().map(|(n, _)| n.value.clone()).collect();
+    l.broken_events = broken_events;
+    let resolved_events: BTreeSet<String> = events.iter().map(|e| e.name.raw.clone()).collect();
+    let event_exists = |name: &str| resolved_events.contains(name);
+
+    // Modules: ops, publishes, subscribes, depends_on.
+    let mut modules = Vec::new();
+    for (mname, m) in &valid_modules {
+        let mn = Name::new(&mname.value);
+        let mut ops: Vec<Op> = Vec::new();
+        let mut op_names: HashMap<String, String> = HashMap::new();
+        for (oname, o) in &m.api {
+            if !l.check_name(oname, NameKind::Op, "api operation") {
+                continue;
+            }
+            let on = Name::new(&oname.value);
+            if let Some(other) = op_names.get(&on.snake) {
+                let message = format!(
+                    "operations `{other}` and `{}` of module `{}` both become `{}`",
+                    oname.value, mname.value, on.snake
+                );
+                l.error(oname.pos, "name-collision", message);
+                continue;
+            }
+            op_names.insert(on.snake.clone(), oname.value.clone());
+            let owner = on.pascal.clone();
+            let input = l.fields(
+                &o.input,
+                &owner,
+                &format!("the input of `{}.{}`", mname.value, oname.value),
+                &[],
+            );
+            let output = l.fields(
+                &o.output,
+                &owner,
+                &format!("the output of `{}.{}`", mname.value, oname.value),
+                &[],
+            );
+            let mut emits = Vec::new();
+            let mut emits_pos = Vec::new();
+            for ev in &o.emits {
+                if event_exists(&ev.value) {
+                    if !emits.iter().any(|e: &Name| e.raw == ev.value) {
+                        emits.push(Name::new(&ev.value));
+                        emits_pos.push(ev.pos);
+                    }
+                } else {
+                    unknown_event(
+                        &mut l,
+                        ev,
+                        &declared_event_names,
+                        &format!("`{}.{}` emits", mname.value, oname.value),
+                    );
+                }
+            }
+            let mut errors: Vec<OpError> = Vec::new();
+            for err in &o.errors {
+                if l.check_name(err, NameKind::ErrorCode, "error code")
+                    && !errors.iter().any(|e| e.name.raw == err.value)
+                {
+                    errors.push(OpError {
+                        status: op_error_status(&err.value),
+                        name: Name::new(&err.value),
+                    });
+                }
+            }
+            ops.push(Op {
+                key: format!("{}.{}", mname.value, oname.value),
+                route: format!("/api/{}/{}", mn.kebab, on.kebab),
+                module: mn.snake.clone(),
+                description: o.description.clone(),
+                idempotent: o.idempotent.unwrap_or(false),
+                recipe: Recipe::default(),
+                name: on,
+                input,
+                output,
+                emits,
+                errors,
+                pos: oname.pos,
+                emits_pos,
+            });
+        }
+        ops.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+        let mut declared_publishes = Vec::new();
+        for ev in &m.publishes {
+            if event_exists(&ev.value) {
+                declared_publishes.push((ev.value.clone(), ev.pos));
+            } else {
+                unknown_event(
+                    &mut l,
+                    ev,
+                    &declared_event_names,
+                    &format!("module `{}` publishes", mname.value),
+                );
+            }
+        }
+        let mut subscribes: Vec<Subscription> = Vec::new();
+        for ev in &m.subscribes {
+            if event_exists(&ev.value) {
+                if !subscribes.iter().any(|s| s.event.raw == ev.value) {
+                    let en = Name::new(&ev.value);
+                    subscribes.push(Subscription {
+                        handler: Name::new(&format!("on_{}", en.snake)),
+                        event: en,
+                        pos: ev.pos,
+                    });
+                }
+            } else {
+                unknown_event(
+                    &mut l,
+                    ev,
+                    &declared_event_names,
+                    &format!("module `{}` subscribes to", mname.value),
+                );
+            }
+        }
+        subscribes.sort_by(|a, b| a.event.raw.cmp(&b.event.raw));
+        let mut depends_on = Vec::new();
+        let mut depends_on_pos = Vec::new();
+        for dep in &m.depends_on {
+            if module_names.contains_key(&Name::new(&dep.value).snake)
+                && dep.value == module_names[&Name::new(&dep.value).snake].0
+            {
+                if !depends_on.iter().any(|d: &Name| d.raw == dep.value) {
+                    depends_on.push(Name::new(&dep.value));
+                    depends_on_pos.push(dep.pos);
+                }
+            } else {
+                let known: Vec<&str> = module_names.values().map(|(raw, _)| raw.as_str()).collect();
+                let help = did_you_mean(&dep.value, known.iter().copied());
+                let message = format!(
+                    "module `{}` depends on unknown module `{}`",
+                    mname.value, dep.value
+                );
+                l.error(dep.pos, "unknown-module", message).help = help;
+            }
+        }
+        let mut order: Vec<usize> = (0..depends_on.len()).collect();
+        order.sort_by(|&a, &b| depends_on[a].raw.cmp(&depends_on[b].raw));
+        let depends_on_sorted = order.iter().map(|&i| depends_on[i].clone()).collect();
+        let depends_on_pos_sorted = order.iter().map(|&i| depends_on_pos[i]).collect();
+
+        modules.push(Module {
+            description: m.description.clone(),
+            aggregates: module_aggregates.remove(&mn.snake).unwrap_or_default(),
+            ops,
+            publishes: Vec::new(),
+            subscribes,
+            depends_on: depends_on_sorted,
+            shared_types: Vec::new(),
+            declared_publishes,
+            depends_on_pos: depends_on_pos_sorted,
+            pos: mname.pos,
+            name: mn,
+        });
+    }
+    modules.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+    // CRUD notifications under `crud_plus_events`: implicit events unless declared.
+    for module in &modules {
+        for agg in &module.aggregates {
+            let Some(crud) = &agg.crud_events else {
+                continue;
+            };
+            for (event, changed) in [
+                (&crud.created, false),
+                (&crud.updated, true),
+                (&crud.deleted, false),
+            ] {
+                if events.iter().any(|e| e.name.raw == event.raw) {
+                    continue;
+                }
+                if let Some(other) = events.iter().find(|e| e.name.pascal == event.pascal) {
+                    let message = format!(
+                        "event `{}` collides with the CRUD notification `{}` parasol adds for aggregate `{}` (crud_plus_events)",
+                        other.name.raw, event.raw, agg.name.raw
+                    );
+                    l.error(other.pos, "name-collision", message);
+                    continue;
+                }
+                let metadata = if changed {
+                    vec![Field {
+                        name: Name::new("changed"),
+                        ty: Ty::list(Ty::primitive("string")),
+                        rename: None,
+                        pos: agg.pos,
+                    }]
+                } else {
+                    Vec::new()
+                };
+                events.push(Event {
+                    name: event.clone(),
+                    entity: agg.name.clone(),
+                    entity_module: module.name.snake.clone(),
+                    description: Some(format!(
+                        "Notification: a `{}` was {}.",
+                        agg.name.raw,
+                        event.raw.rsplit('.').next().unwrap_or("")
+                    )),
+                    metadata,
+                    implicit: true,
+                    publishers: Vec::new(),
+                    subscribers: Vec::new(),
+                    pos: agg.pos,
+                });
+            }
+        }
+    }
+    events.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+    // Publishers and subscribers of every event.
+    for module in &mut modules {
+        let mut published: BTreeSet<String> = module
+            .declared_publishes
+            .iter()
+            .map(|(e, _)| e.clone())
+            .collect();
+        for op in &module.ops {
+            published.extend(op.emits.iter().map(|e| e.raw.clone()));
+        }
+        for agg in &module.aggregates {
+            if let Some(crud) = &agg.crud_events {
+                published.extend([
+                    crud.created.raw.clone(),
+                    crud.updated.raw.clone(),
+                    crud.deleted.raw.clone(),
+                ]);
+            }
+        }
+        module.publishes = published.into_iter().collect();
+    }
+    for event in &mut events {
+        event.publishers = modules
+            .iter()
+            .filter(|m| m.publishes.contains(&event.name.raw))
+            .map(|m| m.name.snake.clone())
+            .collect();
+        event.subscribers = modules
+            .iter()
+            .filter(|m| m.subscribes.iter().any(|s| s.event.raw == event.name.raw))
+            .map(|m| m.name.snake.clone())
+            .collect();
+    }
+
+    // Read models.
+    let mut read_models = Vec::new();
+    for (rname, r) in &rc.read_models {
+        if !l.check_name(rname, NameKind::Type, "read model") {
+            continue;
+        }
+        if l.types.contains_key(&rname.value) {
+            let message = format!(
+                "read model `{}` has the name of an aggregate or value object",
+                rname.value
+            );
+            l.error(rname.pos, "name-collision", message);
+            continue;
+        }
+        let n = Name::new(&rname.value);
+        let fields = l.fields(
+            &r.fields,
+            &rname.value,
+            &format!("read model `{}`", rname.value),
+            &[],
+        );
+        let key = match &r.key {
+            Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
+                Some(f) => Some(f.clone()),
+                None => {
+                    let help = did_you_mean(&k.value, fields.iter().map(|f| f.name.raw.as_str()));
+                    let message = format!(
+                        "key `{}` is not a field of read model `{}`",
+                        k.value, rname.value
+                    );
+                    l.error(k.pos, "unknown-field", message).help = help;
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut on = Vec::new();
+        let mut on_pos = Vec::new();
+        for ev in &r.on {
+            if event_exists(&ev.value) {
+                on.push(Name::new(&ev.value));
+                on_pos.push(ev.pos);
+            } else {
+                unknown_event(
+                    &mut l,
+                    ev,
+                    &declared_event_names,
+                    &format!("read model `{}` listens to", rname.value),
+                );
+            }
+        }
+        if let Some(key) = key {
+            read_models.push(ReadModel {
+                route: format!("/api/views/{}", n.kebab),
+                name: n,
+                key,
+                fields,
+                on,
+                description: r.description.clone(),
+                pos: rname.pos,
+                on_pos,
+            });
+        }
+    }
+    read_models.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+    // Workflows.
+    let default_coordination = if policy.frontend_orchestration {
+        "frontend"
+    } else {
+        "frontend"
+    };
+    let mut workflows = Vec::new();
+    let mut workflow_names: HashMap<String, String> = HashMap::new();
+    for (wname, w) in &rc.workflows {
+        if !l.check_name(wname, NameKind::Type, "workflow") {
+            continue;
+        }
+        let n = Name::new(&wname.value);
+        if let Some(other) = workflow_names.get(&n.camel) {
+            let message = format!(
+                "workflows `{other}` and `{}` both become `{}`",
+                wname.value, n.camel
+            );
+            l.error(wname.pos, "name-collision", message);
+            continue;
+        }
+        workflow_names.insert(n.camel.clone(), wname.value.clone());
+        let choice = |l: &mut Lowerer<'_>,
+                      value: &Option<Spanned<String>>,
+                      allowed: &[&str],
+                      what: &str,
+                      default: &str|
+         -> String {
+            match value {
+                Some(v) if allowed.contains(&v.value.as_str()) => v.value.clone(),
+                Some(v) => {
+                    let help = did_you_mean(&v.value, allowed.iter().copied())
+                        .unwrap_or_else(|| format!("one of {}", allowed.join(", ")));
+                    l.error(
+                        v.pos,
+                        "invalid-value",
+                        format!("unknown {what} `{}`", v.value),
+                    )
+                    .help = Some(help);
+                    default.to_string()
+                }
+                None => default.to_string(),
+            }
+        };
+        let coordination = choice(
+            &mut l,
+            &w.coordination,
+            COORDINATIONS,
+            "coordination",
+            default_coordination,
+        );
+        let compensation = choice(
+            &mut l,
+            &w.compensation,
+            COMPENSATIONS,
+            "compensation strategy",
+            "best-effort",
+        );
+        let state_sync = choice(
+            &mut l,
+            &w.state_sync,
+            STATE_SYNCS,
+            "state sync",
+            "realtime-sse",
+        );
+        let input = l.fields(
+            &w.input,
+            &wname.value,
+            &format!("the input of workflow `{}`", wname.value),
+            &[],
+        );
+        let steps = lower_steps(&mut l, &modules, &input, &w.steps, &wname.value);
+        let on_success = match &w.on_success {
+            Some(ev) if event_exists(&ev.value) => Some(Name::new(&ev.value)),
+            Some(ev) => {
+                unknown_event(
+                    &mut l,
+                    ev,
+                    &declared_event_names,
+                    &format!("workflow `{}` notifies", wname.value),
+                );
+                None
+            }
+            None => None,
+        };
+        workflows.push(Workflow {
+            name: n,
+            description: w.description.clone(),
+            coordination,
+            compensation,
+            state_sync,
+            input,
+            steps,
+            on_success,
+            pos: wname.pos,
+            coordination_pos: w.coordination.as_ref().map(|c| c.pos),
+        });
+    }
+    workflows.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+
+    // One namespace for every crate-level type name the generated code declares.
+    let mut crate_types: BTreeMap<String, String> = BTreeMap::new();
+    let mut claim = |l: &mut Lowerer<'_>, rust_type: &str, origin: String, pos: Pos| {
+        if let Some(first) = crate_types.get(rust_type) {
+            let message = format!("{origin} and {first} both become the type `{rust_type}`");
+            l.error(pos, "name-collision", message).help = Some("rename one of them".into());
+        } else {
+            crate_types.insert(rust_type.to_string(), origin);
+        }
+    };
+    for vo in &value_objects {
+        claim(
+            &mut l,
+            &vo.name.rust_type,
+            format!("value object `{}`", vo.name.raw),
+            vo.pos,
+        );
+    }
+    for m in &modules {
+        for a in &m.aggregates {
+            claim(
+                &mut l,
+                &a.name.rust_type,
+                format!("aggregate `{}`", a.name.raw),
+                a.pos,
+            );
+        }
+    }
+    let enum_list = std::mem::take(&mut l.enums);
+    for e in &enum_list {
+        claim(
+            &mut l,
+            &e.name.rust_type,
+            format!("the enum of `{}`", e.origin),
+            rc.pos,
+        );
+    }
+    l.enums = enum_list;
+    for e in &events {
+        claim(
+            &mut l,
+            &e.name.pascal,
+            format!("event `{}`", e.name.raw),
+            e.pos,
+        );
+    }
+    for r in &read_models {
+        claim(
+            &mut l,
+            &r.name.rust_type,
+            format!("read model `{}`", r.name.raw),
+            r.pos,
+        );
+    }
+
+    let communication = lower_communication(&mut l, rc.communication.as_ref());
+
+    let mut enums = std::mem::take(&mut l.enums);
+    enums.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+    let uses = std::mem::take(&mut l.uses);
+
+    let mut context = Context {
+        name,
+        description: rc.description.clone(),
+        architecture,
+        spec_file: spec_file.to_string(),
+        modules,
+        value_objects,
+        enums,
+        events,
+        read_models,
+        workflows,
+        communication,
+        policy,
+        config: bundles.config.clone(),
+        bundles: bundles
+            .roots
+            .iter()
+            .map(|&i| bundles.bundles[i].name.clone())
+            .collect(),
+        uses,
+        file: raw.file.clone(),
+        bundle_set: bundles,
+        pos: rc.pos,
+        architecture_pos: rc.architecture.as_ref().map(|a| a.pos),
+    };
+    recipe::plan_all(&mut context);
+    shared_types(&mut context);
+    Some(context)
+}
+
+/// The architecture when the spec names none: V5, unless the bundle allows
+/// only other patterns; then the first of those parasol knows.
+fn default_architecture(policy: &Policy) -> String {
+    let v5 = "v5-event-driven".to_string();
+    match &policy.architecture_patterns {
+        Some(allowed) if !allowed.contains(&v5) => allowed
+            .iter()
+            .find(|a| ARCHITECTURES.contains(&a.as_str()))
+            .cloned()
+            .unwrap_or(v5),
+        _ => v5,
+    }
+}
+
+fn unknown_event(l: &mut Lowerer<'_>, ev: &Spanned<String>, declared: &[String], context: &str) {
+    if l.broken_events.contains(&ev.value) {
+        return;
+    }
+    let help = did_you_mean(&ev.value, declared.iter().map(String::as_str)).or_else(|| {
+        Some(format!(
+            "declare it under `events:` (`{}: {{ entity: ..., metadata: {{...}} }}`)",
+            ev.value
+        ))
+    });
+    let message = format!("{context} unknown event `{}`", ev.value);
+    l.error(
+        Pos {
+            len: ev.value.chars().count() as u32,
+            ..ev.pos
+        },
+        "unknown-event",
+        message,
+    )
+    .help = help;
+}
+
+/// Resolves `module.op`, reporting unknown modules and ops at `pos`.
+fn resolve_call(
+    l: &mut Lowerer<'_>,
+    modules: &[Module],
+    call: &Spanned<String>,
+    what: &str,
+) -> Option<Call> {
+    let Some((module, op)) = call.value.split_once('.') else {
+        let message = format!("{what} `{}` must be `<module>.<operation>`", call.value);
+        l.error(call.pos, "invalid-reference", message);
+        return None;
+    };
+    let Some(m) = modules.iter().find(|m| m.name.raw == module) else {
+        let help = did_you_mean(module, modules.iter().map(|m| m.name.raw.as_str()));
+        let message = format!("{what} `{}` names unknown module `{module}`", call.value);
+        l.error(
+            Pos {
+                len: module.chars().count() as u32,
+                ..call.pos
+            },
+            "unknown-module",
+            message,
+        )
+        .help = help;
+        return None;
+    };
+    let Some(o) = m.ops.iter().find(|o| o.name.raw == op) else {
+        let help = did_you_mean(op, m.ops.iter().map(|o| o.name.raw.as_str())).or_else(|| {
+            if m.ops.is_empty() {
+                Some(format!("module `{module}` exposes no operations (`api:`)"))
+            } else {
+                Some(format!(
+                    "module `{module}` exposes {}",
+                    m.ops
+                        .iter()
+                        .map(|o| format!("`{}`", o.name.raw))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        });
+        let at = call
+            .pos
+            .shifted(module.chars().count() as u32 + 1, op.chars().count() as u32);
+        let message = format!(
+            "{what} `{}`: module `{module}` does not expose operation `{op}`",
+            call.value
+        );
+        l.error(at, "unknown-op", message).help = help;
+        return None;
+    };
+    Some(Call {
+        module: m.name.clone(),
+        op: o.name.clone(),
+        key: o.key.clone(),
+        output: o.output.clone(),
+        pos: call.pos,
+    })
+}
+
+fn op_inputs<'m>(modules: &'m [Module], call: &Call) -> &'m [Field] {
+    modules
+        .iter()
+        .find(|m| m.name.raw == call.module.raw)
+        .and_then(|m| m.ops.iter().find(|o| o.name.raw == call.op.raw))
+        .map_or(&[], |o| o.input.as_slice())
+}
+
+/// Whether a value of type `from` may fill an input of type `to`.
+fn assignable(from: &Ty, to: &Ty) -> bool {
+    if from.same_shape(to) || from.same_shape(&to.required()) {
+        return true;
+    }
+    // Enums travel as their string values; ids are strings.
+    let from_req = from.required();
+    let to_req = to.required();
+    (from.optional <= to.optional)
+        && ((from_req.kind == "enum" && to_req.kind == "string")
+            || (from_req.stringly && to_req.stringly && from_req.rust == to_req.rust))
+}
+
+fn lower_steps(
+    l: &mut Lowerer<'_>,
+    modules: &[Module],
+    input: &[Field],
+    raw_steps: &[RawStep],
+    workflow: &str,
+) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    if raw_steps.is_empty() {
+        return steps;
+    }
+    for rs in raw_steps {
+        let Some(sname) = &rs.name else { continue };
+        if !l.check_name(sname, NameKind::Step, "step") {
+            continue;
+        }
+        let n = Name::new(&sname.value);
+        if let Some(other) = seen.get(&n.snake) {
+            let message = format!(
+                "steps `{other}` and `{}` of workflow `{workflow}` both become `{}`",
+                sname.value, n.snake
+            );
+            l.error(sname.pos, "name-collision", message);
+            continue;
+        }
+        seen.insert(n.snake.clone(), sname.value.clone());
+        let Some(call_raw) = &rs.call else { continue };
+        let Some(call) = resolve_call(
+            l,
+            modules,
+            call_raw,
+            &format!("step `{}` calls", sname.value),
+        ) else {
+            continue;
+        };
+        let inputs = op_inputs(modules, &call).to_vec();
+        // Explicit bindings first.
+        let mut bindings: Vec<Binding> = Vec::new();
+        let mut failed_explicit: BTreeSet<String> = BTreeSet::new();
+        for (key, value) in &rs.with {
+            let Some(target) = inputs.iter().find(|f| f.name.raw == key.value) else {
+                let help = did_you_mean(&key.value, inputs.iter().map(|f| f.name.raw.as_str()));
+                let message = format!(
+                    "`with` binds `{}`, which is not an input of `{}`",
+                    key.value, call.key
+                );
+                l.error(key.pos, "unknown-field", message).help = help;
+                continue;
+            };
+            match explicit_source(l, value, target, input, &steps, &sname.value) {
+                Some(source) => bindings.push(Binding {
+                    field: target.name.clone(),
+                    ty: target.ty.clone(),
+                    source,
+                    explicit: true,
+                }),
+                None => {
+                    failed_explicit.insert(target.name.raw.clone());
+                }
+            }
+        }
+        for target in &inputs {
+            if failed_explicit.contains(&target.name.raw)
+                || bindings.iter().any(|b| b.field.raw == target.name.raw)
+            {
+                continue;
+            }
+            match implicit_source(target, input, &steps, None) {
+                Some(Ok(source)) => bindings.push(Binding {
+                    field: target.name.clone(),
+                    ty: target.ty.clone(),
+                    source,
+                    explicit: false,
+                }),
+                Some(Err(found)) => {
+                    let message = format!(
+                        "step `{}`: input `{}` of `{}` needs `{}`, but the `{}` found by name is `{}`",
+                        sname.value,
+                        target.name.raw,
+                        call.key,
+                        target.ty.spec,
+                        target.name.raw,
+                        found
+                    );
+                    l.error(sname.pos, "type-mismatch", message).help = Some(format!(
+                        "bind it explicitly: `with: {{ {}: ... }}`",
+                        target.name.raw
+                    ));
+                }
+                None if target.ty.optional => bindings.push(Binding {
+                    field: target.name.clone(),
+                    ty: target.ty.clone(),
+                    source: Source::Absent,
+                    explicit: false,
+                }),
+                None => {
+                    let message = format!(
+                        "step `{}`: input `{}` of `{}` is not bound",
+                        sname.value, target.name.raw, call.key
+                    );
+                    l.error(sname.pos, "unbound-input", message).help = Some(format!(
+                        "add `{0}` to the workflow input, output it from an earlier step, or bind it: `with: {{ {0}: input.<field> | steps.<step>.<field> | workflow.id }}`",
+                        target.name.raw
+                    ));
+                }
+            }
+        }
+        bindings.sort_by(|a, b| a.field.raw.cmp(&b.field.raw));
+        let compensate = rs.compensate.as_ref().and_then(|c| {
+            let ccall = resolve_call(l, modules, c, &format!("step `{}` compensates with", sname.value))?;
+            let cinputs = op_inputs(modules, &ccall).to_vec();
+            let mut cbindings = Vec::new();
+            for target in &cinputs {
+                let own = call.output.iter().find(|f| f.name.raw == target.name.raw);
+                let with = bindings.iter().find(|b| b.field.raw == target.name.raw && b.explicit);
+                let source = match (own, with) {
+                    (Some(f), _) if assignable(&f.ty, &target.ty) => Some(Ok(Source::Own { field: f.name.clone() })),
+                    (_, Some(b)) if assignable(&b.ty, &target.ty) => Some(Ok(b.source.clone())),
+                    _ => implicit_source(target, input, &steps, None),
+                };
+                match source {
+                    Some(Ok(source)) => cbindings.push(Binding {
+                        field: target.name.clone(),
+                        ty: target.ty.clone(),
+                        source,
+                        explicit: false,
+                    }),
+                    Some(Err(found)) => {
+                        let message = format!(
+                            "compensation `{}` of step `{}`: input `{}` needs `{}`, but the `{}` found by name is `{}`",
+                            ccall.key, sname.value, target.name.raw, target.ty.spec, target.name.raw, found
+                        );
+                        l.error(c.pos, "type-mismatch", message);
+                    }
+                    None if target.ty.optional => cbindings.push(Binding {
+                        field: target.name.clone(),
+                        ty: target.ty.clone(),
+                        source: Source::Absent,
+                        explicit: false,
+                    }),
+                    None => {
+                        let message = format!(
+                            "compensation `{}` of step `{}`: input `{}` is not bound",
+                            ccall.key, sname.value, target.name.raw
+                        );
+                        l.error(c.pos, "unbound-input", message).help = Some(format!(
+                            "a compensation binds by name from its step's output, the workflow input and earlier steps' outputs; make `{}` one of them",
+                            target.name.raw
+                        ));
+                    }
+                }
+            }
+            cbindings.sort_by(|a, b| a.field.raw.cmp(&b.field.raw));
+            Some(Compensation {
+                call: ccall,
+                bindings: cbindings,
+            })
+        });
+        let guard = match call.output.as_slice() {
+            [only] if only.ty.kind == "bool" && !only.ty.optional => Some(only.name.clone()),
+            _ => None,
+        };
+        steps.push(Step {
+            name: n,
+            call,
+            bindings,
+            compensate,
+            guard,
+            pos: rs.pos,
+        });
+    }
+    steps
+}
+
+/// By-name binding: the workflow input first, then earlier steps' outputs,
+/// the most recent step first. `Err` carries the found type when it does not fit.
+fn implicit_source(
+    target: &Field,
+    input: &[Field],
+    steps: &[Step],
+    _own: Option<&Step>,
+) -> Option<Result<Source, String>> {
+    if let Some(f) = input.iter().find(|f| f.name.raw == target.name.raw) {
+        return Some(if assignable(&f.ty, &target.ty) {
+            Ok(Source::Input {
+                field: f.name.clone(),
+            })
+        } else {
+            Err(format!("input.{}: {}", f.name.raw, f.ty.spec))
+        });
+    }
+    for step in steps.iter().rev() {
+        if let Some(f) = step
+            .call
+            .output
+            .iter()
+            .find(|f| f.name.raw == target.name.raw)
+        {
+            return Some(if assignable(&f.ty, &target.ty) {
+                Ok(Source::Step {
+                    step: step.name.clone(),
+                    field: f.name.clone(),
+                })
+            } else {
+                Err(format!(
+                    "steps.{}.{}: {}",
+                    step.name.raw, f.name.raw, f.ty.spec
+                ))
+            });
+        }
+    }
+    None
+}
+
+fn explicit_source(
+    l: &mut Lowerer<'_>,
+    value: &Spanned<RawBinding>,
+    target: &Field,
+    input: &[Field],
+    steps: &[Step],
+    step_name: &str,
+) -> Option<Source> {
+    let mismatch = |l: &mut Lowerer<'_>, what: &str, ty: &str| {
+        let message = format!(
+            "`{what}` is `{ty}` but `{}` needs `{}`",
+            target.name.raw, target.ty.spec
+        );
+        l.error(value.pos, "type-mismatch", message);
+    };
+    let text = match &value.value {
+        RawBinding::Quoted(s) => {
+            return if target.ty.required().stringly || target.ty.required().kind == "enum" {
+                literal_enum_check(l, value, target, s).then(|| Source::Literal {
+                    json: serde_json::Value::String(s.clone()).to_string(),
+                })
+            } else {
+                mismatch(l, &format!("\"{s}\""), "string");
+                None
+            };
+        }
+        RawBinding::Plain(s) => s.clone(),
+    };
+    if let Some(field) = text.strip_prefix("input.") {
+        return match input.iter().find(|f| f.name.raw == field) {
+            Some(f) if assignable(&f.ty, &target.ty) => Some(Source::Input {
+                field: f.name.clone(),
+            }),
+            Some(f) => {
+                mismatch(l, &text, &f.ty.spec);
+                None
+            }
+            None => {
+                let help = did_you_mean(field, input.iter().map(|f| f.name.raw.as_str()));
+                let message = format!("`{text}`: the workflow has no input `{field}`");
+                l.error(value.pos, "unknown-field", message).help = help;
+                None
+            }
+        };
+    }
+    if let Some(rest) = text.strip_prefix("steps.") {
+        let Some((sname, field)) = rest.split_once('.') else {
+            l.error(
+                value.pos,
+                "invalid-reference",
+                format!("`{text}` must be `steps.<step>.<field>`"),
+            );
+            return None;
+        };
+        let Some(step) = steps.iter().find(|s| s.name.raw == sname) else {
+            let help = if sname == step_name {
+                Some("a step cannot use its own output".to_string())
+            } else {
+                did_you_mean(sname, steps.iter().map(|s| s.name.raw.as_str()))
+                    .or_else(|| Some("only steps that run earlier can be referenced".into()))
+            };
+            let message = format!("`{text}`: no earlier step `{sname}`");
+            l.error(value.pos, "unknown-step", message).help = help;
+            return None;
+        };
+        return match step.call.output.iter().find(|f| f.name.raw == field) {
+            Some(f) if assignable(&f.ty, &target.ty) => Some(Source::Step {
+                step: step.name.clone(),
+                field: f.name.clone(),
+            }),
+            Some(f) => {
+                mismatch(l, &text, &f.ty.spec);
+                None
+            }
+            None => {
+                let help =
+                    did_you_mean(field, step.call.output.iter().map(|f| f.name.raw.as_str()));
+                let message = format!("`{text}`: `{}` does not output `{field}`", step.call.key);
+                l.error(value.pos, "unknown-field", message).help = help;
+                None
+            }
+        };
+    }
+    if let Some(rest) = text.strip_prefix("workflow.") {
+        if rest != "id" {
+            let message = format!("`{text}`: a workflow offers only `workflow.id`");
+            l.error(value.pos, "invalid-reference", message);
+            return None;
+        }
+        return if target.ty.required().stringly {
+            Some(Source::WorkflowId)
+        } else {
+            mismatch(l, "workflow.id", "string");
+            None
+        };
+    }
+    // A plain literal, typed by YAML's core schema.
+    let scalar = crate::source::yaml::Scalar {
+        text: text.clone(),
+        plain: true,
+    };
+    let t = target.ty.required();
+    let json = if let Some(b) = scalar.as_bool() {
+        (t.kind == "bool").then(|| b.to_string())
+    } else if let Some(i) = scalar.as_int() {
+        matches!(t.kind, "int" | "float").then(|| i.to_string())
+    } else if let Some(f) = scalar.as_float() {
+        (t.kind == "float").then(|| f.to_string())
+    } else if t.stringly || t.kind == "enum" {
+        literal_enum_check(l, value, target, &text)
+            .then(|| serde_json::Value::String(text.clone()).to_string())
+    } else {
+        None
+    };
+    match json {
+        Some(json) => Some(Source::Literal { json }),
+        None => {
+            mismatch(l, &text, "a literal of another type");
+            None
+        }
+    }
+}
+
+/// A literal bound to an enum input must be one of its values.
+fn literal_enum_check(
+    l: &mut Lowerer<'_>,
+    value: &Spanned<RawBinding>,
+    target: &Field,
+    text: &str,
+) -> bool {
+    let t = target.ty.required();
+    if t.kind != "enum" {
+        return true;
+    }
+    let Some(def) = l
+        .enums
+        .iter()
+        .find(|e| Some(&e.name.pascal) == t.name.as_ref())
+    else {
+        return true;
+    };
+    if def.variants.iter().any(|v| v.raw == text) {
+        return true;
+    }
+    let help = did_you_mean(text, def.variants.iter().map(|v| v.raw.as_str()));
+    let message = format!("`{text}` is not a value of `{}`", target.name.raw);
+    l.error(value.pos, "invalid-value", message).help = help;
+    false
+}
+
+fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> Communication {
+    let duration = |l: &mut Lowerer<'_>, v: &Option<Spanned<String>>, default: u64| -> u64 {
+        match v {
+            Some(s) => parse_duration(&s.value).unwrap_or_else(|| {
+                l.error(
+                    s.pos,
+                    "invalid-value",
+                    format!("`{}` is not a duration", s.value),
+                )
+                .help = Some(
+                    "durations are <n>ms, <n>s, <n>m, <n>h or <n>d, e.g. `500ms`, `30s`".into(),
+                );
+                default
+            }),
+            None => default,
+        }
+    };
+    let count = |l: &mut Lowerer<'_>, v: &Option<Spanned<i64>>, default: u32, what: &str| -> u32 {
+        match v {
+            Some(s) => u32::try_from(s.value).unwrap_or_else(|_| {
+                l.error(
+                    s.pos,
+                    "invalid-value",
+                    format!("{what} must be a whole number from 0 to {}", u32::MAX),
+                );
+                default
+            }),
+            None => default,
+        }
+    };
+    let empty = RawCommunication::default();
+    let raw = raw.unwrap_or(&empty);
+    let sync_raw = raw.sync.clone().unwrap_or_default();
+    let failure_threshold_percent = match &sync_raw.failure_threshold {
+        Some(s) => match s
+            .value
+            .strip_suffix('%')
+            .and_then(|n| n.trim().parse::<u32>().ok())
+        {
+            Some(p) if (1..=100).contains(&p) => p,
+            _ => {
+                l.error(
+                    s.pos,
+                    "invalid-value",
+                    format!("`{}` is not a percentage", s.value),
+                )
+                .help = Some("write a percentage from 1% to 100%, e.g. `50%`".into());
+                50
+            }
+        },
+        None => 50,
+    };
+    let sync = SyncSettings {
+        connect_timeout_ms: duration(l, &sync_raw.connect_timeout, 1_000),
+        read_timeout_ms: duration(l, &sync_raw.read_timeout, 5_000),
+        retries: count(l, &sync_raw.retries, 3, "`retries`"),
+        failure_threshold_percent,
+        open_for_ms: duration(l, &sync_raw.open_for, 30_000),
+    };
+    let async_raw = raw.async_.clone().unwrap_or_default();
+    let async_ = AsyncSettings {
+        batch_size: count(l, &async_raw.batch_size, 100, "`batch_size`"),
+        linger_ms: duration(l, &async_raw.linger, 100),
+        concurrency_min: count(l, &async_raw.concurrency_min, 1, "`min`"),
+        concurrency_max: count(l, &async_raw.concurrency_max, 10, "`max`"),
+        retention_events_ms: duration(l, &async_raw.retention_events, 7 * 86_400_000),
+        retention_dead_letter_ms: duration(l, &async_raw.retention_dead_letter, 30 * 86_400_000),
+    };
+    if async_.concurrency_min > async_.concurrency_max {
+        if let Some(p) = async_raw.concurrency_min.as_ref() {
+            l.error(
+                p.pos,
+                "invalid-value",
+                "`consumer_concurrency.min` is larger than `max`".into(),
+            );
+        }
+    }
+    let gateway = raw.gateway.as_ref().map(|g| Gateway {
+        auth: g.auth.as_ref().map(|a| a.value.clone()),
+        rate_limit: g.rate_limit.as_ref().and_then(|r| {
+            let parsed = r.value.split_once('/').and_then(|(n, unit)| {
+                let count = n.trim().parse::<u32>().ok()?;
+                let per_ms = match unit.trim() {
+                    "ms" => 1,
+                    "s" => 1_000,
+                    "m" => 60_000,
+                    "h" => 3_600_000,
+                    "d" => 86_400_000,
+                    _ => return None,
+                };
+                Some(RateLimit { count, per_ms })
+            });
+            if parsed.is_none() {
+                l.error(
+                    r.pos,
+                    "invalid-value",
+                    format!("`{}` is not a rate", r.value),
+                )
+                .help = Some("write a rate as <count>/<unit>, e.g. `100/s`".into());
+            }
+            parsed
+        }),
+    });
+    let streaming_broker = match &raw.streaming_broker {
+        Some(b) if BROKERS.contains(&b.value.as_str()) => b.value.clone(),
+        Some(b) => {
+            let help = did_you_mean(&b.value, BROKERS.iter().copied())
+                .unwrap_or_else(|| format!("one of {}", BROKERS.join(", ")));
+            l.error(
+                b.pos,
+                "invalid-value",
+                format!("unknown broker `{}`", b.value),
+            )
+            .help = Some(help);
+            "in-memory".into()
+        }
+        None => "in-memory".into(),
+    };
+    let mut bff: Vec<Name> = raw.bff.iter().map(|b| Name::new(&b.value)).collect();
+    for b in &raw.bff {
+        if !is_identifier(&b.value) {
+            l.error(
+                b.pos,
+                "invalid-name",
+                format!(
+                    "BFF name `{}` must be an identifier",
+                    b.value.escape_debug()
+                ),
+            );
+        }
+    }
+    bff.retain(|b| is_identifier(&b.raw));
+    bff.sort();
+    bff.dedup_by(|a, b| a.raw == b.raw);
+    Communication {
+        sync,
+        async_,
+        gateway,
+        bff,
+        streaming_broker,
+    }
+}
+
+/// Records, per module, the shared types (value objects, enums) its own
+/// aggregates and operations mention, for exact imports.
+fn shared_types(context: &mut Context) {
+    for module in &mut context.modules {
+        let mut names = Vec::new();
+        for a in &module.aggregates {
+            for f in &a.fields {
+                f.ty.named_types(&mut names);
+            }
+        }
+        for o in &module.ops {
+            for f in o.input.iter().chain(&o.output) {
+                f.ty.named_types(&mut names);
+            }
+        }
+        names.sort();
+        names.dedup();
+        module.shared_types = names;
+    }
+}

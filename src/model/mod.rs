@@ -1,0 +1,390 @@
+//! Stage 3 (model): the resolved, typed bounded context.
+//!
+//! Built from the raw spec by `lower`: every reference is resolved, every
+//! name normalised once (`names`), every type mapped (`types`), and every
+//! map-derived collection sorted by name so output never depends on the order
+//! a spec happens to list things in. Templates see only this model (it is
+//! `Serialize`); positions are kept, unserialised, for validation messages.
+
+pub mod lower;
+pub mod names;
+pub mod recipe;
+pub mod types;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::diag::{Pos, SourceFile};
+use crate::source::bundle::BundleSet;
+pub use names::Name;
+pub use recipe::Recipe;
+pub use types::Ty;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    pub name: Name,
+    pub description: Option<String>,
+    pub architecture: String,
+    /// The spec's file name, as generated headers name it.
+    pub spec_file: String,
+    pub modules: Vec<Module>,
+    pub value_objects: Vec<ValueObject>,
+    pub enums: Vec<EnumDef>,
+    pub events: Vec<Event>,
+    pub read_models: Vec<ReadModel>,
+    pub workflows: Vec<Workflow>,
+    pub communication: Communication,
+    pub policy: Policy,
+    /// The merged bundle config, unknown keys included.
+    pub config: serde_json::Value,
+    pub bundles: Vec<String>,
+    pub uses: Uses,
+    #[serde(skip)]
+    pub file: Arc<SourceFile>,
+    #[serde(skip)]
+    pub bundle_set: Arc<BundleSet>,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub architecture_pos: Option<Pos>,
+}
+
+/// What the context's types need from outside std, so generated manifests
+/// and imports carry exactly that.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Uses {
+    pub decimal: bool,
+    pub uuid: bool,
+    pub datetime: bool,
+    pub maps: bool,
+}
+
+/// Policy derived from the bundles, as templates and checks read it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Policy {
+    pub no_event_sourcing: bool,
+    pub frontend_orchestration: bool,
+    pub crud_plus_events: bool,
+    pub lightweight_events: bool,
+    pub forbid_cycles: bool,
+    pub public_api_only: bool,
+    pub architecture_patterns: Option<Vec<String>>,
+    pub communication_styles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Module {
+    pub name: Name,
+    pub description: Option<String>,
+    pub aggregates: Vec<Aggregate>,
+    pub ops: Vec<Op>,
+    /// Events this module publishes: declared, emitted by its ops, and its CRUD notifications.
+    pub publishes: Vec<String>,
+    pub subscribes: Vec<Subscription>,
+    pub depends_on: Vec<Name>,
+    /// Shared types (value objects, enums) this module's own types mention.
+    pub shared_types: Vec<String>,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub declared_publishes: Vec<(String, Pos)>,
+    #[serde(skip)]
+    pub depends_on_pos: Vec<Pos>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    pub event: Name,
+    /// The handler function (`on_order_cancelled`).
+    pub handler: Name,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub name: Name,
+    pub ty: Ty,
+    /// Set when serde's camelCase renaming would not give the spec's name back.
+    pub rename: Option<String>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregate {
+    pub name: Name,
+    pub plural: Name,
+    pub module: String,
+    pub description: Option<String>,
+    pub fields: Vec<Field>,
+    /// REST collection path, `/api/inventory/stock-items`.
+    pub route: String,
+    /// Notification events its CRUD operations publish (`stock_item.updated`), when the policy asks for them.
+    pub crud_events: Option<CrudEvents>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrudEvents {
+    pub created: Name,
+    pub updated: Name,
+    pub deleted: Name,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueObject {
+    pub name: Name,
+    pub module: String,
+    pub fields: Vec<Field>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnumDef {
+    pub name: Name,
+    pub variants: Vec<Variant>,
+    /// Where it was declared (`Payment.status`), for doc comments.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Variant {
+    /// Wire value, as in the spec.
+    pub raw: String,
+    pub rust: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Op {
+    pub name: Name,
+    pub module: String,
+    /// `inventory.reserve`: the key fault injection and diagrams use.
+    pub key: String,
+    pub description: Option<String>,
+    pub input: Vec<Field>,
+    pub output: Vec<Field>,
+    pub emits: Vec<Name>,
+    pub errors: Vec<OpError>,
+    pub idempotent: bool,
+    pub route: String,
+    pub recipe: Recipe,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub emits_pos: Vec<Pos>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpError {
+    pub name: Name,
+    /// HTTP status the error maps to: `*_not_found` 404, `*_conflict` and
+    /// `*_already_exists` 409, `*_forbidden` 403, `*_unauthorized` 401, else 422.
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub name: Name,
+    pub entity: Name,
+    pub entity_module: String,
+    pub description: Option<String>,
+    pub metadata: Vec<Field>,
+    /// A CRUD notification parasol adds under `crud_plus_events`, not declared in the spec.
+    pub implicit: bool,
+    pub publishers: Vec<String>,
+    pub subscribers: Vec<String>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadModel {
+    pub name: Name,
+    pub key: Field,
+    pub fields: Vec<Field>,
+    pub on: Vec<Name>,
+    pub route: String,
+    pub description: Option<String>,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub on_pos: Vec<Pos>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workflow {
+    pub name: Name,
+    pub description: Option<String>,
+    /// `frontend` | `orchestration` | `choreography`.
+    pub coordination: String,
+    /// `best-effort` | `strict`.
+    pub compensation: String,
+    /// `realtime-sse` | `polling` | `none`.
+    pub state_sync: String,
+    pub input: Vec<Field>,
+    pub steps: Vec<Step>,
+    pub on_success: Option<Name>,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub coordination_pos: Option<Pos>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: Name,
+    pub call: Call,
+    pub bindings: Vec<Binding>,
+    pub compensate: Option<Compensation>,
+    /// A single boolean output that must be `true` for the workflow to go on
+    /// (`checkAvailability` -> `available`).
+    pub guard: Option<Name>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub module: Name,
+    pub op: Name,
+    pub key: String,
+    pub output: Vec<Field>,
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Compensation {
+    pub call: Call,
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Binding {
+    /// The op input it fills.
+    pub field: Name,
+    pub ty: Ty,
+    pub source: Source,
+    /// Written in `with:` (rather than found by name).
+    pub explicit: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// `input.X`
+    Input { field: Name },
+    /// `steps.S.X`, or found by name in an earlier step's output.
+    Step { step: Name, field: Name },
+    /// The compensated step's own output.
+    Own { field: Name },
+    /// A fresh id per run, usable as an idempotency key.
+    WorkflowId,
+    /// A literal, as JSON text (valid TypeScript and Rust `json!` input).
+    Literal { json: String },
+    /// An optional input nothing binds: left out.
+    Absent,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Communication {
+    pub sync: SyncSettings,
+    pub async_: AsyncSettings,
+    pub gateway: Option<Gateway>,
+    pub bff: Vec<Name>,
+    pub streaming_broker: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSettings {
+    pub connect_timeout_ms: u64,
+    pub read_timeout_ms: u64,
+    pub retries: u32,
+    pub failure_threshold_percent: u32,
+    pub open_for_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AsyncSettings {
+    pub batch_size: u32,
+    pub linger_ms: u64,
+    pub concurrency_min: u32,
+    pub concurrency_max: u32,
+    pub retention_events_ms: u64,
+    pub retention_dead_letter_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gateway {
+    pub auth: Option<String>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateLimit {
+    pub count: u32,
+    pub per_ms: u64,
+}
+
+impl Context {
+    pub fn module(&self, snake: &str) -> Option<&Module> {
+        self.modules.iter().find(|m| m.name.snake == snake)
+    }
+
+    pub fn event(&self, raw: &str) -> Option<&Event> {
+        self.events.iter().find(|e| e.name.raw == raw)
+    }
+
+    pub fn workflow(&self, name: &str) -> Option<&Workflow> {
+        self.workflows
+            .iter()
+            .find(|w| w.name.raw == name || w.name.pascal == name || w.name.kebab == name)
+    }
+
+    pub fn aggregate(&self, pascal: &str) -> Option<&Aggregate> {
+        self.modules
+            .iter()
+            .flat_map(|m| &m.aggregates)
+            .find(|a| a.name.pascal == pascal)
+    }
+
+    pub fn declared_events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| !e.implicit)
+    }
+}
+
+/// Parses `<n>ms|s|m|h|d` into milliseconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("100ms"), Some(100));
+        assert_eq!(parse_duration("30s"), Some(30_000));
+        assert_eq!(parse_duration("7d"), Some(604_800_000));
+        assert_eq!(parse_duration("1.5s"), None);
+        assert_eq!(parse_duration("5"), None);
+        assert_eq!(parse_duration("5w"), None);
+    }
+}

@@ -1,0 +1,301 @@
+//! Names, normalised once: every case form a template may need, and
+//! identifiers that are valid Rust and TypeScript whatever the spec says
+//! (`type` becomes `r#type` in Rust, `type_` as a TypeScript variable).
+
+use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use serde::Serialize;
+
+/// Rust keywords (strict and reserved, 2024 edition).
+const RUST_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers (`r#self` is invalid).
+const RUST_NON_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
+
+/// TypeScript/JavaScript reserved words (plus strict-mode and contextual
+/// words that break as binding names).
+const TS_KEYWORDS: &[&str] = &[
+    "arguments",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "undefined",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+];
+
+/// Type names generated code relies on; a spec type with one of these names
+/// would shadow them in Rust or TypeScript.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Arc",
+    "Array",
+    "Audit",
+    "Boolean",
+    "Box",
+    "Clone",
+    "Date",
+    "DateTime",
+    "Debug",
+    "Decimal",
+    "Default",
+    "DomainEvent",
+    "Entity",
+    "Err",
+    "Error",
+    "EventEnvelope",
+    "EventBus",
+    "Faults",
+    "Json",
+    "Map",
+    "None",
+    "Notifier",
+    "Number",
+    "Object",
+    "Ok",
+    "Option",
+    "Promise",
+    "Record",
+    "RequestContext",
+    "Result",
+    "Router",
+    "Self",
+    "ServiceError",
+    "Set",
+    "Some",
+    "State",
+    "String",
+    "Symbol",
+    "Utc",
+    "Uuid",
+    "Value",
+    "Vec",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Name {
+    /// As written in the spec (also the JSON name).
+    pub raw: String,
+    pub snake: String,
+    pub pascal: String,
+    pub camel: String,
+    pub kebab: String,
+    pub screaming: String,
+    /// Rust value identifier (fields, functions, modules): keyword-safe snake_case.
+    pub rust: String,
+    /// Rust type identifier: PascalCase, keyword-safe.
+    pub rust_type: String,
+    /// TypeScript binding identifier (variables, functions, parameters): keyword-safe camelCase.
+    pub ts: String,
+}
+
+impl Name {
+    pub fn new(raw: &str) -> Self {
+        let snake = raw.to_snake_case();
+        let pascal = raw.to_upper_camel_case();
+        let camel = raw.to_lower_camel_case();
+        Name {
+            raw: raw.to_string(),
+            rust: rust_ident(&snake),
+            rust_type: rust_type_ident(&pascal),
+            ts: ts_ident(&camel),
+            kebab: raw.to_kebab_case(),
+            screaming: raw.to_shouty_snake_case(),
+            snake,
+            pascal,
+            camel,
+        }
+    }
+}
+
+/// `type` -> `r#type`; `self` -> `self_`; leading digits get a `_`.
+pub fn rust_ident(snake: &str) -> String {
+    if snake.is_empty() {
+        return "_unnamed".into();
+    }
+    if snake.starts_with(|c: char| c.is_ascii_digit()) {
+        return format!("_{snake}");
+    }
+    if RUST_NON_RAW.contains(&snake) {
+        format!("{snake}_")
+    } else if RUST_KEYWORDS.contains(&snake) {
+        format!("r#{snake}")
+    } else {
+        snake.to_string()
+    }
+}
+
+pub fn rust_type_ident(pascal: &str) -> String {
+    if pascal.is_empty() {
+        return "Unnamed".into();
+    }
+    if pascal.starts_with(|c: char| c.is_ascii_digit()) {
+        return format!("T{pascal}");
+    }
+    if RUST_KEYWORDS.contains(&pascal) {
+        format!("{pascal}_")
+    } else {
+        pascal.to_string()
+    }
+}
+
+pub fn ts_ident(camel: &str) -> String {
+    if camel.is_empty() {
+        return "_unnamed".into();
+    }
+    if camel.starts_with(|c: char| c.is_ascii_digit()) {
+        return format!("_{camel}");
+    }
+    if TS_KEYWORDS.contains(&camel) {
+        format!("{camel}_")
+    } else {
+        camel.to_string()
+    }
+}
+
+/// The JSON name serde's `rename_all = "camelCase"` gives a snake_case
+/// Rust field; when it differs from the spec's name the field needs an
+/// explicit `#[serde(rename)]`.
+pub fn serde_camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for (i, c) in snake.trim_start_matches("r#").chars().enumerate() {
+        if c == '_' && i > 0 {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// English plural for route and collection names (`stock_item` -> `stock_items`).
+pub fn pluralize(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with('z')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
+        format!("{word}es")
+    } else if lower.ends_with('y')
+        && !matches!(
+            lower.chars().rev().nth(1),
+            Some('a' | 'e' | 'i' | 'o' | 'u')
+        )
+    {
+        format!("{}ies", &word[..word.len() - 1])
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// Names Windows reserves for devices: a file or folder so named cannot be created there.
+pub fn is_windows_device_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        stem.as_str(),
+        "con" | "prn" | "aux" | "nul" | "conin$" | "conout$"
+    ) || ((stem.starts_with("com") || stem.starts_with("lpt"))
+        && stem.len() == 4
+        && stem.as_bytes()[3].is_ascii_digit())
+}
+
+/// A plain identifier: ASCII letter first, then letters, digits or `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_escaped_per_language() {
+        let n = Name::new("type");
+        assert_eq!(
+            (n.rust.as_str(), n.ts.as_str(), n.rust_type.as_str()),
+            ("r#type", "type_", "Type")
+        );
+        assert_eq!(Name::new("self").rust, "self_");
+        assert_eq!(Name::new("default").ts, "default_");
+        assert_eq!(Name::new("Self").rust_type, "Self_");
+        assert_eq!(Name::new("updatePrice").rust, "update_price");
+    }
+
+    #[test]
+    fn serde_camel_matches_serde() {
+        assert_eq!(serde_camel("placed_at"), "placedAt");
+        assert_eq!(serde_camel("r#type"), "type");
+        assert_eq!(serde_camel("order2_items"), "order2Items");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(pluralize("stock_item"), "stock_items");
+        assert_eq!(pluralize("category"), "categories");
+        assert_eq!(pluralize("day"), "days");
+        assert_eq!(pluralize("address"), "addresses");
+    }
+
+    #[test]
+    fn device_names() {
+        assert!(is_windows_device_name("con"));
+        assert!(is_windows_device_name("COM1"));
+        assert!(is_windows_device_name("nul.rs"));
+        assert!(!is_windows_device_name("console"));
+        assert!(!is_windows_device_name("com"));
+    }
+}

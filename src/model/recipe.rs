@@ -1,0 +1,610 @@
+//! Default bodies for api operations, planned from the operation's name and
+//! signature, so a freshly generated service already works end to end.
+//!
+//! The verb (first word of the op name) and the types decide the kind:
+//! - `create`: a new aggregate from the input fields of the same name (`charge`
+//!   outputs `paymentId` of aggregate `Payment`, so it creates a payment);
+//! - `update`: load by id, assign inputs by name (`newPrice` sets `price`);
+//! - `transition`: load by id, set the status value the verb names
+//!   (`cancel` -> `cancelled`, `refund` -> `refunded`);
+//! - `delete`, `query` (outputs from the loaded aggregate, `true` for flags),
+//! - `acknowledge`: nothing to persist; fresh ids, events emitted.
+//!
+//! Outputs and event metadata are filled by name from the input, the
+//! aggregate before (`oldPrice`) and after the change, and fresh ids.
+//! The plan is rendered into user-owned files: users replace it at will.
+
+use serde::Serialize;
+
+use crate::model::{Aggregate, Context, Event, Field, Module, Op, Ty};
+
+const QUERY_VERBS: &[&str] = &[
+    "get",
+    "find",
+    "list",
+    "check",
+    "is",
+    "has",
+    "can",
+    "count",
+    "search",
+    "query",
+    "fetch",
+    "lookup",
+    "validate",
+    "verify",
+    "calculate",
+    "compute",
+    "estimate",
+    "quote",
+    "preview",
+    "read",
+    "load",
+    "show",
+    "view",
+];
+const CREATE_VERBS: &[&str] = &[
+    "create", "add", "register", "place", "open", "submit", "new", "start", "record", "issue",
+    "book", "enroll", "make", "post", "raise", "log", "insert",
+];
+const DELETE_VERBS: &[&str] = &["delete", "remove", "destroy", "purge", "discard", "drop"];
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Recipe {
+    /// `create` | `update` | `transition` | `delete` | `query` | `acknowledge`.
+    pub kind: &'static str,
+    /// One sentence on what the default body does, for its doc comment.
+    pub summary: String,
+    pub aggregate: Option<Target>,
+    /// The input that identifies the aggregate to load.
+    pub locate: Option<Locate>,
+    /// `let <name> = ctx.new_id();` before anything else.
+    pub fresh_ids: Vec<String>,
+    /// Values captured before the change (`let old_price = entity.price;`).
+    pub captures: Vec<Assign>,
+    /// Field assignments: struct-literal fields for `create`, statements otherwise.
+    pub sets: Vec<Assign>,
+    pub outputs: Vec<Assign>,
+    pub events: Vec<Emit>,
+    pub uses_input: bool,
+    pub uses_ctx: bool,
+    /// Whether the stored aggregate is read after it is saved.
+    pub entity_used: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub rust_type: String,
+    /// The repository's field on the module context (`stock_items`).
+    pub repo: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Locate {
+    pub input: String,
+    /// The op's declared `*_not_found` error variant, used when the id is unknown.
+    pub not_found: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assign {
+    pub target: String,
+    pub expr: String,
+    /// The source is optional and the target is not: assign only when present.
+    pub when_some: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Emit {
+    pub event: String,
+    pub entity_id: String,
+    pub metadata: Vec<Assign>,
+}
+
+/// Where a value comes from, as a Rust expression and its type.
+#[derive(Clone)]
+struct Value {
+    expr: String,
+    ty: Ty,
+}
+
+/// Converts `value` to `to`, or `None` when it cannot be done safely.
+fn convert(value: &Value, to: &Ty) -> Option<(String, bool)> {
+    let from = &value.ty;
+    let take = |ty: &Ty, expr: &str| {
+        if ty.copy {
+            expr.to_string()
+        } else {
+            format!("{expr}.clone()")
+        }
+    };
+    if from.rust == to.rust {
+        return Some((take(from, &value.expr), false));
+    }
+    let to_inner = to.required();
+    let from_inner = from.required();
+    if !from.optional && to.optional && from.rust == to_inner.rust {
+        return Some((format!("Some({})", take(from, &value.expr)), false));
+    }
+    if from.optional && !to.optional && from_inner.rust == to.rust {
+        return Some((take(from, &value.expr), true));
+    }
+    if !from.optional && from.kind == "enum" && to_inner.kind == "string" {
+        let s = format!("{}.to_string()", value.expr);
+        return Some((if to.optional { format!("Some({s})") } else { s }, false));
+    }
+    if !from.optional && from.kind == "string" && to_inner.kind == "enum" {
+        let parsed = format!("{}.parse()?", value.expr);
+        return Some((
+            if to.optional {
+                format!("Some({parsed})")
+            } else {
+                parsed
+            },
+            false,
+        ));
+    }
+    if from.stringly && to_inner.stringly && from_inner.rust == to_inner.rust {
+        return convert(
+            &Value {
+                expr: value.expr.clone(),
+                ty: from.clone(),
+            },
+            to,
+        );
+    }
+    None
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn is_id_field(f: &Field) -> bool {
+    f.ty.required().stringly && (f.name.raw == "id" || f.name.raw.ends_with("Id"))
+}
+
+fn past_tense_candidates(verb: &str) -> Vec<String> {
+    let irregular: &[(&str, &[&str])] = &[
+        ("pay", &["paid"]),
+        ("send", &["sent"]),
+        ("activate", &["active", "activated"]),
+        ("deactivate", &["inactive", "deactivated"]),
+        ("hold", &["held", "on_hold"]),
+        ("ship", &["shipped"]),
+        ("cancel", &["cancelled", "canceled"]),
+        ("fail", &["failed"]),
+    ];
+    if let Some((_, forms)) = irregular.iter().find(|(v, _)| *v == verb) {
+        return forms.iter().map(|s| s.to_string()).collect();
+    }
+    let mut out = vec![format!("{verb}ed"), format!("{verb}d")];
+    if let Some(stem) = verb.strip_suffix('y') {
+        out.push(format!("{stem}ied"));
+    }
+    if let Some(last) = verb.chars().last() {
+        out.push(format!("{verb}{last}ed"));
+    }
+    out
+}
+
+fn choose_target<'m>(module: &'m Module, op: &Op, events: &[Event]) -> Option<&'m Aggregate> {
+    for emitted in &op.emits {
+        if let Some(event) = events.iter().find(|e| e.name.raw == emitted.raw) {
+            if let Some(agg) = module
+                .aggregates
+                .iter()
+                .find(|a| a.name.raw == event.entity.raw)
+            {
+                return Some(agg);
+            }
+        }
+    }
+    let op_lower = op.name.raw.to_lowercase();
+    module
+        .aggregates
+        .iter()
+        .find(|a| op_lower.contains(&a.name.raw.to_lowercase()))
+        .or_else(|| {
+            module.aggregates.iter().find(|a| {
+                let id = format!("{}Id", a.name.camel);
+                op.input.iter().chain(&op.output).any(|f| f.name.raw == id)
+            })
+        })
+        .or_else(|| module.aggregates.first())
+}
+
+fn locate_field<'o>(op: &'o Op, agg: &Aggregate) -> Option<&'o Field> {
+    let id_name = format!("{}Id", agg.name.camel);
+    op.input.iter().find(|f| {
+        let t = f.ty.required();
+        !f.ty.optional
+            && t.stringly
+            && (f.name.raw == "id"
+                || f.name.raw == id_name
+                || (t.kind == "aggregate" && t.name.as_deref() == Some(&agg.name.rust_type)))
+    })
+}
+
+/// Field of `agg` matching an input named `name`: same name, or `newX` for `x`.
+fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
+    agg.fields.iter().find(|f| f.name.raw == name).or_else(|| {
+        let rest = name.strip_prefix("new")?;
+        rest.starts_with(|c: char| c.is_ascii_uppercase())
+            .then(|| lower_first(rest))
+            .and_then(|n| agg.fields.iter().find(|f| f.name.raw == n))
+    })
+}
+
+pub fn plan_all(context: &mut Context) {
+    let events = context.events.clone();
+    for module in &mut context.modules {
+        let snapshot = module.clone();
+        for op in &mut module.ops {
+            op.recipe = plan(&snapshot, op, &events);
+        }
+    }
+}
+
+fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
+    let verb = op.name.snake.split('_').next().unwrap_or("").to_string();
+    let target = choose_target(module, op, events);
+    let locate = target.and_then(|a| locate_field(op, a));
+    let transition = target.and_then(|agg| {
+        let candidates = past_tense_candidates(&verb);
+        let mut enum_fields: Vec<&Field> =
+            agg.fields.iter().filter(|f| f.ty.kind == "enum").collect();
+        enum_fields.sort_by_key(|f| !matches!(f.name.raw.as_str(), "status" | "state"));
+        enum_fields.into_iter().find_map(|f| {
+            let type_name = f.ty.name.clone()?;
+            let variant = candidates.iter().find_map(|c| {
+                f.ty.variants
+                    .as_ref()?
+                    .iter()
+                    .find(|v| v.eq_ignore_ascii_case(c))
+                    .cloned()
+            })?;
+            Some((f.clone(), type_name, variant))
+        })
+    });
+    let output_has_target_id = target.is_some_and(|a| {
+        let id = format!("{}Id", a.name.camel);
+        op.output
+            .iter()
+            .any(|f| f.name.raw == id || f.name.raw == "id")
+            && locate.is_none()
+    });
+    let kind: &'static str = if QUERY_VERBS.contains(&verb.as_str()) {
+        "query"
+    } else if DELETE_VERBS.contains(&verb.as_str()) && locate.is_some() {
+        "delete"
+    } else if transition.is_some() && locate.is_some() {
+        "transition"
+    } else if target.is_some()
+        && (CREATE_VERBS.contains(&verb.as_str()) || output_has_target_id)
+        && locate.is_none()
+    {
+        "create"
+    } else if locate.is_some() {
+        "update"
+    } else {
+        "acknowledge"
+    };
+
+    let mut r = Recipe {
+        kind,
+        ..Recipe::default()
+    };
+    let input_value = |f: &Field| Value {
+        expr: format!("input.{}", f.name.rust),
+        ty: f.ty.clone(),
+    };
+    let entity_value = |f: &Field| Value {
+        expr: format!("entity.{}", f.name.rust),
+        ty: f.ty.clone(),
+    };
+    let id_value = Value {
+        expr: "entity.id".into(),
+        ty: Ty::primitive("string"),
+    };
+
+    let uses_entity = matches!(kind, "create" | "update" | "transition" | "delete")
+        || (kind == "query" && locate.is_some());
+    let agg = if uses_entity { target } else { None };
+    if let Some(agg) = agg {
+        r.aggregate = Some(Target {
+            rust_type: agg.name.rust_type.clone(),
+            repo: agg.plural.rust.clone(),
+            name: agg.name.raw.clone(),
+        });
+    }
+    if let (Some(agg), Some(loc)) = (agg, locate) {
+        if kind != "create" {
+            let not_found = op
+                .errors
+                .iter()
+                .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
+                .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
+                .map(|e| e.name.pascal.clone());
+            r.locate = Some(Locate {
+                input: loc.name.rust.clone(),
+                not_found,
+            });
+        }
+    }
+
+    // Assignments.
+    let mut assigned: Vec<String> = Vec::new();
+    if let Some(agg) = agg {
+        match kind {
+            "create" => {
+                for field in &agg.fields {
+                    let source = op.input.iter().find(|i| {
+                        matching_field(agg, &i.name.raw)
+                            .is_some_and(|m| m.name.raw == field.name.raw)
+                    });
+                    let expr = match source.and_then(|s| convert(&input_value(s), &field.ty)) {
+                        Some((expr, false)) => Some(expr),
+                        Some((expr, true)) => Some(format!("{expr}.unwrap_or_default()")),
+                        None if field.ty.kind == "datetime" => Some("ctx.now()".into()),
+                        None => None,
+                    };
+                    if let Some(expr) = expr {
+                        assigned.push(field.name.raw.clone());
+                        r.sets.push(Assign {
+                            target: field.name.rust.clone(),
+                            expr,
+                            when_some: false,
+                        });
+                    }
+                }
+            }
+            "update" | "transition" => {
+                for input in &op.input {
+                    if locate.is_some_and(|l| l.name.raw == input.name.raw) {
+                        continue;
+                    }
+                    let Some(field) = matching_field(agg, &input.name.raw) else {
+                        continue;
+                    };
+                    if transition
+                        .as_ref()
+                        .is_some_and(|(tf, _, _)| tf.name.raw == field.name.raw)
+                    {
+                        continue;
+                    }
+                    if let Some((expr, when_some)) = convert(&input_value(input), &field.ty) {
+                        assigned.push(field.name.raw.clone());
+                        r.sets.push(Assign {
+                            target: format!("entity.{}", field.name.rust),
+                            expr,
+                            when_some,
+                        });
+                    }
+                }
+                if let Some((field, type_name, variant)) = &transition {
+                    assigned.push(field.name.raw.clone());
+                    let rust_variant = crate::model::names::rust_type_ident(
+                        &crate::model::Name::new(variant).pascal,
+                    );
+                    let value = format!("{type_name}::{rust_variant}");
+                    r.sets.push(Assign {
+                        target: format!("entity.{}", field.name.rust),
+                        expr: if field.ty.optional {
+                            format!("Some({value})")
+                        } else {
+                            value
+                        },
+                        when_some: false,
+                    });
+                }
+            }
+            _ => {}
+        }
+        // Old values, for metadata such as `oldPrice` / `oldStatus`.
+        if matches!(kind, "update" | "transition") {
+            for event in op
+                .emits
+                .iter()
+                .filter_map(|e| events.iter().find(|ev| ev.name.raw == e.raw))
+            {
+                for m in &event.metadata {
+                    let Some(rest) = m.name.raw.strip_prefix("old") else {
+                        continue;
+                    };
+                    if !rest.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        continue;
+                    }
+                    let Some(field) = agg.fields.iter().find(|f| f.name.raw == lower_first(rest))
+                    else {
+                        continue;
+                    };
+                    let var = format!("old_{}", field.name.snake);
+                    if !r.captures.iter().any(|c| c.target == var) {
+                        let (expr, _) =
+                            convert(&entity_value(field), &field.ty).expect("same type converts");
+                        r.captures.push(Assign {
+                            target: var,
+                            expr,
+                            when_some: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // Fresh ids for id-like outputs nothing else provides.
+    let fresh_for = |f: &Field| -> bool {
+        is_id_field(f)
+            && !op.input.iter().any(|i| i.name.raw == f.name.raw)
+            && !(agg.is_some()
+                && target.is_some_and(|a| {
+                    f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)
+                }))
+            && !agg.is_some_and(|a| a.fields.iter().any(|af| af.name.raw == f.name.raw))
+    };
+    for f in &op.output {
+        if fresh_for(f) {
+            r.fresh_ids.push(f.name.snake.clone());
+        }
+    }
+
+    // Where a named value can come from, in order of preference.
+    let lookup = |name: &str, r: &Recipe, prefer_old: bool| -> Option<Value> {
+        if prefer_old {
+            if let Some(rest) = name.strip_prefix("old") {
+                let field_name = lower_first(rest);
+                if let Some(field) =
+                    agg.and_then(|a| a.fields.iter().find(|f| f.name.raw == field_name))
+                {
+                    let var = format!("old_{}", field.name.snake);
+                    if r.captures.iter().any(|c| c.target == var) {
+                        return Some(Value {
+                            expr: var,
+                            ty: field.ty.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(f) = op.output.iter().find(|f| f.name.raw == name) {
+            if r.fresh_ids.contains(&f.name.snake) {
+                return Some(Value {
+                    expr: f.name.snake.clone(),
+                    ty: Ty::primitive("string"),
+                });
+            }
+        }
+        if let Some(agg) = agg {
+            if name == "id" || name == format!("{}Id", agg.name.camel) {
+                return Some(id_value.clone());
+            }
+            if let Some(f) = matching_field(agg, name) {
+                if kind != "delete" || f.name.raw == name {
+                    return Some(entity_value(f));
+                }
+            }
+        }
+        op.input
+            .iter()
+            .find(|f| f.name.raw == name)
+            .map(input_value)
+    };
+
+    for f in &op.output {
+        let expr = lookup(&f.name.raw, &r, false)
+            .and_then(|v| convert(&v, &f.ty))
+            .map(|(e, when_some)| {
+                if when_some {
+                    format!("{e}.unwrap_or_default()")
+                } else {
+                    e
+                }
+            })
+            .unwrap_or_else(|| {
+                if kind == "query" && f.ty.kind == "bool" && !f.ty.optional {
+                    "true".into()
+                } else {
+                    "Default::default()".into()
+                }
+            });
+        r.outputs.push(Assign {
+            target: f.name.rust.clone(),
+            expr,
+            when_some: false,
+        });
+    }
+
+    for emitted in &op.emits {
+        let Some(event) = events.iter().find(|e| e.name.raw == emitted.raw) else {
+            continue;
+        };
+        let entity_id = if agg.is_some_and(|a| a.name.raw == event.entity.raw) {
+            "entity.id.clone()".to_string()
+        } else {
+            let id_name = format!("{}Id", event.entity.camel);
+            lookup(&id_name, &r, false)
+                .and_then(|v| convert(&v, &Ty::primitive("string")))
+                .map(|(e, _)| e)
+                .or_else(|| r.fresh_ids.first().map(|v| format!("{v}.clone()")))
+                .unwrap_or_else(|| "ctx.new_id()".into())
+        };
+        let metadata = event
+            .metadata
+            .iter()
+            .map(|m| {
+                let expr = lookup(&m.name.raw, &r, true)
+                    .and_then(|v| convert(&v, &m.ty))
+                    .map(|(e, when_some)| {
+                        if when_some {
+                            format!("{e}.unwrap_or_default()")
+                        } else {
+                            e
+                        }
+                    })
+                    .unwrap_or_else(|| "Default::default()".into());
+                Assign {
+                    target: m.name.rust.clone(),
+                    expr,
+                    when_some: false,
+                }
+            })
+            .collect();
+        r.events.push(Emit {
+            event: event.name.pascal.clone(),
+            entity_id,
+            metadata,
+        });
+    }
+
+    let all_exprs: Vec<&str> = r
+        .sets
+        .iter()
+        .chain(&r.outputs)
+        .chain(&r.captures)
+        .map(|a| a.expr.as_str())
+        .chain(r.events.iter().flat_map(|e| {
+            std::iter::once(e.entity_id.as_str()).chain(e.metadata.iter().map(|m| m.expr.as_str()))
+        }))
+        .collect();
+    r.uses_input = r.locate.is_some() || all_exprs.iter().any(|e| e.contains("input."));
+    r.entity_used = r.outputs.iter().any(|a| a.expr.contains("entity."))
+        || r.events.iter().any(|e| {
+            e.entity_id.contains("entity.") || e.metadata.iter().any(|m| m.expr.contains("entity."))
+        });
+    r.uses_ctx = r.aggregate.is_some()
+        || !r.events.is_empty()
+        || !r.fresh_ids.is_empty()
+        || all_exprs.iter().any(|e| e.contains("ctx."));
+    r.summary = match kind {
+        "create" => format!(
+            "Creates a `{}` from the input fields of the same name.",
+            target.map_or("", |a| a.name.raw.as_str())
+        ),
+        "update" => format!(
+            "Loads the `{}`, sets the fields the input names, saves it (version + 1).",
+            target.map_or("", |a| a.name.raw.as_str())
+        ),
+        "transition" => {
+            let (f, _, v) = transition.as_ref().expect("transition has a target");
+            format!(
+                "Loads the `{}` and sets `{}` to `{v}`.",
+                target.map_or("", |a| a.name.raw.as_str()),
+                f.name.raw
+            )
+        }
+        "delete" => format!(
+            "Deletes the `{}`.",
+            target.map_or("", |a| a.name.raw.as_str())
+        ),
+        "query" => "Answers from current state without changing it.".into(),
+        _ => "Records nothing: returns fresh ids and emits the declared events.".into(),
+    };
+    r
+}

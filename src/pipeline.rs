@@ -1,0 +1,218 @@
+//! The stages wired together: find the project and the spec, load → parse →
+//! model → validate. Every command reads its input through here, so they all
+//! find specs and output the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Location, did_you_mean, display_path};
+use crate::model::{Context, lower};
+use crate::source::project::{self, Project};
+use crate::source::{self, bundle};
+use crate::validate::{self, Check, Overrides};
+
+/// How a command was told where its spec is.
+#[derive(Debug, Clone, Default)]
+pub struct SpecSelection {
+    /// Bounded context name.
+    pub context: Option<String>,
+    /// `--spec FILE`.
+    pub spec: Option<PathBuf>,
+    /// `--project FILE`.
+    pub project_file: Option<PathBuf>,
+}
+
+/// The project: from `--project`, the nearest `parasol.yaml`, or defaults
+/// for the working folder.
+pub fn project(explicit: Option<&Path>, diags: &mut Diagnostics) -> Option<Project> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match explicit {
+        Some(path) => project::load(path, diags),
+        None => match project::find(&cwd) {
+            Some(path) => project::load(&path, diags),
+            None => Some(Project::defaults(&cwd)),
+        },
+    }
+}
+
+/// Every `*.bc.yaml` under `dir`, sorted.
+pub fn spec_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .max_depth(8)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".bc.yaml")
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    files.sort();
+    files
+}
+
+/// The spec file a selection names. With `--spec` that file; otherwise the
+/// spec under the project's `specs:` whose context has the given name (or the
+/// only spec there, when no name is given).
+pub fn locate_spec(
+    selection: &SpecSelection,
+    project: &Project,
+    diags: &mut Diagnostics,
+) -> Option<PathBuf> {
+    if let Some(spec) = &selection.spec {
+        return Some(spec.clone());
+    }
+    let files = spec_files(&project.specs);
+    if files.is_empty() {
+        diags.push(
+            Diagnostic::error("no-spec", format!("no `*.bc.yaml` spec found under `{}`", display_path(&project.specs)))
+                .with_help("pass `--spec FILE`, or set `specs:` in parasol.yaml (`parasol init` creates a project)"),
+        );
+        return None;
+    }
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for file in &files {
+        let mut ignored = Diagnostics::new();
+        if let Some(raw) = source::load_spec(file, &mut ignored) {
+            if let Some(name) = raw.context.and_then(|c| c.name) {
+                names.push((name.value, file.clone()));
+            }
+        }
+    }
+    match &selection.context {
+        Some(wanted) => {
+            if let Some((_, path)) = names.iter().find(|(n, _)| n == wanted) {
+                return Some(path.clone());
+            }
+            let help =
+                did_you_mean(wanted, names.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| {
+                    format!(
+                        "specs found: {}",
+                        if names.is_empty() {
+                            "none readable".to_string()
+                        } else {
+                            names
+                                .iter()
+                                .map(|(n, p)| format!("{n} ({})", display_path(p)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    )
+                });
+            diags.push(
+                Diagnostic::error(
+                    "unknown-context",
+                    format!(
+                        "no spec under `{}` describes bounded context `{wanted}`",
+                        display_path(&project.specs)
+                    ),
+                )
+                .with_help(help),
+            );
+            None
+        }
+        None if files.len() == 1 => Some(files[0].clone()),
+        None => {
+            diags.push(
+                Diagnostic::error(
+                    "ambiguous-context",
+                    "several specs found; name the bounded context",
+                )
+                .with_help(format!(
+                    "one of: {}",
+                    names
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+            None
+        }
+    }
+}
+
+/// Loads, resolves and validates one spec. The context is returned whenever
+/// one could be built (also with errors, for reporting); callers that
+/// generate must check `diags.has_errors()`.
+pub fn load_context(
+    spec_path: &Path,
+    checks: &[Check],
+    overrides: &Overrides,
+    diags: &mut Diagnostics,
+) -> Option<Context> {
+    let raw = source::load_spec(spec_path, diags)?;
+    let spec_dir = spec_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let roots: Vec<_> = raw
+        .bundles
+        .iter()
+        .map(|b| {
+            (
+                source::join_normalised(&spec_dir, &b.value),
+                Some((raw.file.clone(), b.pos)),
+            )
+        })
+        .collect();
+    let bundles = bundle::load(&roots, diags);
+    let spec_file = spec_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".into());
+    let context = lower::lower(&raw, Arc::new(bundles), &spec_file, diags)?;
+    validate::validate(&context, checks, overrides, diags);
+    Some(context)
+}
+
+/// Loads from text in memory, with no bundles (fuzzing and property tests).
+pub fn load_text(display: &str, text: &str, diags: &mut Diagnostics) -> Option<Context> {
+    let raw = source::load_spec_text(display, text, diags)?;
+    let context = lower::lower(&raw, Arc::new(bundle::BundleSet::default()), display, diags)?;
+    validate::validate(&context, &Check::ALL, &Overrides::default(), diags);
+    Some(context)
+}
+
+/// Checks that the context found in a `--spec` file is the one named.
+pub fn check_context_name(selection: &SpecSelection, context: &Context, diags: &mut Diagnostics) {
+    if let (Some(wanted), Some(_)) = (&selection.context, &selection.spec) {
+        if *wanted != context.name.raw {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-context",
+                    format!(
+                        "`{wanted}` is not the context of this spec, which describes `{}`",
+                        context.name.raw
+                    ),
+                )
+                .at(Location::in_file(&context.file, context.pos)),
+            );
+        }
+    }
+}
+
+/// A path relative to `base` when one exists without leaving the file
+/// system's root; `/`-separated. Used in manifests so moving a project keeps them valid.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p)
+            .unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(p))
+    };
+    let (path, base) = (abs(path), abs(base));
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> =
+        std::iter::repeat_n("..".to_string(), base_parts.len() - common).collect();
+    parts.extend(
+        path_parts[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}

@@ -1,0 +1,146 @@
+//! Template filters: case conversion, type mapping, string literals and
+//! comments. Literals and comments are built here, never in templates, so a
+//! description with `*/`, a quote or a newline cannot break generated code.
+
+use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind};
+
+use crate::model::names::{pluralize, rust_ident, ts_ident};
+use crate::model::types::{self, Ty};
+
+pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("snake_case", |s: String| s.to_snake_case());
+    env.add_filter("pascal_case", |s: String| s.to_upper_camel_case());
+    env.add_filter("camel_case", |s: String| s.to_lower_camel_case());
+    env.add_filter("kebab_case", |s: String| s.to_kebab_case());
+    env.add_filter("screaming_snake_case", |s: String| s.to_shouty_snake_case());
+    env.add_filter("plural", |s: String| pluralize(&s));
+    env.add_filter("rust_ident", |s: String| rust_ident(&s.to_snake_case()));
+    env.add_filter("ts_ident", |s: String| ts_ident(&s.to_lower_camel_case()));
+    env.add_filter("rust_type", |v: Value| type_of(&v, "rust"));
+    env.add_filter("ts_type", |v: Value| type_of(&v, "ts"));
+    env.add_filter("rust_str", |s: String| rust_string(&s));
+    env.add_filter("ts_str", |s: String| {
+        serde_json::Value::String(s).to_string()
+    });
+    env.add_filter("json", |v: Value| {
+        serde_json::to_string(&v)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    });
+    env.add_filter("doc", doc_comment);
+    env.add_filter("one_line", |s: String| one_line(&s));
+}
+
+/// Maps a model type (a map with `rust`/`ts`) or a primitive's spec name.
+fn type_of(value: &Value, lang: &str) -> Result<String, Error> {
+    if let Ok(mapped) = value.get_attr(lang) {
+        if let Some(s) = mapped.as_str() {
+            return Ok(s.to_string());
+        }
+    }
+    if let Some(spec) = value.as_str() {
+        if let Ok(expr) = types::parse(spec) {
+            if let Some(ty) = primitive_type(&expr) {
+                return Ok(if lang == "rust" { ty.rust } else { ty.ts });
+            }
+        }
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{spec}` is not a primitive type; pass the model's type object instead"),
+        ));
+    }
+    Err(Error::new(ErrorKind::InvalidOperation, "expected a type"))
+}
+
+fn primitive_type(expr: &types::TypeExpr) -> Option<Ty> {
+    use types::TypeExpr::*;
+    match expr {
+        Named { name, .. } if types::PRIMITIVES.contains(&name.as_str()) => {
+            Some(Ty::primitive(name))
+        }
+        Named { .. } => None,
+        List(inner) => primitive_type(inner).map(Ty::list),
+        Map(inner) => primitive_type(inner).map(Ty::map),
+        Optional(inner) => primitive_type(inner).map(Ty::optional),
+    }
+}
+
+/// A Rust string literal for any text.
+pub fn rust_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text on one line with control characters removed, safe inside a line comment.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("*/", "* /")
+}
+
+/// `{{ text | doc("/// ") }}`: every line of `text` prefixed, trailing
+/// whitespace removed, and `*/` defused so block comments stay closed.
+fn doc_comment(text: String, prefix: String) -> String {
+    let cleaned: Vec<String> = text
+        .replace("\r\n", "\n")
+        .split('\n')
+        .map(|line| {
+            line.chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect::<String>()
+                .replace("*/", "* /")
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let trimmed_end = cleaned
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1);
+    cleaned[..trimmed_end]
+        .iter()
+        .map(|line| {
+            if line.is_empty() {
+                prefix.trim_end().to_string()
+            } else {
+                format!("{prefix}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_everything() {
+        assert_eq!(rust_string("a\"b\\c\n"), r#""a\"b\\c\n""#);
+        assert_eq!(rust_string("\u{0}"), r#""\u{0}""#);
+    }
+
+    #[test]
+    fn doc_comments_stay_comments() {
+        assert_eq!(
+            doc_comment("one\ntwo */ three\n\n".into(), "/// ".into()),
+            "/// one\n/// two * / three"
+        );
+        assert_eq!(doc_comment("a\n\nb".into(), "// ".into()), "// a\n//\n// b");
+    }
+}

@@ -1,0 +1,179 @@
+//! Stage 5a (render): the minijinja environment.
+//!
+//! Configured for code, not HTML: undefined values are errors, nothing is
+//! auto-escaped, trailing newlines are kept, and block tags swallow their own
+//! line. Templates are embedded in the binary; a folder of overrides replaces
+//! them file by file. Filters cover case conversion, type mapping, string
+//! literals and comments; `layout` holds the width-aware helpers that keep
+//! generated Rust exactly as rustfmt would write it.
+
+pub mod filters;
+pub mod layout;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
+
+use crate::diag::{Diagnostic, Diagnostics, Location, did_you_mean, display_path};
+
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+/// A template value from any serialisable model part.
+pub fn value<T: serde::Serialize>(data: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(data))
+}
+
+/// Where each template comes from: built in, or a user's override file.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateSet {
+    overrides: BTreeMap<String, (PathBuf, Arc<str>)>,
+}
+
+impl TemplateSet {
+    pub fn builtin() -> Self {
+        Self::default()
+    }
+
+    /// Reads every file under `dir` as an override of the built-in template
+    /// with the same relative path. Files that match no built-in template
+    /// are reported (likely a typo), not used.
+    pub fn with_overrides(dir: &Path, diags: &mut Diagnostics) -> Self {
+        let mut set = Self::default();
+        if !dir.is_dir() {
+            diags.push(
+                Diagnostic::error(
+                    "template-override",
+                    format!("template folder `{}` does not exist", display_path(dir)),
+                )
+                .at(Location::bare(display_path(dir), 1, 1)),
+            );
+            return set;
+        }
+        for entry in walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(relative) = entry.path().strip_prefix(dir) else {
+                continue;
+            };
+            let id = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if builtin_source(&id).is_none() {
+                let help = did_you_mean(&id, BUILTIN_TEMPLATES.iter().map(|(id, _)| *id))
+                    .unwrap_or_else(|| "`parasol templates list` shows the template names".into());
+                diags.push(
+                    Diagnostic::warning(
+                        "template-override",
+                        format!(
+                            "template override `{id}` matches no built-in template and is ignored"
+                        ),
+                    )
+                    .at(Location::bare(display_path(entry.path()), 1, 1))
+                    .with_help(help),
+                );
+                continue;
+            }
+            match crate::source::read_source(entry.path()) {
+                Ok(file) => {
+                    set.overrides
+                        .insert(id, (entry.path().to_path_buf(), file.text.clone()));
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        set
+    }
+
+    pub fn source(&self, id: &str) -> Option<Arc<str>> {
+        self.overrides
+            .get(id)
+            .map(|(_, s)| s.clone())
+            .or_else(|| builtin_source(id).map(Arc::from))
+    }
+
+    /// Where a template's text comes from, as error messages show it.
+    pub fn origin(&self, id: &str) -> String {
+        match self.overrides.get(id) {
+            Some((path, _)) => display_path(path),
+            None => format!("templates/{id} (built in)"),
+        }
+    }
+
+    pub fn is_overridden(&self, id: &str) -> bool {
+        self.overrides.contains_key(id)
+    }
+}
+
+pub fn builtin_source(id: &str) -> Option<&'static str> {
+    BUILTIN_TEMPLATES
+        .binary_search_by(|(candidate, _)| (*candidate).cmp(id))
+        .ok()
+        .map(|i| BUILTIN_TEMPLATES[i].1)
+}
+
+pub fn builtin_ids() -> impl Iterator<Item = &'static str> {
+    BUILTIN_TEMPLATES.iter().map(|(id, _)| *id)
+}
+
+/// The environment every command renders with.
+pub fn environment(templates: &TemplateSet) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_debug(true);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("static syntax config is valid"),
+    );
+    let set = templates.clone();
+    env.set_loader(move |name| Ok(set.source(name).map(|s| s.to_string())));
+    filters::register(&mut env);
+    layout::register(&mut env);
+    env
+}
+
+/// A template failure as a diagnostic at the template's own file and line.
+/// Failures of built-in templates are parasol bugs and say so.
+pub fn template_error(templates: &TemplateSet, err: &minijinja::Error) -> Diagnostic {
+    let name = err.name().unwrap_or("<unknown>").to_string();
+    let line = err.line().unwrap_or(1) as u32;
+    let origin = templates.origin(&name);
+    let detail = err
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| err.kind().to_string());
+    let mut d = if templates.is_overridden(&name) {
+        Diagnostic::error("template", format!("template `{name}` failed: {detail}"))
+    } else {
+        Diagnostic::error(
+            "template-bug",
+            format!("built-in template `{name}` failed: {detail}"),
+        )
+        .with_note("this is a bug in parasol; please report it with the spec that triggers it")
+    };
+    d = d.at(Location::bare(origin, line, 1));
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        d = d.with_note(inner.to_string());
+        source = inner.source();
+    }
+    let info = err.display_debug_info().to_string();
+    let excerpt: String = info.lines().take(12).collect::<Vec<_>>().join("\n");
+    if !excerpt.trim().is_empty() {
+        d = d.with_note(excerpt);
+    }
+    d
+}

@@ -1,0 +1,391 @@
+//! Stage 4 (validate): bundle policy and architecture checks over the
+//! resolved model, all reported at once.
+//!
+//! Dangling references (unknown modules, ops, events, types) are found while
+//! lowering and are always errors. The checks here can be chosen with
+//! `--check` (default: all):
+//!
+//! | check | finding | severity |
+//! |---|---|---|
+//! | `circular-dependencies` | a `depends_on` cycle | error (warning if the bundle sets `module_rules.forbid_cycles: false`) |
+//! | `module-boundaries` | a module depends on itself | error |
+//! | `module-boundaries` | an op emits, or a module publishes, an event about another module's aggregate | warning |
+//! | `public-api-usage` | an event is declared but nothing publishes it | warning |
+//! | `public-api-usage` | a module subscribes to an event nothing publishes | warning |
+//! | `public-api-usage` | a read model or workflow listens for an event nothing publishes | warning |
+//!
+//! Policy violations (what a bundle forbids) are always errors and name the
+//! bundle and the principle.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
+use crate::model::Context;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Check {
+    CircularDependencies,
+    ModuleBoundaries,
+    PublicApiUsage,
+}
+
+impl Check {
+    pub const ALL: [Check; 3] = [
+        Check::CircularDependencies,
+        Check::ModuleBoundaries,
+        Check::PublicApiUsage,
+    ];
+}
+
+/// What the user asked for that policy may forbid.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--allow-backend-saga`: run backend sagas even under `frontend_orchestration`.
+    pub allow_backend_saga: bool,
+}
+
+pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &mut Diagnostics) {
+    policy(ctx, overrides, diags);
+    if checks.contains(&Check::CircularDependencies) {
+        cycles(ctx, diags);
+    }
+    if checks.contains(&Check::ModuleBoundaries) {
+        boundaries(ctx, diags);
+    }
+    if checks.contains(&Check::PublicApiUsage) {
+        public_api(ctx, diags);
+    }
+}
+
+fn at(ctx: &Context, pos: Pos) -> Location {
+    Location::in_file(&ctx.file, pos)
+}
+
+/// A policy refusal, naming the bundle that decided `key` and the principle.
+pub fn refusal(ctx: &Context, key: &str, principle: &str, message: String) -> Diagnostic {
+    let source = ctx.bundle_set.describe_source(key);
+    Diagnostic::error(
+        "policy",
+        format!("{message}: {source} sets `{key}: {principle}`"),
+    )
+}
+
+fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
+    let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
+    if let Some(allowed) = &ctx.policy.architecture_patterns {
+        if !allowed.iter().any(|a| *a == ctx.architecture) {
+            let source = ctx.bundle_set.describe_source("architecture_patterns");
+            diags.push(
+                Diagnostic::error(
+                    "policy",
+                    format!(
+                        "architecture `{}` is not allowed by {source}",
+                        ctx.architecture
+                    ),
+                )
+                .at(at(ctx, arch_pos))
+                .with_help(format!("allowed: {}", allowed.join(", "))),
+            );
+        }
+    }
+    if ctx.policy.no_event_sourcing && ctx.architecture == "cqrs-es" {
+        diags.push(
+            refusal(
+                ctx,
+                "v5_principles",
+                "no_event_sourcing",
+                "architecture `cqrs-es` uses event sourcing".into(),
+            )
+            .at(at(ctx, arch_pos))
+            .with_help("use `v5-event-driven` (CRUD + notifications) or change the bundle"),
+        );
+    }
+    for wf in &ctx.workflows {
+        let pos = wf.coordination_pos.unwrap_or(wf.pos);
+        if wf.coordination != "frontend"
+            && ctx.policy.frontend_orchestration
+            && !overrides.allow_backend_saga
+        {
+            diags.push(
+                refusal(
+                    ctx,
+                    "v5_principles",
+                    "frontend_orchestration",
+                    format!("workflow `{}` asks for a backend saga (`coordination: {}`)", wf.name.raw, wf.coordination),
+                )
+                .at(at(ctx, pos))
+                .with_help("use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle"),
+            );
+        }
+        if let Some(styles) = &ctx.policy.communication_styles {
+            if wf.coordination != "frontend" && !styles.iter().any(|s| *s == wf.coordination) {
+                let source = ctx.bundle_set.describe_source("communication_styles");
+                diags.push(
+                    Diagnostic::error(
+                        "policy",
+                        format!(
+                            "communication style `{}` of workflow `{}` is not allowed by {source}",
+                            wf.coordination, wf.name.raw
+                        ),
+                    )
+                    .at(at(ctx, pos))
+                    .with_help(format!("allowed: {}", styles.join(", "))),
+                );
+            }
+        }
+    }
+}
+
+/// One cycle per strongly connected component of `depends_on` (the shortest
+/// through its first module), reported at the dependency that closes it with
+/// the whole chain. Linear in the size of the graph, whatever its shape.
+fn cycles(ctx: &Context, diags: &mut Diagnostics) {
+    let index: BTreeMap<&str, usize> = ctx
+        .modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.raw.as_str(), i))
+        .collect();
+    let edges: Vec<Vec<(usize, Pos)>> = ctx
+        .modules
+        .iter()
+        .map(|m| {
+            m.depends_on
+                .iter()
+                .zip(&m.depends_on_pos)
+                .filter_map(|(d, p)| index.get(d.raw.as_str()).map(|&i| (i, *p)))
+                .filter(|(to, _)| ctx.modules[*to].name.raw != m.name.raw)
+                .collect()
+        })
+        .collect();
+    let forbid = ctx
+        .config
+        .get("module_rules")
+        .and_then(|r| r.get("forbid_cycles"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    for component in strongly_connected(&edges) {
+        if component.len() < 2 {
+            continue;
+        }
+        let start = *component.iter().min().expect("non-empty component");
+        let Some((path, pos)) = shortest_cycle(&edges, &component, start) else {
+            continue;
+        };
+        let chain: Vec<&str> = path
+            .iter()
+            .map(|&i| ctx.modules[i].name.raw.as_str())
+            .collect();
+        let message = format!("module dependency cycle: {}", chain.join(" -> "));
+        let d = if forbid {
+            Diagnostic::error("dependency-cycle", message)
+        } else {
+            Diagnostic::warning("dependency-cycle", message)
+        };
+        diags.push(d.at(at(ctx, pos)).with_help(
+            "modules must not depend on each other in a cycle; move the shared part into its own module or talk through events",
+        ));
+    }
+}
+
+/// Tarjan's algorithm, iterative so deep graphs cannot overflow the stack.
+fn strongly_connected(edges: &[Vec<(usize, Pos)>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut components = Vec::new();
+    let mut counter = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = counter;
+        low[root] = counter;
+        counter += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (node, ref mut next)) = work.last_mut() {
+            if let Some(&(to, _)) = edges[node].get(*next) {
+                *next += 1;
+                if index[to] == usize::MAX {
+                    index[to] = counter;
+                    low[to] = counter;
+                    counter += 1;
+                    stack.push(to);
+                    on_stack[to] = true;
+                    work.push((to, 0));
+                } else if on_stack[to] {
+                    low[node] = low[node].min(index[to]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == index[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                components.push(component);
+            }
+        }
+    }
+    components.sort_by_key(|c| c.iter().min().copied());
+    components
+}
+
+/// Breadth-first search inside a component for the shortest way back to
+/// `start`; returns the chain (start repeated at the end) and where the
+/// closing dependency was written.
+fn shortest_cycle(
+    edges: &[Vec<(usize, Pos)>],
+    component: &[usize],
+    start: usize,
+) -> Option<(Vec<usize>, Pos)> {
+    let mut previous: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for &(to, pos) in &edges[node] {
+            if !component.contains(&to) {
+                continue;
+            }
+            if to == start {
+                let mut path = vec![node];
+                let mut cursor = node;
+                while cursor != start {
+                    cursor = previous[&cursor];
+                    path.push(cursor);
+                }
+                path.reverse();
+                path.push(start);
+                return Some((path, pos));
+            }
+            if to != start && !previous.contains_key(&to) {
+                previous.insert(to, node);
+                queue.push_back(to);
+            }
+        }
+    }
+    None
+}
+
+fn boundaries(ctx: &Context, diags: &mut Diagnostics) {
+    for m in &ctx.modules {
+        for (dep, pos) in m.depends_on.iter().zip(&m.depends_on_pos) {
+            if dep.raw == m.name.raw {
+                diags.push(
+                    Diagnostic::error(
+                        "module-boundary",
+                        format!("module `{}` depends on itself", m.name.raw),
+                    )
+                    .at(at(ctx, *pos)),
+                );
+            }
+        }
+        for op in &m.ops {
+            for (event, pos) in op.emits.iter().zip(&op.emits_pos) {
+                if let Some(e) = ctx.event(&event.raw) {
+                    if e.entity_module != m.name.snake {
+                        diags.push(
+                            Diagnostic::warning(
+                                "module-boundary",
+                                format!(
+                                    "`{}` emits `{}`, an event about `{}` of module `{}`",
+                                    op.key, e.name.raw, e.entity.raw, e.entity_module
+                                ),
+                            )
+                            .at(at(ctx, *pos))
+                            .with_help(format!("let module `{}` publish its own events, or change the event's entity", e.entity_module)),
+                        );
+                    }
+                }
+            }
+        }
+        for (event, pos) in &m.declared_publishes {
+            if let Some(e) = ctx.event(event) {
+                if e.entity_module != m.name.snake {
+                    diags.push(
+                        Diagnostic::warning(
+                            "module-boundary",
+                            format!(
+                                "module `{}` publishes `{}`, an event about `{}` of module `{}`",
+                                m.name.raw, e.name.raw, e.entity.raw, e.entity_module
+                            ),
+                        )
+                        .at(at(ctx, *pos)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn public_api(ctx: &Context, diags: &mut Diagnostics) {
+    for e in ctx.declared_events() {
+        if e.publishers.is_empty() {
+            diags.push(
+                Diagnostic::warning("event-never-published", format!("event `{}` is declared but no module publishes it", e.name.raw))
+                    .at(at(ctx, e.pos))
+                    .with_help(format!("add it to an op's `emits:` or a module's `publishes:` (`{}` belongs to module `{}`)", e.entity.raw, e.entity_module)),
+            );
+        }
+    }
+    let published = |name: &str| ctx.event(name).is_some_and(|e| !e.publishers.is_empty());
+    for m in &ctx.modules {
+        for s in &m.subscribes {
+            if !published(&s.event.raw) {
+                diags.push(
+                    Diagnostic::warning(
+                        "subscription-never-published",
+                        format!(
+                            "module `{}` subscribes to `{}`, which no module publishes",
+                            m.name.raw, s.event.raw
+                        ),
+                    )
+                    .at(at(ctx, s.pos)),
+                );
+            }
+        }
+    }
+    for r in &ctx.read_models {
+        for (event, pos) in r.on.iter().zip(&r.on_pos) {
+            if !published(&event.raw) {
+                diags.push(
+                    Diagnostic::warning(
+                        "subscription-never-published",
+                        format!(
+                            "read model `{}` listens for `{}`, which no module publishes",
+                            r.name.raw, event.raw
+                        ),
+                    )
+                    .at(at(ctx, *pos)),
+                );
+            }
+        }
+    }
+    for w in &ctx.workflows {
+        if let Some(notify) = &w.on_success {
+            if !published(&notify.raw) {
+                diags.push(
+                    Diagnostic::warning(
+                        "subscription-never-published",
+                        format!(
+                            "workflow `{}` notifies `{}`, which no module publishes",
+                            w.name.raw, notify.raw
+                        ),
+                    )
+                    .at(at(ctx, w.pos)),
+                );
+            }
+        }
+    }
+}
