@@ -197,7 +197,11 @@ pub fn render(
         vars.push(("header", header_value.clone()));
         vars.push(("header_line", header_line.clone()));
         vars.push(("path", Value::from(spec.path.as_str())));
-        let ctx = Value::from_iter(vars);
+        let ctx: Value = vars
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect::<std::collections::BTreeMap<String, Value>>()
+            .into();
         let body = template
             .render(ctx)
             .map_err(|e| template_error(templates, &e))?;

@@ -11,6 +11,7 @@ use crate::model::names::{
     self, Name, is_identifier, is_windows_device_name, pluralize, serde_camel,
 };
 use crate::model::types::{self, PRIMITIVES, Ty, TypeExpr};
+use crate::model::{recipe, samples};
 use crate::model::*;
 use crate::source::bundle::BundleSet;
 use crate::source::decode::Spanned;
@@ -27,6 +28,13 @@ pub const COORDINATIONS: &[&str] = &["frontend", "orchestration", "choreography"
 pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
 pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
 pub const BROKERS: &[&str] = &["kafka", "redis", "nats", "in-memory"];
+
+/// Longest name accepted (events: per dotted part). Keeps every generated
+/// line within rustfmt's width, so generated code stays `cargo fmt` clean.
+pub const MAX_NAME_LEN: usize = 32;
+
+/// Operation names the generated module service already uses.
+const RESERVED_OPS: &[&str] = &["new", "dispatch", "start_subscriber"];
 
 /// Fields every aggregate has; a spec may not declare them again.
 const AUDIT_FIELDS: &[&str] = &[
@@ -145,6 +153,16 @@ impl Lowerer<'_> {
                 format!("for example `{example}`")
             };
             self.error(pos, "invalid-name", message).help = Some(help);
+            return false;
+        }
+        let too_long = match kind {
+            NameKind::Event => text.split('.').any(|part| part.chars().count() > MAX_NAME_LEN),
+            _ => text.chars().count() > MAX_NAME_LEN,
+        };
+        if too_long {
+            let message = format!("{what} `{text}` is longer than {MAX_NAME_LEN} characters");
+            self.error(pos, "name-too-long", message).help =
+                Some("names become identifiers, file names and routes; shorten it".into());
             return false;
         }
         let n = Name::new(text);
@@ -334,6 +352,7 @@ impl Lowerer<'_> {
                 name,
                 ty,
                 rename,
+                sample: serde_json::Value::Null,
                 pos: f.name.pos,
             });
         }
@@ -540,10 +559,18 @@ pub fn lower(
                 module: mn.snake.clone(),
                 description: a.description.clone(),
                 fields,
+                sample_new: serde_json::Value::Null,
+                sample_change: None,
                 pos: aname.pos,
             });
         }
         aggregates.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+        for pair in aggregates.windows(2) {
+            if pair[0].plural.snake == pair[1].plural.snake {
+                let message = format!("aggregates `{}` and `{}` both get the collection name `{}`", pair[0].name.raw, pair[1].name.raw, pair[1].plural.snake);
+                l.error(pair[1].pos, "name-collision", message);
+            }
+        }
         module_aggregates.insert(mn.snake.clone(), aggregates);
     }
     value_objects.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
@@ -614,6 +641,7 @@ pub fn lower(
                 entity_module,
                 description: e.description.clone(),
                 metadata,
+                sample_metadata: serde_json::Value::Null,
                 implicit: false,
                 publishers: Vec::new(),
                 subscribers: Vec::new(),
@@ -644,6 +672,19 @@ pub fn lower(
                     oname.value, mname.value, on.snake
                 );
                 l.error(oname.pos, "name-collision", message);
+                continue;
+            }
+            if RESERVED_OPS.contains(&on.snake.as_str()) {
+                let message = format!("operation `{}` clashes with a method every generated module service has", oname.value);
+                l.error(oname.pos, "reserved-name", message).help = Some(format!("reserved: {}", RESERVED_OPS.join(", ")));
+                continue;
+            }
+            if let Some((aname, _)) = m.aggregates.iter().find(|(a, _)| pluralize(&Name::new(&a.value).snake) == on.snake) {
+                let message = format!(
+                    "operation `{}` clashes with `{}()`, the CRUD accessor of aggregate `{}`",
+                    oname.value, on.snake, aname.value
+                );
+                l.error(oname.pos, "name-collision", message).help = Some("rename the operation".into());
                 continue;
             }
             op_names.insert(on.snake.clone(), oname.value.clone());
@@ -695,6 +736,7 @@ pub fn lower(
                 description: o.description.clone(),
                 idempotent: o.idempotent.unwrap_or(false),
                 recipe: Recipe::default(),
+                sample_input: serde_json::Value::Null,
                 name: on,
                 input,
                 output,
@@ -781,33 +823,24 @@ pub fn lower(
     }
     modules.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
-    // CRUD notifications under `crud_plus_events`: implicit events unless declared.
-    for module in &modules {
-        for agg in &module.aggregates {
-            let Some(crud) = &agg.crud_events else {
+    // CRUD notifications under `crud_plus_events`. An aggregate whose
+    // notification names the spec declares itself publishes none (the
+    // spec's events are emitted by its operations instead).
+    for module in &mut modules {
+        for agg in &mut module.aggregates {
+            let Some(crud) = &agg.crud_events else { continue };
+            let names = [&crud.created, &crud.updated, &crud.deleted];
+            if names.iter().any(|n| events.iter().any(|e| e.name.pascal == n.pascal)) {
+                agg.crud_events = None;
                 continue;
-            };
-            for (event, changed) in [
-                (&crud.created, false),
-                (&crud.updated, true),
-                (&crud.deleted, false),
-            ] {
-                if events.iter().any(|e| e.name.raw == event.raw) {
-                    continue;
-                }
-                if let Some(other) = events.iter().find(|e| e.name.pascal == event.pascal) {
-                    let message = format!(
-                        "event `{}` collides with the CRUD notification `{}` parasol adds for aggregate `{}` (crud_plus_events)",
-                        other.name.raw, event.raw, agg.name.raw
-                    );
-                    l.error(other.pos, "name-collision", message);
-                    continue;
-                }
+            }
+            for (event, changed) in [(&crud.created, false), (&crud.updated, true), (&crud.deleted, false)] {
                 let metadata = if changed {
                     vec![Field {
                         name: Name::new("changed"),
                         ty: Ty::list(Ty::primitive("string")),
                         rename: None,
+                        sample: serde_json::json!(["field"]),
                         pos: agg.pos,
                     }]
                 } else {
@@ -823,6 +856,7 @@ pub fn lower(
                         event.raw.rsplit('.').next().unwrap_or("")
                     )),
                     metadata,
+                    sample_metadata: serde_json::Value::Null,
                     implicit: true,
                     publishers: Vec::new(),
                     subscribers: Vec::new(),
@@ -890,6 +924,11 @@ pub fn lower(
         );
         let key = match &r.key {
             Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
+                Some(f) if f.ty.rust != "String" => {
+                    let message = format!("key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`", k.value, rname.value, f.ty.spec);
+                    l.error(k.pos, "invalid-key", message);
+                    None
+                }
                 Some(f) => Some(f.clone()),
                 None => {
                     let help = did_you_mean(&k.value, fields.iter().map(|f| f.name.raw.as_str()));
@@ -925,6 +964,7 @@ pub fn lower(
                 key,
                 fields,
                 on,
+                projections: Vec::new(),
                 description: r.description.clone(),
                 pos: rname.pos,
                 on_pos,
@@ -1114,12 +1154,16 @@ pub fn lower(
             .map(|&i| bundles.bundles[i].name.clone())
             .collect(),
         uses,
+        events_use_types: false,
+        views_use_types: false,
         file: raw.file.clone(),
         bundle_set: bundles,
         pos: rc.pos,
         architecture_pos: rc.architecture.as_ref().map(|a| a.pos),
     };
     recipe::plan_all(&mut context);
+    recipe::plan_projections(&mut context);
+    samples::fill(&mut context);
     shared_types(&mut context);
     Some(context)
 }
@@ -1752,6 +1796,15 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
 /// Records, per module, the shared types (value objects, enums) its own
 /// aggregates and operations mention, for exact imports.
 fn shared_types(context: &mut Context) {
+    let mentions = |fields: &[Field]| {
+        let mut names = Vec::new();
+        for f in fields {
+            f.ty.named_types(&mut names);
+        }
+        !names.is_empty()
+    };
+    context.events_use_types = context.events.iter().any(|e| mentions(&e.metadata));
+    context.views_use_types = context.read_models.iter().any(|r| mentions(&r.fields));
     for module in &mut context.modules {
         let mut names = Vec::new();
         for a in &module.aggregates {

@@ -9,6 +9,7 @@
 pub mod lower;
 pub mod names;
 pub mod recipe;
+pub mod samples;
 pub mod types;
 
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub struct Context {
     pub config: serde_json::Value,
     pub bundles: Vec<String>,
     pub uses: Uses,
+    /// Whether event metadata mentions shared types (value objects, enums).
+    pub events_use_types: bool,
+    /// Whether read models mention shared types.
+    pub views_use_types: bool,
     #[serde(skip)]
     pub file: Arc<SourceFile>,
     #[serde(skip)]
@@ -108,6 +113,8 @@ pub struct Field {
     pub ty: Ty,
     /// Set when serde's camelCase renaming would not give the spec's name back.
     pub rename: Option<String>,
+    /// A valid example value (JSON), for generated tests.
+    pub sample: serde_json::Value,
     #[serde(skip)]
     pub pos: Pos,
 }
@@ -123,8 +130,21 @@ pub struct Aggregate {
     pub route: String,
     /// Notification events its CRUD operations publish (`stock_item.updated`), when the policy asks for them.
     pub crud_events: Option<CrudEvents>,
+    /// A valid create body (JSON), for generated tests.
+    pub sample_new: serde_json::Value,
+    /// A field a test can change, with a new value (JSON and Rust literal).
+    pub sample_change: Option<SampleChange>,
     #[serde(skip)]
     pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleChange {
+    pub json_name: String,
+    pub rust_field: String,
+    pub json: serde_json::Value,
+    /// A Rust assertion on `updated` that the change took.
+    pub check: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,6 +192,8 @@ pub struct Op {
     pub idempotent: bool,
     pub route: String,
     pub recipe: Recipe,
+    /// A valid input (JSON) for the default body, for generated tests.
+    pub sample_input: serde_json::Value,
     #[serde(skip)]
     pub pos: Pos,
     #[serde(skip)]
@@ -193,6 +215,8 @@ pub struct Event {
     pub entity_module: String,
     pub description: Option<String>,
     pub metadata: Vec<Field>,
+    /// Valid metadata (JSON), for generated tests.
+    pub sample_metadata: serde_json::Value,
     /// A CRUD notification parasol adds under `crud_plus_events`, not declared in the spec.
     pub implicit: bool,
     pub publishers: Vec<String>,
@@ -207,6 +231,8 @@ pub struct ReadModel {
     pub key: Field,
     pub fields: Vec<Field>,
     pub on: Vec<Name>,
+    /// The default projection per event, rendered into a user-owned file.
+    pub projections: Vec<recipe::Projection>,
     pub route: String,
     pub description: Option<String>,
     #[serde(skip)]

@@ -68,8 +68,28 @@ pub struct Recipe {
     pub events: Vec<Emit>,
     pub uses_input: bool,
     pub uses_ctx: bool,
+    /// Whether the body names a shared type (an enum value it sets).
+    pub uses_types: bool,
     /// Whether the stored aggregate is read after it is saved.
     pub entity_used: bool,
+    /// For `create`: the output field that carries the new aggregate's id.
+    pub id_output: Option<String>,
+    /// Inputs the body parses into an enum: `(input name, a valid value)`.
+    #[serde(skip)]
+    pub parsed_inputs: Vec<(String, String)>,
+}
+
+/// The default projection of one event into a read model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Projection {
+    pub event: crate::model::Name,
+    /// The user-owned function (`order_summary_view_on_order_placed`).
+    pub handler: String,
+    /// Rust expression for the view's key.
+    pub key: String,
+    pub assigns: Vec<Assign>,
+    pub uses_envelope: bool,
+    pub uses_event: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,6 +103,8 @@ pub struct Target {
 #[derive(Debug, Clone, Serialize)]
 pub struct Locate {
     pub input: String,
+    /// The input's JSON name.
+    pub json: String,
     /// The op's declared `*_not_found` error variant, used when the id is unknown.
     pub not_found: Option<String>,
 }
@@ -333,6 +355,7 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
                 .map(|e| e.name.pascal.clone());
             r.locate = Some(Locate {
                 input: loc.name.rust.clone(),
+                json: loc.rename.clone().unwrap_or_else(|| loc.name.raw.clone()),
                 not_found,
             });
         }
@@ -348,6 +371,9 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
                         matching_field(agg, &i.name.raw)
                             .is_some_and(|m| m.name.raw == field.name.raw)
                     });
+                    if let Some(s) = source {
+                        note_parse(&mut r, s, &field.ty);
+                    }
                     let expr = match source.and_then(|s| convert(&input_value(s), &field.ty)) {
                         Some((expr, false)) => Some(expr),
                         Some((expr, true)) => Some(format!("{expr}.unwrap_or_default()")),
@@ -379,6 +405,7 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
                         continue;
                     }
                     if let Some((expr, when_some)) = convert(&input_value(input), &field.ty) {
+                        note_parse(&mut r, input, &field.ty);
                         assigned.push(field.name.raw.clone());
                         r.sets.push(Assign {
                             target: format!("entity.{}", field.name.rust),
@@ -497,6 +524,13 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
             .map(input_value)
     };
 
+    if kind == "create" {
+        r.id_output = op
+            .output
+            .iter()
+            .find(|f| target.is_some_and(|a| f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)))
+            .map(|f| f.name.rust.clone());
+    }
     for f in &op.output {
         let expr = lookup(&f.name.raw, &r, false)
             .and_then(|v| convert(&v, &f.ty))
@@ -578,13 +612,14 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
         || r.events.iter().any(|e| {
             e.entity_id.contains("entity.") || e.metadata.iter().any(|m| m.expr.contains("entity."))
         });
+    r.uses_types = transition.is_some() && kind == "transition";
     r.uses_ctx = r.aggregate.is_some()
         || !r.events.is_empty()
         || !r.fresh_ids.is_empty()
         || all_exprs.iter().any(|e| e.contains("ctx."));
     r.summary = match kind {
         "create" => format!(
-            "Creates a `{}` from the input fields of the same name.",
+            "Creates a new `{}` from the input fields of the same name.",
             target.map_or("", |a| a.name.raw.as_str())
         ),
         "update" => format!(
@@ -607,4 +642,82 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
         _ => "Records nothing: returns fresh ids and emits the declared events.".into(),
     };
     r
+}
+
+/// Records that the default body parses string input `input` into enum `to`.
+fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
+    let to = to.required();
+    if input.ty.kind == "string" && !input.ty.optional && to.kind == "enum" {
+        if let Some(first) = to.variants.as_ref().and_then(|v| v.first()) {
+            r.parsed_inputs.push((input.name.raw.clone(), first.clone()));
+        }
+    }
+}
+
+/// Default projections: metadata copied into view fields of the same name
+/// (or `newX` into `x`), the entity id into `<entity>Id`, and a string
+/// `status` set to the event's verb (`order.cancelled` -> `cancelled`).
+pub fn plan_projections(ctx: &mut Context) {
+    let events = ctx.events.clone();
+    for view in &mut ctx.read_models {
+        let mut projections = Vec::new();
+        for on in &view.on {
+            let Some(event) = events.iter().find(|e| e.name.raw == on.raw) else { continue };
+            let event_value = |f: &Field| Value {
+                expr: format!("event.{}", f.name.rust),
+                ty: f.ty.clone(),
+            };
+            let key = event
+                .metadata
+                .iter()
+                .find(|m| m.name.raw == view.key.name.raw)
+                .and_then(|m| convert(&event_value(m), &Ty::primitive("string")))
+                .map(|(e, _)| e)
+                .unwrap_or_else(|| "envelope.entity_id.clone()".into());
+            let mut assigns = Vec::new();
+            for field in &view.fields {
+                if field.name.raw == view.key.name.raw {
+                    continue;
+                }
+                let from_metadata = event.metadata.iter().find(|m| m.name.raw == field.name.raw).or_else(|| {
+                    let wanted = format!("new{}", field.name.pascal);
+                    event.metadata.iter().find(|m| m.name.raw == wanted)
+                });
+                let expr = if let Some(m) = from_metadata {
+                    convert(&event_value(m), &field.ty).map(|(e, when_some)| (e, when_some))
+                } else if field.name.raw == format!("{}Id", event.entity.camel) && field.ty.required().stringly {
+                    convert(
+                        &Value {
+                            expr: "envelope.entity_id".into(),
+                            ty: Ty::primitive("string"),
+                        },
+                        &field.ty,
+                    )
+                } else if matches!(field.name.raw.as_str(), "status" | "state") && field.ty.kind == "string" && !field.ty.optional {
+                    let verb = event.name.raw.rsplit('.').next().unwrap_or_default();
+                    Some((format!("{}.to_string()", crate::render::filters::rust_string(verb)), false))
+                } else {
+                    None
+                };
+                if let Some((expr, when_some)) = expr {
+                    assigns.push(Assign {
+                        target: format!("view.{}", field.name.rust),
+                        expr,
+                        when_some,
+                    });
+                }
+            }
+            // The key is set by the generated runner; only the body counts.
+            let uses = |needle: &str| assigns.iter().any(|a| a.expr.contains(needle));
+            projections.push(Projection {
+                handler: format!("{}_on_{}", view.name.snake, event.name.snake),
+                uses_envelope: uses("envelope."),
+                uses_event: uses("event."),
+                event: event.name.clone(),
+                key,
+                assigns,
+            });
+        }
+        view.projections = projections;
+    }
 }

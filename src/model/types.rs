@@ -175,9 +175,9 @@ impl Ty {
             "int" => ("i64", "number", true, false),
             "float" => ("f64", "number", true, false),
             "bool" => ("bool", "boolean", true, false),
-            "decimal" => ("Decimal", "string", true, true),
-            "uuid" => ("Uuid", "string", true, true),
-            "datetime" => ("DateTime<Utc>", "string", true, true),
+            "decimal" => ("rust_decimal::Decimal", "string", true, true),
+            "uuid" => ("uuid::Uuid", "string", true, true),
+            "datetime" => ("chrono::DateTime<chrono::Utc>", "string", true, true),
             other => unreachable!("not a primitive: {other}"),
         };
         Ty {
@@ -270,7 +270,7 @@ impl Ty {
         Ty {
             kind: "map",
             spec: format!("map<{}>", value.spec),
-            rust: format!("BTreeMap<String, {}>", value.rust),
+            rust: format!("std::collections::BTreeMap<String, {}>", value.rust),
             ts: format!("Record<string, {}>", ts_optional(&value.ts, value.optional)),
             name: None,
             item: Some(Box::new(value)),

@@ -29,6 +29,12 @@ pub fn register(env: &mut Environment<'static>) {
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
     });
     env.add_filter("doc", doc_comment);
+    env.add_filter("vsort", |items: Vec<String>| {
+        let mut items = items;
+        items.sort_by(|a, b| version_cmp(a, b));
+        items.dedup();
+        items
+    });
     env.add_filter("one_line", |s: String| one_line(&s));
 }
 
@@ -64,6 +70,36 @@ fn primitive_type(expr: &types::TypeExpr) -> Option<Ty> {
         Map(inner) => primitive_type(inner).map(Ty::map),
         Optional(inner) => primitive_type(inner).map(Ty::optional),
     }
+}
+
+/// rustfmt's import order (style edition 2024): byte order, except that
+/// digit runs compare as numbers and a raw identifier sorts as its name.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> Vec<(bool, String)> {
+        let s = s.replace("r#", "");
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let digit = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((d, text)) if *d == digit => text.push(c),
+                _ => out.push((digit, c.to_string())),
+            }
+        }
+        out
+    }
+    let (ca, cb) = (chunks(a), chunks(b));
+    for ((da, ta), (db, tb)) in ca.iter().zip(&cb) {
+        let ord = if *da && *db {
+            let (na, nb) = (ta.trim_start_matches('0'), tb.trim_start_matches('0'));
+            na.len().cmp(&nb.len()).then_with(|| na.cmp(nb)).then_with(|| ta.len().cmp(&tb.len()))
+        } else {
+            ta.cmp(tb)
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    ca.len().cmp(&cb.len())
 }
 
 /// A Rust string literal for any text.
@@ -133,6 +169,13 @@ mod tests {
     fn literals_escape_everything() {
         assert_eq!(rust_string("a\"b\\c\n"), r#""a\"b\\c\n""#);
         assert_eq!(rust_string("\u{0}"), r#""\u{0}""#);
+    }
+
+    #[test]
+    fn version_order_matches_rustfmt() {
+        let mut names = vec!["Zeta", "alpha", "Beta", "Item10", "Item2", "Abc", "ABc", "r#type", "ordering", "zeta"];
+        names.sort_by(|a, b| version_cmp(a, b));
+        assert_eq!(names, ["ABc", "Abc", "Beta", "Item2", "Item10", "Zeta", "alpha", "ordering", "r#type", "zeta"]);
     }
 
     #[test]

@@ -43,10 +43,20 @@ pub fn register(env: &mut Environment<'static>) {
             signature(indent, &head, &params, &tail)
         },
     );
+    env.add_function("rs_let", |indent: usize, lhs: String, rhs: String| assign(indent, &lhs, &rhs));
     env.add_function("rs_arm", |indent: usize, pattern: String, body: String| {
         arm(indent, &pattern, &body)
     });
     env.add_function("rs_field", |name: String, expr: String| field(&name, &expr));
+    // `assigns | map("attr_field")`: recipe assignments as struct-literal fields.
+    env.add_filter("attr_field", |assign: minijinja::Value| -> Result<String, minijinja::Error> {
+        let get = |key: &str| -> Result<String, minijinja::Error> {
+            Ok(assign.get_attr(key)?.as_str().unwrap_or_default().to_string())
+        };
+        let target = get("target")?;
+        let target = target.strip_prefix("view.").unwrap_or(&target);
+        Ok(field(target, &get("expr")?))
+    });
 }
 
 fn width(s: &str) -> usize {
@@ -67,16 +77,22 @@ pub fn field(name: &str, expr: &str) -> String {
     }
 }
 
-/// A method chain used as a whole statement: `prefix` + `root.a.b()?` + `suffix`.
+/// A method chain: `prefix` + `root.a.b()?` + `suffix`. One line while the
+/// chain is at most 60 wide (a trailing `?` counts one more) and the line
+/// fits; otherwise one element per line. Without a prefix (a tail
+/// expression) a root of at most 4 characters keeps its first element.
 pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> String {
     let one = parts.concat();
-    if width(&one) + width(suffix) <= CHAIN_WIDTH
-        && indent + width(prefix) + width(&one) + width(suffix) <= MAX_WIDTH
-    {
+    let question = usize::from(one.ends_with('?'));
+    // A root with a single element (`call(..).await?`) is not a chain to rustfmt.
+    let short = parts.len() <= 2 || width(&one) + question <= CHAIN_WIDTH;
+    if short && indent + width(prefix) + width(&one) + width(suffix) <= MAX_WIDTH {
         return format!("{prefix}{one}{suffix}");
     }
-    let mut out = format!("{prefix}{}", parts.first().map_or("", String::as_str));
-    for part in parts.iter().skip(1) {
+    let join = prefix.is_empty() && parts.len() > 1 && width(&parts[0]) <= TAB;
+    let split = if join { 2 } else { 1 };
+    let mut out = format!("{prefix}{}", parts[..split.min(parts.len())].concat());
+    for part in parts.iter().skip(split) {
         out.push('\n');
         out.push_str(&pad(indent + TAB));
         out.push_str(part);
@@ -138,7 +154,13 @@ pub fn struct_lit(indent: usize, head: &str, fields: &[String], tail: &str) -> S
 /// A function signature `head(params)tail` (tail is ` -> T {` or ` {`).
 pub fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> String {
     let joined = params.join(", ");
-    if indent + width(head) + width(&joined) + 2 + width(tail) <= MAX_WIDTH {
+    let total = indent + width(head) + width(&joined) + 2 + width(tail);
+    // A declaration (`...;`) exactly at the limit keeps its parameters on
+    // one line and moves the return type down (measured rustfmt behaviour).
+    if total == MAX_WIDTH && tail.ends_with(';') && tail.trim_start().starts_with("->") {
+        return format!("{head}({joined})\n{}{}", pad(indent), tail.trim_start());
+    }
+    if total <= MAX_WIDTH {
         return format!("{head}({joined}){tail}");
     }
     let mut out = format!("{head}(");
@@ -153,6 +175,16 @@ pub fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> St
     out.push(')');
     out.push_str(tail);
     out
+}
+
+/// `lhs = rhs;` with an unbreakable right-hand side (a literal or a macro
+/// rustfmt cannot format): moved to the next line only when that makes it fit.
+pub fn assign(indent: usize, lhs: &str, rhs: &str) -> String {
+    if indent + width(lhs) + 3 + width(rhs) + 1 <= MAX_WIDTH || indent + TAB + width(rhs) + 1 > MAX_WIDTH {
+        format!("{lhs} = {rhs};")
+    } else {
+        format!("{lhs} =\n{}{rhs};", pad(indent + TAB))
+    }
 }
 
 /// A match arm with an expression body.
