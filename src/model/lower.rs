@@ -11,8 +11,8 @@ use crate::model::names::{
     self, Name, is_identifier, is_windows_device_name, pluralize, serde_camel,
 };
 use crate::model::types::{self, PRIMITIVES, Ty, TypeExpr};
-use crate::model::{recipe, samples};
 use crate::model::*;
+use crate::model::{recipe, samples};
 use crate::source::bundle::BundleSet;
 use crate::source::decode::Spanned;
 use crate::source::spec::*;
@@ -29,9 +29,11 @@ pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
 pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
 pub const BROKERS: &[&str] = &["kafka", "redis", "nats", "in-memory"];
 
-/// Longest name accepted (events: per dotted part). Keeps every generated
-/// line within rustfmt's width, so generated code stays `cargo fmt` clean.
+/// Longest name accepted; event names (dotted) may reach `MAX_EVENT_NAME_LEN`.
+/// Keeps every generated line within rustfmt's width, so generated code is
+/// exactly as `cargo fmt` writes it.
 pub const MAX_NAME_LEN: usize = 32;
+pub const MAX_EVENT_NAME_LEN: usize = 40;
 
 /// Operation names the generated module service already uses.
 const RESERVED_OPS: &[&str] = &["new", "dispatch", "start_subscriber"];
@@ -59,6 +61,8 @@ struct Lowerer<'d> {
     enums: Vec<EnumDef>,
     uses: Uses,
     broken_events: BTreeSet<String>,
+    /// Declared types whose own declaration was rejected (already reported).
+    broken_types: BTreeSet<String>,
 }
 
 /// Which naming rule a spec name follows.
@@ -155,12 +159,13 @@ impl Lowerer<'_> {
             self.error(pos, "invalid-name", message).help = Some(help);
             return false;
         }
-        let too_long = match kind {
-            NameKind::Event => text.split('.').any(|part| part.chars().count() > MAX_NAME_LEN),
-            _ => text.chars().count() > MAX_NAME_LEN,
+        let limit = if kind == NameKind::Event {
+            MAX_EVENT_NAME_LEN
+        } else {
+            MAX_NAME_LEN
         };
-        if too_long {
-            let message = format!("{what} `{text}` is longer than {MAX_NAME_LEN} characters");
+        if text.chars().count() > limit {
+            let message = format!("`{text}` ({what}) is longer than {limit} characters");
             self.error(pos, "name-too-long", message).help =
                 Some("names become identifiers, file names and routes; shorten it".into());
             return false;
@@ -414,6 +419,7 @@ pub fn lower(
         enums: Vec::new(),
         uses: Uses::default(),
         broken_events: BTreeSet::new(),
+        broken_types: BTreeSet::new(),
     };
     let policy = policy_from(&bundles);
 
@@ -476,6 +482,7 @@ pub fn lower(
             .chain(m.value_objects.iter().map(|(n, _)| (n, "value object")));
         for (tname, kind) in declared {
             if !l.check_name(tname, NameKind::Type, kind) {
+                l.broken_types.insert(tname.value.clone());
                 continue;
             }
             if let Some((owner, other_kind)) = type_owner.get(&tname.value) {
@@ -567,7 +574,10 @@ pub fn lower(
         aggregates.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
         for pair in aggregates.windows(2) {
             if pair[0].plural.snake == pair[1].plural.snake {
-                let message = format!("aggregates `{}` and `{}` both get the collection name `{}`", pair[0].name.raw, pair[1].name.raw, pair[1].plural.snake);
+                let message = format!(
+                    "aggregates `{}` and `{}` both get the collection name `{}`",
+                    pair[0].name.raw, pair[1].name.raw, pair[1].plural.snake
+                );
                 l.error(pair[1].pos, "name-collision", message);
             }
         }
@@ -602,6 +612,9 @@ pub fn lower(
         if let Some(ent) = &e.entity {
             match aggregate_module.get(&ent.value) {
                 Some(module) => entity = Some((Name::new(&ent.value), module.clone())),
+                None if l.broken_types.contains(&ent.value) => {
+                    broken_events.insert(ename.value.clone());
+                }
                 None => {
                     let known: Vec<&str> = aggregate_module.keys().map(String::as_str).collect();
                     let help = did_you_mean(&ent.value, known.iter().copied()).or_else(|| {
@@ -675,16 +688,25 @@ pub fn lower(
                 continue;
             }
             if RESERVED_OPS.contains(&on.snake.as_str()) {
-                let message = format!("operation `{}` clashes with a method every generated module service has", oname.value);
-                l.error(oname.pos, "reserved-name", message).help = Some(format!("reserved: {}", RESERVED_OPS.join(", ")));
+                let message = format!(
+                    "operation `{}` clashes with a method every generated module service has",
+                    oname.value
+                );
+                l.error(oname.pos, "reserved-name", message).help =
+                    Some(format!("reserved: {}", RESERVED_OPS.join(", ")));
                 continue;
             }
-            if let Some((aname, _)) = m.aggregates.iter().find(|(a, _)| pluralize(&Name::new(&a.value).snake) == on.snake) {
+            if let Some((aname, _)) = m
+                .aggregates
+                .iter()
+                .find(|(a, _)| pluralize(&Name::new(&a.value).snake) == on.snake)
+            {
                 let message = format!(
                     "operation `{}` clashes with `{}()`, the CRUD accessor of aggregate `{}`",
                     oname.value, on.snake, aname.value
                 );
-                l.error(oname.pos, "name-collision", message).help = Some("rename the operation".into());
+                l.error(oname.pos, "name-collision", message).help =
+                    Some("rename the operation".into());
                 continue;
             }
             op_names.insert(on.snake.clone(), oname.value.clone());
@@ -828,13 +850,22 @@ pub fn lower(
     // spec's events are emitted by its operations instead).
     for module in &mut modules {
         for agg in &mut module.aggregates {
-            let Some(crud) = &agg.crud_events else { continue };
+            let Some(crud) = &agg.crud_events else {
+                continue;
+            };
             let names = [&crud.created, &crud.updated, &crud.deleted];
-            if names.iter().any(|n| events.iter().any(|e| e.name.pascal == n.pascal)) {
+            if names
+                .iter()
+                .any(|n| events.iter().any(|e| e.name.pascal == n.pascal))
+            {
                 agg.crud_events = None;
                 continue;
             }
-            for (event, changed) in [(&crud.created, false), (&crud.updated, true), (&crud.deleted, false)] {
+            for (event, changed) in [
+                (&crud.created, false),
+                (&crud.updated, true),
+                (&crud.deleted, false),
+            ] {
                 let metadata = if changed {
                     vec![Field {
                         name: Name::new("changed"),
@@ -925,7 +956,10 @@ pub fn lower(
         let key = match &r.key {
             Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
                 Some(f) if f.ty.rust != "String" => {
-                    let message = format!("key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`", k.value, rname.value, f.ty.spec);
+                    let message = format!(
+                        "key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`",
+                        k.value, rname.value, f.ty.spec
+                    );
                     l.error(k.pos, "invalid-key", message);
                     None
                 }

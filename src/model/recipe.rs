@@ -528,7 +528,11 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
         r.id_output = op
             .output
             .iter()
-            .find(|f| target.is_some_and(|a| f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)))
+            .find(|f| {
+                target.is_some_and(|a| {
+                    f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)
+                })
+            })
             .map(|f| f.name.rust.clone());
     }
     for f in &op.output {
@@ -649,7 +653,8 @@ fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
     let to = to.required();
     if input.ty.kind == "string" && !input.ty.optional && to.kind == "enum" {
         if let Some(first) = to.variants.as_ref().and_then(|v| v.first()) {
-            r.parsed_inputs.push((input.name.raw.clone(), first.clone()));
+            r.parsed_inputs
+                .push((input.name.raw.clone(), first.clone()));
         }
     }
 }
@@ -662,7 +667,9 @@ pub fn plan_projections(ctx: &mut Context) {
     for view in &mut ctx.read_models {
         let mut projections = Vec::new();
         for on in &view.on {
-            let Some(event) = events.iter().find(|e| e.name.raw == on.raw) else { continue };
+            let Some(event) = events.iter().find(|e| e.name.raw == on.raw) else {
+                continue;
+            };
             let event_value = |f: &Field| Value {
                 expr: format!("event.{}", f.name.rust),
                 ty: f.ty.clone(),
@@ -679,13 +686,19 @@ pub fn plan_projections(ctx: &mut Context) {
                 if field.name.raw == view.key.name.raw {
                     continue;
                 }
-                let from_metadata = event.metadata.iter().find(|m| m.name.raw == field.name.raw).or_else(|| {
-                    let wanted = format!("new{}", field.name.pascal);
-                    event.metadata.iter().find(|m| m.name.raw == wanted)
-                });
+                let from_metadata = event
+                    .metadata
+                    .iter()
+                    .find(|m| m.name.raw == field.name.raw)
+                    .or_else(|| {
+                        let wanted = format!("new{}", field.name.pascal);
+                        event.metadata.iter().find(|m| m.name.raw == wanted)
+                    });
                 let expr = if let Some(m) = from_metadata {
                     convert(&event_value(m), &field.ty).map(|(e, when_some)| (e, when_some))
-                } else if field.name.raw == format!("{}Id", event.entity.camel) && field.ty.required().stringly {
+                } else if field.name.raw == format!("{}Id", event.entity.camel)
+                    && field.ty.required().stringly
+                {
                     convert(
                         &Value {
                             expr: "envelope.entity_id".into(),
@@ -693,9 +706,15 @@ pub fn plan_projections(ctx: &mut Context) {
                         },
                         &field.ty,
                     )
-                } else if matches!(field.name.raw.as_str(), "status" | "state") && field.ty.kind == "string" && !field.ty.optional {
+                } else if matches!(field.name.raw.as_str(), "status" | "state")
+                    && field.ty.kind == "string"
+                    && !field.ty.optional
+                {
                     let verb = event.name.raw.rsplit('.').next().unwrap_or_default();
-                    Some((format!("{}.to_string()", crate::render::filters::rust_string(verb)), false))
+                    Some((
+                        format!("{}.to_string()", crate::render::filters::rust_string(verb)),
+                        false,
+                    ))
                 } else {
                     None
                 };

@@ -16,13 +16,26 @@ fn sample(ty: &Ty, name: &str, vos: &[ValueObject], depth: usize) -> Value {
         "uuid" => json!("00000000-0000-4000-8000-000000000001"),
         "datetime" => json!("2024-01-01T00:00:00Z"),
         "aggregate" => json!(format!("{name}-id")),
-        "enum" => ty.variants.as_ref().and_then(|v| v.first()).map_or(Value::Null, |v| json!(v)),
+        "enum" => ty
+            .variants
+            .as_ref()
+            .and_then(|v| v.first())
+            .map_or(Value::Null, |v| json!(v)),
         "list" if depth > 3 => json!([]),
-        "list" => json!([sample(ty.item.as_deref().expect("list item"), name, vos, depth + 1)]),
+        "list" => json!([sample(
+            ty.item.as_deref().expect("list item"),
+            name,
+            vos,
+            depth + 1
+        )]),
         "map" if depth > 3 => json!({}),
-        "map" => json!({ "key": sample(ty.item.as_deref().expect("map value"), name, vos, depth + 1) }),
+        "map" => {
+            json!({ "key": sample(ty.item.as_deref().expect("map value"), name, vos, depth + 1) })
+        }
         "value_object" => {
-            let vo = vos.iter().find(|v| Some(&v.name.rust_type) == ty.name.as_ref());
+            let vo = vos
+                .iter()
+                .find(|v| Some(&v.name.rust_type) == ty.name.as_ref());
             match vo {
                 Some(vo) if depth <= 3 => object(&vo.fields, vos, depth + 1, |_| None),
                 _ => json!({}),
@@ -34,10 +47,16 @@ fn sample(ty: &Ty, name: &str, vos: &[ValueObject], depth: usize) -> Value {
 
 /// A JSON object with a sample for every field (optional ones included),
 /// `override_for` replacing chosen fields.
-fn object(fields: &[Field], vos: &[ValueObject], depth: usize, override_for: impl Fn(&Field) -> Option<Value>) -> Value {
+fn object(
+    fields: &[Field],
+    vos: &[ValueObject],
+    depth: usize,
+    override_for: impl Fn(&Field) -> Option<Value>,
+) -> Value {
     let mut map = Map::new();
     for f in fields {
-        let v = override_for(f).unwrap_or_else(|| sample(&f.ty.required(), &f.name.camel, vos, depth));
+        let v =
+            override_for(f).unwrap_or_else(|| sample(&f.ty.required(), &f.name.camel, vos, depth));
         let key = f.rename.clone().unwrap_or_else(|| f.name.raw.clone());
         map.insert(key, v);
     }
@@ -72,11 +91,18 @@ pub fn fill(ctx: &mut Context) {
             // Prefer a string or number: their change reads plainly in an assertion.
             let changeable = |f: &&Field| !f.ty.optional && matches!(f.ty.kind, "string" | "int");
             let flag = |f: &&Field| !f.ty.optional && f.ty.kind == "bool";
-            let field = a.fields.iter().find(changeable).or_else(|| a.fields.iter().find(flag));
+            let field = a
+                .fields
+                .iter()
+                .find(changeable)
+                .or_else(|| a.fields.iter().find(flag));
             a.sample_change = field.map(|f| {
                 let rust_field = f.name.rust.clone();
                 let (json, check) = match f.ty.kind {
-                    "string" => (json!("changed"), format!("assert_eq!(updated.{rust_field}, \"changed\");")),
+                    "string" => (
+                        json!("changed"),
+                        format!("assert_eq!(updated.{rust_field}, \"changed\");"),
+                    ),
                     "int" => (json!(2), format!("assert_eq!(updated.{rust_field}, 2);")),
                     _ => (json!(false), format!("assert!(!updated.{rust_field});")),
                 };
@@ -94,7 +120,10 @@ pub fn fill(ctx: &mut Context) {
             // Strings the default body parses into an enum need a valid value.
             let parsed = o.recipe.parsed_inputs.clone();
             o.sample_input = object(&o.input, &vos, 0, |f| {
-                parsed.iter().find(|(name, _)| *name == f.name.raw).map(|(_, v)| json!(v))
+                parsed
+                    .iter()
+                    .find(|(name, _)| *name == f.name.raw)
+                    .map(|(_, v)| json!(v))
             });
         }
     }

@@ -91,7 +91,10 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     for ((da, ta), (db, tb)) in ca.iter().zip(&cb) {
         let ord = if *da && *db {
             let (na, nb) = (ta.trim_start_matches('0'), tb.trim_start_matches('0'));
-            na.len().cmp(&nb.len()).then_with(|| na.cmp(nb)).then_with(|| ta.len().cmp(&tb.len()))
+            na.len()
+                .cmp(&nb.len())
+                .then_with(|| na.cmp(nb))
+                .then_with(|| ta.len().cmp(&tb.len()))
         } else {
             ta.cmp(tb)
         };
@@ -173,9 +176,17 @@ mod tests {
 
     #[test]
     fn version_order_matches_rustfmt() {
-        let mut names = vec!["Zeta", "alpha", "Beta", "Item10", "Item2", "Abc", "ABc", "r#type", "ordering", "zeta"];
+        let mut names = vec![
+            "Zeta", "alpha", "Beta", "Item10", "Item2", "Abc", "ABc", "r#type", "ordering", "zeta",
+        ];
         names.sort_by(|a, b| version_cmp(a, b));
-        assert_eq!(names, ["ABc", "Abc", "Beta", "Item2", "Item10", "Zeta", "alpha", "ordering", "r#type", "zeta"]);
+        assert_eq!(
+            names,
+            [
+                "ABc", "Abc", "Beta", "Item2", "Item10", "Zeta", "alpha", "ordering", "r#type",
+                "zeta"
+            ]
+        );
     }
 
     #[test]

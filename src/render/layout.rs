@@ -43,20 +43,55 @@ pub fn register(env: &mut Environment<'static>) {
             signature(indent, &head, &params, &tail)
         },
     );
-    env.add_function("rs_let", |indent: usize, lhs: String, rhs: String| assign(indent, &lhs, &rhs));
+    env.add_function(
+        "rs_macro",
+        |indent: usize, head: String, args: Vec<String>, tail: String| {
+            macro_call(indent, &head, &args, &tail)
+        },
+    );
+    env.add_function("rs_let", |indent: usize, lhs: String, rhs: String| {
+        assign(indent, &lhs, &rhs)
+    });
+    env.add_function("rs_if", |indent: usize, condition: String| {
+        // `if cond {`; the brace on its own line when that overflows; and a
+        // comparison broken before its operator when even the condition does.
+        if indent + 3 + width(&condition) + 2 <= MAX_WIDTH {
+            format!("if {condition} {{")
+        } else if indent + 3 + width(&condition) <= MAX_WIDTH {
+            format!("if {condition}\n{}{{", pad(indent))
+        } else if let Some((left, right)) = condition.split_once(" != ") {
+            format!(
+                "if {left}\n{}!= {right}\n{}{{",
+                pad(indent + TAB),
+                pad(indent)
+            )
+        } else {
+            format!("if {condition}\n{}{{", pad(indent))
+        }
+    });
+    env.add_function("rs_decl", |indent: usize, name: String, ty: String| {
+        declaration(indent, &name, &ty)
+    });
     env.add_function("rs_arm", |indent: usize, pattern: String, body: String| {
         arm(indent, &pattern, &body)
     });
     env.add_function("rs_field", |name: String, expr: String| field(&name, &expr));
     // `assigns | map("attr_field")`: recipe assignments as struct-literal fields.
-    env.add_filter("attr_field", |assign: minijinja::Value| -> Result<String, minijinja::Error> {
-        let get = |key: &str| -> Result<String, minijinja::Error> {
-            Ok(assign.get_attr(key)?.as_str().unwrap_or_default().to_string())
-        };
-        let target = get("target")?;
-        let target = target.strip_prefix("view.").unwrap_or(&target);
-        Ok(field(target, &get("expr")?))
-    });
+    env.add_filter(
+        "attr_field",
+        |assign: minijinja::Value| -> Result<String, minijinja::Error> {
+            let get = |key: &str| -> Result<String, minijinja::Error> {
+                Ok(assign
+                    .get_attr(key)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string())
+            };
+            let target = get("target")?;
+            let target = target.strip_prefix("view.").unwrap_or(&target);
+            Ok(field(target, &get("expr")?))
+        },
+    );
 }
 
 fn width(s: &str) -> usize {
@@ -84,8 +119,13 @@ pub fn field(name: &str, expr: &str) -> String {
 pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> String {
     let one = parts.concat();
     let question = usize::from(one.ends_with('?'));
-    // A root with a single element (`call(..).await?`) is not a chain to rustfmt.
-    let short = parts.len() <= 2 || width(&one) + question <= CHAIN_WIDTH;
+    // A root with a single element (`call(..).await?`) is not a chain to
+    // rustfmt: it stays whole unless the line overflows.
+    let fits_line = indent + width(prefix) + width(&one) + width(suffix) <= MAX_WIDTH;
+    if parts.len() <= 2 && (fits_line || parts.len() == 1) {
+        return format!("{prefix}{one}{suffix}");
+    }
+    let short = parts.len() > 2 && width(&one) + question <= CHAIN_WIDTH;
     if short && indent + width(prefix) + width(&one) + width(suffix) <= MAX_WIDTH {
         return format!("{prefix}{one}{suffix}");
     }
@@ -104,7 +144,7 @@ pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> Str
 /// `head(args)tail`, or one argument per line.
 pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
     let joined = args.join(", ");
-    if width(&joined) + 2 <= CALL_WIDTH
+    if width(&joined) <= CALL_WIDTH
         && indent + width(head) + width(&joined) + 2 + width(tail) <= MAX_WIDTH
     {
         return format!("{head}({joined}){tail}");
@@ -121,6 +161,21 @@ pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
     out.push(')');
     out.push_str(tail);
     out
+}
+
+/// A function-like macro call (`assert_eq!(a, b)`): like a call, but the
+/// vertical layout has no trailing comma.
+pub fn macro_call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
+    let laid_out = call(indent, head, args, tail);
+    if laid_out.contains('\n') {
+        laid_out.replacen(
+            &format!(",\n{})", pad(indent)),
+            &format!("\n{})", pad(indent)),
+            1,
+        )
+    } else {
+        laid_out
+    }
 }
 
 /// `head { a: x, b: y }tail`, or one field per line. A `..base` field goes
@@ -180,10 +235,22 @@ pub fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> St
 /// `lhs = rhs;` with an unbreakable right-hand side (a literal or a macro
 /// rustfmt cannot format): moved to the next line only when that makes it fit.
 pub fn assign(indent: usize, lhs: &str, rhs: &str) -> String {
-    if indent + width(lhs) + 3 + width(rhs) + 1 <= MAX_WIDTH || indent + TAB + width(rhs) + 1 > MAX_WIDTH {
+    if indent + width(lhs) + 3 + width(rhs) + 1 <= MAX_WIDTH
+        || indent + TAB + width(rhs) + 1 > MAX_WIDTH
+    {
         format!("{lhs} = {rhs};")
     } else {
         format!("{lhs} =\n{}{rhs};", pad(indent + TAB))
+    }
+}
+
+/// A struct field declaration `name: Type,`; a type that does not fit goes
+/// on the next line, as rustfmt does.
+pub fn declaration(indent: usize, name: &str, ty: &str) -> String {
+    if indent + width(name) + 2 + width(ty) + 1 <= MAX_WIDTH {
+        format!("{name}: {ty},")
+    } else {
+        format!("{name}:\n{}{ty},", pad(indent + TAB))
     }
 }
 
@@ -193,8 +260,15 @@ pub fn arm(indent: usize, pattern: &str, body: &str) -> String {
     if indent + width(&one) <= MAX_WIDTH {
         return one;
     }
+    // In the block, a `call(..).await` body that still overflows breaks before `.await`.
+    let inner = match body.rsplit_once(".await") {
+        Some((call, rest)) if indent + TAB + width(body) > MAX_WIDTH => {
+            format!("{call}\n{}.await{rest}", pad(indent + 2 * TAB))
+        }
+        _ => body.to_string(),
+    };
     format!(
-        "{pattern} => {{\n{}{body}\n{}}}",
+        "{pattern} => {{\n{}{inner}\n{}}}",
         pad(indent + TAB),
         pad(indent)
     )
