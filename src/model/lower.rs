@@ -1099,6 +1099,9 @@ pub fn lower(
             compensation,
             state_sync,
             input,
+            sample_input: serde_json::Value::Null,
+            shared_types: Vec::new(),
+            modules: Vec::new(),
             steps,
             on_success,
             pos: wname.pos,
@@ -1190,6 +1193,7 @@ pub fn lower(
         uses,
         events_use_types: false,
         views_use_types: false,
+        event_shared_types: Vec::new(),
         file: raw.file.clone(),
         bundle_set: bundles,
         pos: rc.pos,
@@ -1293,7 +1297,9 @@ fn resolve_call(
         module: m.name.clone(),
         op: o.name.clone(),
         key: o.key.clone(),
+        route: o.route.clone(),
         output: o.output.clone(),
+        sample_output: serde_json::Value::Null,
         pos: call.pos,
     })
 }
@@ -1830,15 +1836,31 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
 /// Records, per module, the shared types (value objects, enums) its own
 /// aggregates and operations mention, for exact imports.
 fn shared_types(context: &mut Context) {
-    let mentions = |fields: &[Field]| {
+    let named = |fields: &mut dyn Iterator<Item = &Field>| {
         let mut names = Vec::new();
         for f in fields {
             f.ty.named_types(&mut names);
         }
-        !names.is_empty()
+        names.sort();
+        names.dedup();
+        names
     };
-    context.events_use_types = context.events.iter().any(|e| mentions(&e.metadata));
-    context.views_use_types = context.read_models.iter().any(|r| mentions(&r.fields));
+    context.event_shared_types = named(&mut context.events.iter().flat_map(|e| &e.metadata));
+    context.events_use_types = !context.event_shared_types.is_empty();
+    context.views_use_types =
+        !named(&mut context.read_models.iter().flat_map(|r| &r.fields)).is_empty();
+    for w in &mut context.workflows {
+        w.shared_types = named(&mut w.input.iter());
+        let mut modules: Vec<Name> = w
+            .steps
+            .iter()
+            .flat_map(|s| std::iter::once(&s.call).chain(s.compensate.as_ref().map(|c| &c.call)))
+            .map(|c| c.module.clone())
+            .collect();
+        modules.sort();
+        modules.dedup();
+        w.modules = modules;
+    }
     for module in &mut context.modules {
         let mut names = Vec::new();
         for a in &module.aggregates {

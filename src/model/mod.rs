@@ -45,6 +45,8 @@ pub struct Context {
     pub events_use_types: bool,
     /// Whether read models mention shared types.
     pub views_use_types: bool,
+    /// The shared types event metadata mentions.
+    pub event_shared_types: Vec<String>,
     #[serde(skip)]
     pub file: Arc<SourceFile>,
     #[serde(skip)]
@@ -252,6 +254,12 @@ pub struct Workflow {
     /// `realtime-sse` | `polling` | `none`.
     pub state_sync: String,
     pub input: Vec<Field>,
+    /// A valid input (JSON), for generated tests.
+    pub sample_input: serde_json::Value,
+    /// The shared types its input mentions.
+    pub shared_types: Vec<String>,
+    /// The modules its steps (and compensations) call, sorted.
+    pub modules: Vec<Name>,
     pub steps: Vec<Step>,
     pub on_success: Option<Name>,
     #[serde(skip)]
@@ -278,7 +286,10 @@ pub struct Call {
     pub module: Name,
     pub op: Name,
     pub key: String,
+    pub route: String,
     pub output: Vec<Field>,
+    /// A valid output (JSON), for generated tests.
+    pub sample_output: serde_json::Value,
     #[serde(skip)]
     pub pos: Pos,
 }

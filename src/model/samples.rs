@@ -83,6 +83,15 @@ pub fn fill(ctx: &mut Context) {
     }
     for w in &mut ctx.workflows {
         fill_fields(&mut w.input);
+        w.sample_input = object(&w.input, &vos, 0, |_| None);
+        for step in &mut w.steps {
+            let calls = std::iter::once(&mut step.call)
+                .chain(step.compensate.as_mut().map(|c| &mut c.call));
+            for call in calls {
+                fill_fields(&mut call.output);
+                call.sample_output = object(&call.output, &vos, 0, |_| None);
+            }
+        }
     }
     for m in &mut ctx.modules {
         for a in &mut m.aggregates {

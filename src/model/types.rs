@@ -147,10 +147,8 @@ pub struct Ty {
     /// `value_object`, `aggregate` (a reference by id), `enum`, `list`, `map`.
     pub kind: &'static str,
     /// For value objects, enums and aggregate references: the type's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// For lists and maps: the element type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<Box<Ty>>,
     pub optional: bool,
     /// Canonical spec spelling (`list<OrderLine>?`).
@@ -164,7 +162,6 @@ pub struct Ty {
     /// Whether the type is a plain string on the wire (strings, ids, uuids, ...).
     pub stringly: bool,
     /// For enums: the wire values, in spec order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<String>>,
 }
 
