@@ -1256,7 +1256,7 @@ fn resolve_call(
     };
     let Some(m) = modules.iter().find(|m| m.name.raw == module) else {
         let help = did_you_mean(module, modules.iter().map(|m| m.name.raw.as_str()));
-        let message = format!("{what} `{}` names unknown module `{module}`", call.value);
+        let message = format!("{what} `{}`: there is no module `{module}`", call.value);
         l.error(
             Pos {
                 len: module.chars().count() as u32,

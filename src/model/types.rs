@@ -110,7 +110,12 @@ impl TypeParser<'_> {
                         1,
                     ));
                 }
-                _ => return Err(self.error(format!("missing `>` to close `{word}<`"), 1)),
+                _ => {
+                    return Err(self.error(
+                        format!("missing `>` to close `{word}<` (inside `{{ }}` a comma ends the field: `map<T>` takes one type, keys are strings)"),
+                        1,
+                    ));
+                }
             }
             if word == "list" {
                 TypeExpr::List(Box::new(inner))

@@ -149,7 +149,15 @@ pub fn environment(templates: &TemplateSet) -> Environment<'static> {
 /// Failures of built-in templates are parasol bugs and say so.
 pub fn template_error(templates: &TemplateSet, err: &minijinja::Error) -> Diagnostic {
     let name = err.name().unwrap_or("<unknown>").to_string();
-    let line = err.line().unwrap_or(1) as u32;
+    let mut line = err.line().unwrap_or(1) as u32;
+    let mut col = 1;
+    // The byte range, when known, gives the column (and a more exact line).
+    if let (Some(range), Some(source)) = (err.range(), templates.source(&name)) {
+        if let Some(before) = source.get(..range.start) {
+            line = before.matches('\n').count() as u32 + 1;
+            col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        }
+    }
     let origin = templates.origin(&name);
     let detail = err
         .detail()
@@ -164,16 +172,20 @@ pub fn template_error(templates: &TemplateSet, err: &minijinja::Error) -> Diagno
         )
         .with_note("this is a bug in parasol; please report it with the spec that triggers it")
     };
-    d = d.at(Location::bare(origin, line, 1));
+    d = d.at(Location::bare(origin, line, col));
     let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
         d = d.with_note(inner.to_string());
         source = inner.source();
     }
     let info = err.display_debug_info().to_string();
-    let excerpt: String = info.lines().take(12).collect::<Vec<_>>().join("\n");
-    if !excerpt.trim().is_empty() {
-        d = d.with_note(excerpt);
+    let excerpt: Vec<&str> = info
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("No referenced variables"))
+        .take(12)
+        .collect();
+    if !excerpt.is_empty() {
+        d = d.with_note(format!("in the template:\n{}", excerpt.join("\n")));
     }
     d
 }

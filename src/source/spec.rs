@@ -561,6 +561,9 @@ fn fields(d: &mut Decoder<'_>, node: Option<&Node>, owner_pos: Pos, what: &str) 
                     })
                 })
             }
+            // `{ a: map<string, int> }` splits at the comma into `a: map<string`
+            // and a key `int>`: the first part is reported, not this remnant.
+            Value::Null if entry.key.ends_with('>') => None,
             Value::Null => {
                 d.error(
                     entry.value.pos,
