@@ -401,7 +401,8 @@ mod tests {
 
     #[test]
     fn distance_counts_transpositions_once() {
-        assert_eq!(edit_distance("publihses", "publishes"), 2);
+        assert_eq!(edit_distance("publihses", "publishes"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("emtis", "emits"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
     }

@@ -81,6 +81,9 @@ pub struct Outcome {
     /// Set when the action was carried out (write mode).
     #[serde(skip)]
     pub done: bool,
+    /// Worth a line even when nothing changes (a user-owned file left behind).
+    #[serde(skip)]
+    pub notable: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -352,13 +355,30 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
             reason,
             diff,
             done: false,
+            notable: false,
         });
     }
 
     // Files the spec no longer produces.
     let planned: BTreeSet<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
     for (path, entry) in &old_files {
-        if planned.contains(path.as_str()) || entry.owner == Ownership::User {
+        if planned.contains(path.as_str()) {
+            continue;
+        }
+        if entry.owner == Ownership::User {
+            // Never touched; said once, then forgotten by the manifest.
+            if matches!(inspect(&root, path), OnDisk::File(_)) {
+                outcomes.push(Outcome {
+                    path: path.clone(),
+                    action: Action::SkippedUserEdited,
+                    reason: Some(
+                        "user-owned and no longer used: delete it if you do not need it".into(),
+                    ),
+                    diff: None,
+                    done: false,
+                    notable: true,
+                });
+            }
             continue;
         }
         match inspect(&root, path) {
@@ -371,6 +391,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
                     reason: Some(format!("no longer generated, but {why}")),
                     diff: None,
                     done: false,
+                    notable: false,
                 });
             }
             OnDisk::File(bytes) => {
@@ -392,6 +413,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
                     diff: want_diff
                         .then(|| unified_diff(path, &String::from_utf8_lossy(&bytes), "")),
                     done: false,
+                    notable: false,
                 });
             }
         }
@@ -544,7 +566,7 @@ pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
         let show = match mode {
             Mode::DryRun => true,
             Mode::Diff | Mode::Check => f.action.is_drift(),
-            Mode::Write { .. } => verbose || f.action.is_drift(),
+            Mode::Write { .. } => verbose || f.action.is_drift() || f.notable,
         };
         if !show {
             continue;

@@ -131,6 +131,8 @@ impl Header {
         let name = path.rsplit('/').next().unwrap_or(path);
         match ext {
             "rs" | "ts" | "js" | "mjs" | "dot" | "jsonc" => Some(format!("// {a}\n// {b}\n")),
+            // tsconfig files are JSON with comments.
+            "json" if name.starts_with("tsconfig") => Some(format!("// {a}\n// {b}\n")),
             "toml" | "yaml" | "yml" | "sh" => Some(format!("# {a}\n# {b}\n")),
             "md" => Some(format!("<!-- {a}\n     {b} -->\n")),
             "mmd" => Some(format!("%% {a}\n%% {b}\n")),

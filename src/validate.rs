@@ -73,7 +73,7 @@ pub fn refusal(ctx: &Context, key: &str, principle: &str, message: String) -> Di
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
     let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
     if let Some(allowed) = &ctx.policy.architecture_patterns {
-        if !allowed.iter().any(|a| *a == ctx.architecture) {
+        if !allowed.contains(&ctx.architecture) {
             let source = ctx.bundle_set.describe_source("architecture_patterns");
             diags.push(
                 Diagnostic::error(
@@ -118,7 +118,7 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
             );
         }
         if let Some(styles) = &ctx.policy.communication_styles {
-            if wf.coordination != "frontend" && !styles.iter().any(|s| *s == wf.coordination) {
+            if wf.coordination != "frontend" && !styles.contains(&wf.coordination) {
                 let source = ctx.bundle_set.describe_source("communication_styles");
                 diags.push(
                     Diagnostic::error(

@@ -1008,11 +1008,9 @@ pub fn lower(
     read_models.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
     // Workflows.
-    let default_coordination = if policy.frontend_orchestration {
-        "frontend"
-    } else {
-        "frontend"
-    };
+    // V5 is edge-first: workflows run at the edge unless the spec says otherwise,
+    // with or without the `frontend_orchestration` principle.
+    let default_coordination = "frontend";
     let mut workflows = Vec::new();
     let mut workflow_names: HashMap<String, String> = HashMap::new();
     for (wname, w) in &rc.workflows {

@@ -312,6 +312,8 @@ pub struct Binding {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Built once per binding and read by templates; boxing the names would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     /// `input.X`
     Input { field: Name },

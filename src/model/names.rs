@@ -267,8 +267,9 @@ mod tests {
         let n = Name::new("type");
         assert_eq!(
             (n.rust.as_str(), n.ts.as_str(), n.rust_type.as_str()),
-            ("r#type", "type_", "Type")
+            ("r#type", "type", "Type")
         );
+        assert_eq!(Name::new("class").ts, "class_");
         assert_eq!(Name::new("self").rust, "self_");
         assert_eq!(Name::new("default").ts, "default_");
         assert_eq!(Name::new("Self").rust_type, "Self_");

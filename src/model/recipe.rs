@@ -467,13 +467,15 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
     }
 
     // Fresh ids for id-like outputs nothing else provides.
+    let names_the_aggregate = |f: &Field| {
+        agg.is_some()
+            && target
+                .is_some_and(|a| f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel))
+    };
     let fresh_for = |f: &Field| -> bool {
         is_id_field(f)
             && !op.input.iter().any(|i| i.name.raw == f.name.raw)
-            && !(agg.is_some()
-                && target.is_some_and(|a| {
-                    f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)
-                }))
+            && !names_the_aggregate(f)
             && !agg.is_some_and(|a| a.fields.iter().any(|af| af.name.raw == f.name.raw))
     };
     for f in &op.output {
@@ -695,7 +697,7 @@ pub fn plan_projections(ctx: &mut Context) {
                         event.metadata.iter().find(|m| m.name.raw == wanted)
                     });
                 let expr = if let Some(m) = from_metadata {
-                    convert(&event_value(m), &field.ty).map(|(e, when_some)| (e, when_some))
+                    convert(&event_value(m), &field.ty)
                 } else if field.name.raw == format!("{}Id", event.entity.camel)
                     && field.ty.required().stringly
                 {

@@ -235,9 +235,7 @@ pub fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> St
 /// `lhs = rhs;` with an unbreakable right-hand side (a literal or a macro
 /// rustfmt cannot format): moved to the next line only when that makes it fit.
 pub fn assign(indent: usize, lhs: &str, rhs: &str) -> String {
-    if indent + width(lhs) + 3 + width(rhs) + 1 <= MAX_WIDTH
-        || indent + TAB + width(rhs) + 1 > MAX_WIDTH
-    {
+    if indent + width(lhs) + 3 + width(rhs) < MAX_WIDTH || indent + TAB + width(rhs) >= MAX_WIDTH {
         format!("{lhs} = {rhs};")
     } else {
         format!("{lhs} =\n{}{rhs};", pad(indent + TAB))
@@ -247,7 +245,7 @@ pub fn assign(indent: usize, lhs: &str, rhs: &str) -> String {
 /// A struct field declaration `name: Type,`; a type that does not fit goes
 /// on the next line, as rustfmt does.
 pub fn declaration(indent: usize, name: &str, ty: &str) -> String {
-    if indent + width(name) + 2 + width(ty) + 1 <= MAX_WIDTH {
+    if indent + width(name) + 2 + width(ty) < MAX_WIDTH {
         format!("{name}: {ty},")
     } else {
         format!("{name}:\n{}{ty},", pad(indent + TAB))

@@ -358,8 +358,8 @@ fn decode_header(d: &mut Decoder<'_>, root: &yaml::Node) -> Header {
     ) else {
         return header;
     };
-    match d.require(&top, root.pos, "bundle", "bundle front matter") {
-        Some(node) => {
+    if let Some(node) = d.require(&top, root.pos, "bundle", "bundle front matter") {
+        {
             if let Some(meta) = d.fields(node, "`bundle`", &["name", "version", "description"]) {
                 if let Some(name) = d
                     .require(&meta, node.pos, "name", "`bundle`")
@@ -398,7 +398,6 @@ fn decode_header(d: &mut Decoder<'_>, root: &yaml::Node) -> Header {
                     .map(|s| s.value);
             }
         }
-        None => {}
     }
     if let Some(list) = top.get("includes") {
         if let Some(items) = d.seq(list, "`includes`") {
@@ -490,10 +489,10 @@ fn mark(
 
 /// Loads bundles from root paths (already resolved against the spec's
 /// folder), reporting problems into `diags`. Returns what loaded.
-pub fn load(
-    roots: &[(PathBuf, Option<(Arc<SourceFile>, Pos)>)],
-    diags: &mut Diagnostics,
-) -> BundleSet {
+/// A bundle to load, and where the spec names it (for errors).
+pub type Root = (PathBuf, Option<(Arc<SourceFile>, Pos)>);
+
+pub fn load(roots: &[Root], diags: &mut Diagnostics) -> BundleSet {
     let mut loader = Loader {
         diags,
         bundles: Vec::new(),
@@ -511,8 +510,7 @@ pub fn load(
         }
     }
     let bundles = loader.bundles;
-    let mut merged_cache: HashMap<usize, (serde_json::Value, BTreeMap<String, usize>)> =
-        HashMap::new();
+    let mut merged_cache: HashMap<usize, Merged> = HashMap::new();
     let mut config = serde_json::Value::Object(Default::default());
     let mut provenance = BTreeMap::new();
     for &root in &root_ids {
@@ -543,13 +541,12 @@ fn merge_with_provenance(
     }
 }
 
+/// A merged config and the bundle each of its leaves came from.
+type Merged = (serde_json::Value, BTreeMap<String, usize>);
+
 /// The merged config of bundle `id` and its includes (memoised: includes are
 /// acyclic by construction, so recursion depth is bounded by MAX_INCLUDE_DEPTH).
-fn merged(
-    bundles: &[Bundle],
-    id: usize,
-    cache: &mut HashMap<usize, (serde_json::Value, BTreeMap<String, usize>)>,
-) -> (serde_json::Value, BTreeMap<String, usize>) {
+fn merged(bundles: &[Bundle], id: usize, cache: &mut HashMap<usize, Merged>) -> Merged {
     if let Some(hit) = cache.get(&id) {
         return hit.clone();
     }

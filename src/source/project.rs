@@ -70,9 +70,7 @@ pub fn load(path: &Path, diags: &mut Diagnostics) -> Option<Project> {
         file: file.clone(),
         diags,
     };
-    let Some(f) = d.fields(&node, "`parasol.yaml`", &["specs", "out", "templates"]) else {
-        return None;
-    };
+    let f = d.fields(&node, "`parasol.yaml`", &["specs", "out", "templates"])?;
     if let Some(specs) = d.opt_string(f.get("specs"), "`specs`") {
         project.specs = root.join(specs.value);
     }

@@ -344,7 +344,7 @@ fn module(d: &mut Decoder<'_>, name: &Spanned<String>, node: &Node) -> RawModule
     m.value_objects = named(d, f.get("value_objects"), "`value_objects`", |d, vo, n| {
         fields(d, Some(n), vo.pos, &format!("value object `{}`", vo.value))
     });
-    m.api = named(d, f.get("api"), "`api`", |d, op, n| operation(d, op, n));
+    m.api = named(d, f.get("api"), "`api`", operation);
     m.publishes = d.string_list(f.get("publishes"), "`publishes`");
     m.subscribes = d.string_list(f.get("subscribes"), "`subscribes`");
     m.depends_on = d.string_list(f.get("depends_on"), "`depends_on`");

@@ -1,0 +1,678 @@
+//! The `parasol` command line, on the real binary: validation, bundles,
+//! the write/dry-run/diff/check modes of generation, and what makes
+//! regeneration safe (user-owned files, edit protection, stale files,
+//! containment, determinism).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+fn spec_arg() -> String {
+    canonical_spec().to_string_lossy().into_owned()
+}
+
+/// Every file under `dir` with its content, sorted.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((
+                rel,
+                std::fs::read_to_string(entry.path()).unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// Replaces temporary folders in output so snapshots are stable.
+fn scrub(text: &str, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), "<tmp>")
+}
+
+#[test]
+fn the_canonical_example_validates_clean() {
+    let run = parasol(&["bc", "validate", "--spec", &spec_arg()]).ok();
+    assert_eq!(
+        run.stdout,
+        "OrderManagement is valid: 4 modules, 9 operations, 8 events, 1 workflow\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn diagnostics_are_available_as_json() {
+    let run = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        "tests/errors/unknown-type.bc.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["errors"], 1);
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["code"], "unknown-type");
+    assert_eq!(first["file"], "tests/errors/unknown-type.bc.yaml");
+    assert_eq!(first["line"], 10);
+    assert_eq!(first["col"], 27);
+    assert_eq!(first["help"], "did you mean `string`?");
+}
+
+#[test]
+fn architecture_checks_can_be_chosen_and_warnings_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.bc.yaml");
+    std::fs::write(
+        &spec,
+        "parasol: 1\nbounded_context:\n  name: S\n  modules:\n    a:\n      aggregates: { Thing: { fields: { n: int } } }\n  events:\n    thing.happened: { entity: Thing }\n",
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let all = parasol(&["bc", "validate", "--spec", spec]).ok();
+    assert!(
+        all.stderr
+            .contains("warning: event `thing.happened` is declared but no module publishes it"),
+        "{}",
+        all.stderr
+    );
+    let only_cycles = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        spec,
+        "--check",
+        "circular-dependencies",
+    ])
+    .ok();
+    assert!(
+        !only_cycles.stderr.contains("warning"),
+        "{}",
+        only_cycles.stderr
+    );
+    let strict = parasol(&["bc", "validate", "--spec", spec, "--deny-warnings"]);
+    assert_eq!(strict.code, 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = parasol(&["bc", "frobnicate"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unrecognized subcommand"),
+        "{}",
+        run.stderr
+    );
+    let run = parasol(&["bc", "generate", "--lang", "cobol"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        parasol(&["--version"]).ok().stdout,
+        format!("parasol {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn bundle_resolve_prints_the_tree_and_merged_config() {
+    let bundle = repo().join("../shared/examples/order-management/bundles/v5-event-driven.md");
+    let dir = bundle.parent().unwrap().to_path_buf();
+    let run = parasol_in(&dir, &["bundle", "resolve", "v5-event-driven.md"]).ok();
+    insta::assert_snapshot!("bundle_resolve_yaml", run.stdout);
+    let json = parasol_in(
+        &dir,
+        &[
+            "bundle",
+            "resolve",
+            "v5-event-driven.md",
+            "--format",
+            "json",
+        ],
+    )
+    .ok();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["tree"][0]["name"], "parasol-v5-event-driven");
+    assert_eq!(
+        value["tree"][0]["includes"][1]["includes"][0]["repeated"],
+        true
+    );
+    assert_eq!(value["config"]["module_rules"]["forbid_cycles"], true);
+    assert_eq!(value["config"]["v5_principles"][5], "no_event_sourcing");
+}
+
+#[test]
+fn dry_run_lists_every_file_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        &spec_arg(),
+        "--out",
+        out.to_str().unwrap(),
+        "--dry-run",
+    ])
+    .ok();
+    assert!(!out.exists());
+    insta::assert_snapshot!("dry_run_fresh", scrub(&run.stdout, dir.path()));
+}
+
+/// Generates the canonical example into a fresh folder; returns (tempdir, out).
+fn generated() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    generate(&canonical_spec(), &out, "rust,ts");
+    (dir, out)
+}
+
+fn check(out: &Path) -> Run {
+    parasol(&["check", "--out", out.to_str().unwrap()])
+}
+
+#[test]
+fn check_is_clean_after_generate_and_reports_drift() {
+    let (dir, out) = generated();
+    let clean = check(&out).ok();
+    assert_eq!(
+        clean.stdout.lines().last(),
+        Some("ok: 2 generated outputs up to date")
+    );
+
+    let lib = out.join("rust/order-management/src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        original.replace("pub mod sse;", "pub mod sse;\npub mod extra;"),
+    )
+    .unwrap();
+    std::fs::remove_file(out.join("ts/order-management/src/sync.ts")).unwrap();
+    let drift = check(&out);
+    assert_eq!(drift.code, 1);
+    insta::assert_snapshot!("check_drift", scrub(&drift.stdout, dir.path()));
+    assert!(
+        drift.stderr.contains("generated output is stale"),
+        "{}",
+        drift.stderr
+    );
+
+    let json = parasol(&["check", "--out", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(json.code, 1);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+    let files = value["outputs"][0]["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"] == "src/lib.rs" && f["action"] == "conflict")
+    );
+}
+
+#[test]
+fn bc_generate_check_mode_matches_parasol_check() {
+    let (_dir, out) = generated();
+    let args = [
+        "bc",
+        "generate",
+        "--spec",
+        &spec_arg(),
+        "--out",
+        out.to_str().unwrap(),
+        "--check",
+    ];
+    parasol(&args).ok();
+    std::fs::write(out.join("ts/order-management/src/types.ts"), "// edited\n").unwrap();
+    assert_eq!(parasol(&args).code, 1);
+}
+
+#[test]
+fn user_owned_files_survive_regeneration() {
+    let (_dir, out) = generated();
+    let ops = out.join("rust/order-management/src/modules/payment/ops.rs");
+    let mine = "// my payment logic\n";
+    std::fs::write(&ops, mine).unwrap();
+    let run = generate(&canonical_spec(), &out, "rust");
+    assert!(
+        run.stdout.contains("1 skipped-user-edited"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&ops).unwrap(), mine);
+    // Editing a user-owned file is not drift.
+    check(&out).ok();
+    // Deleting it brings the default back.
+    std::fs::remove_file(&ops).unwrap();
+    generate(&canonical_spec(), &out, "rust");
+    assert!(
+        std::fs::read_to_string(&ops)
+            .unwrap()
+            .contains("This file is yours")
+    );
+}
+
+#[test]
+fn an_edited_generated_file_is_never_overwritten_silently() {
+    let (_dir, out) = generated();
+    let events = out.join("rust/order-management/src/events.rs");
+    std::fs::write(&events, "// hand edit\n").unwrap();
+    let run = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        &spec_arg(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "rust",
+    ]);
+    assert_eq!(run.code, 1, "a kept conflict is reported with exit 1");
+    assert!(
+        run.stdout.contains(
+            "conflict             src/events.rs  (edited by hand; `--force` overwrites it)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&events).unwrap(), "// hand edit\n");
+    // Other files were still brought up to date, and the edit stays visible to `check`.
+    assert_eq!(check(&out).code, 1);
+
+    let forced = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        &spec_arg(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "rust",
+        "--force",
+    ])
+    .ok();
+    assert!(forced.stdout.contains("forced"), "{}", forced.stdout);
+    assert!(
+        std::fs::read_to_string(&events)
+            .unwrap()
+            .contains("pub enum DomainEvent")
+    );
+    check(&out).ok();
+}
+
+#[test]
+fn files_the_spec_no_longer_produces_are_deleted_unless_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("shop.bc.yaml");
+    let two_modules = "parasol: 1\nbounded_context:\n  name: Shop\n  modules:\n    catalog:\n      aggregates: { Product: { fields: { name: string } } }\n    billing:\n      aggregates: { Invoice: { fields: { total: int } } }\n    shipping:\n      aggregates: { Parcel: { fields: { weight: int } } }\n";
+    std::fs::write(&spec, two_modules).unwrap();
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let root = out.join("rust/shop");
+    assert!(root.join("src/modules/billing/service.rs").exists());
+    std::fs::write(root.join("src/modules/shipping/http.rs"), "// edited\n").unwrap();
+
+    let one_module = "parasol: 1\nbounded_context:\n  name: Shop\n  modules:\n    catalog:\n      aggregates: { Product: { fields: { name: string } } }\n";
+    std::fs::write(&spec, one_module).unwrap();
+    let run = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "rust",
+    ]);
+    assert_eq!(run.code, 1, "the edited stale file is a conflict");
+    // Unedited generated files of removed modules are gone.
+    for file in ["mod.rs", "model.rs", "service.rs", "http.rs"] {
+        assert!(
+            !root.join("src/modules/billing").join(file).exists(),
+            "billing/{file}"
+        );
+    }
+    assert!(!root.join("src/modules/shipping/service.rs").exists());
+    // The edited one and the user-owned ones stay, and the report says so.
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/modules/shipping/http.rs")).unwrap(),
+        "// edited\n"
+    );
+    assert!(root.join("src/modules/shipping/ops.rs").exists());
+    assert!(root.join("src/modules/billing/ops.rs").exists());
+    assert!(
+        run.stdout
+            .contains("no longer generated, but edited by hand"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("src/modules/billing/ops.rs  (user-owned and no longer used"),
+        "{}",
+        run.stdout
+    );
+    // Said once: the next run no longer mentions it.
+    let again = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "rust",
+    ]);
+    assert!(!again.stdout.contains("billing/ops.rs"), "{}", again.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_inside_the_output_are_never_followed() {
+    let (dir, out) = generated();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("error.rs"), "// outside\n").unwrap();
+    let crate_root = out.join("rust/order-management");
+    std::fs::remove_file(crate_root.join("src/error.rs")).unwrap();
+    std::os::unix::fs::symlink(outside.join("error.rs"), crate_root.join("src/error.rs")).unwrap();
+    // A whole folder replaced by a link to elsewhere.
+    std::fs::remove_dir_all(crate_root.join("tests")).unwrap();
+    std::os::unix::fs::symlink(&outside, crate_root.join("tests")).unwrap();
+    let run = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        &spec_arg(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "rust",
+        "--force",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("`src/error.rs` is a symbolic link"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("`tests` is a symbolic link"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("error.rs")).unwrap(),
+        "// outside\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        1,
+        "nothing written outside"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_root_that_is_a_symlink_is_followed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir_all(real.join("rust")).unwrap();
+    std::fs::create_dir_all(dir.path().join("out/rust")).unwrap();
+    std::os::unix::fs::symlink(
+        real.join("rust"),
+        dir.path().join("out/rust/order-management"),
+    )
+    .unwrap();
+    std::fs::remove_dir(real.join("rust")).unwrap();
+    std::fs::create_dir(real.join("rust")).unwrap();
+    generate(&canonical_spec(), &dir.path().join("out"), "rust");
+    assert!(real.join("rust/Cargo.toml").exists());
+}
+
+#[test]
+fn output_is_byte_for_byte_deterministic_whatever_the_map_order() {
+    let (_a, first) = generated();
+    let (_b, second) = generated();
+    assert_eq!(tree(&first.join("rust")), tree(&second.join("rust")));
+    assert_eq!(tree(&first.join("ts")), tree(&second.join("ts")));
+
+    // The same spec with every map written in reverse order.
+    let text = std::fs::read_to_string(canonical_spec()).unwrap();
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let reversed = reverse_maps(value);
+    let dir = tempfile::tempdir().unwrap();
+    let examples = canonical_spec().parent().unwrap().to_path_buf();
+    let spec = examples.join(".reversed-order-management.bc.yaml");
+    std::fs::write(&spec, serde_yaml::to_string(&reversed).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let run = generate(&spec, &out, "rust,ts");
+    std::fs::remove_file(&spec).unwrap();
+    drop(run);
+    let strip = |files: Vec<(String, String)>| -> Vec<(String, String)> {
+        files
+            .into_iter()
+            .filter(|(path, _)| !path.ends_with("manifest.json"))
+            .map(|(path, text)| {
+                (
+                    path,
+                    text.replace(
+                        ".reversed-order-management.bc.yaml",
+                        "order-management.bc.yaml",
+                    ),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(tree(&first.join("rust"))),
+        strip(tree(&out.join("rust")))
+    );
+    assert_eq!(strip(tree(&first.join("ts"))), strip(tree(&out.join("ts"))));
+    for (path, text) in tree(&first) {
+        assert!(
+            !text.contains(&first.display().to_string()),
+            "{path} holds an absolute path"
+        );
+    }
+}
+
+fn reverse_maps(value: serde_yaml::Value) -> serde_yaml::Value {
+    match value {
+        serde_yaml::Value::Mapping(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.reverse();
+            serde_yaml::Value::Mapping(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, reverse_maps(v)))
+                    .collect(),
+            )
+        }
+        serde_yaml::Value::Sequence(items) => {
+            serde_yaml::Value::Sequence(items.into_iter().map(reverse_maps).collect())
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn a_project_file_finds_specs_by_context_name() {
+    let dir = tempfile::tempdir().unwrap();
+    parasol_in(dir.path(), &["init", "--name", "Bakery"]).ok();
+    let validate = parasol_in(dir.path(), &["bc", "validate", "Bakery"]).ok();
+    assert!(
+        validate.stdout.starts_with("Bakery is valid"),
+        "{}",
+        validate.stdout
+    );
+    let misspelt = parasol_in(dir.path(), &["bc", "validate", "Bakey"]);
+    assert_eq!(misspelt.code, 1);
+    assert!(
+        misspelt.stderr.contains("did you mean `Bakery`?"),
+        "{}",
+        misspelt.stderr
+    );
+    parasol_in(dir.path(), &["bc", "generate", "Bakery"]).ok();
+    assert!(dir.path().join("generated/rust/bakery/Cargo.toml").exists());
+    assert!(dir.path().join("generated/ts/bakery/package.json").exists());
+    parasol_in(dir.path(), &["check"]).ok();
+    let again = parasol_in(dir.path(), &["init", "--name", "Bakery"]);
+    assert_eq!(again.code, 1, "init never overwrites");
+}
+
+#[test]
+fn templates_can_be_listed_ejected_and_overridden() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = parasol_in(dir.path(), &["templates", "list"]).ok();
+    assert!(
+        list.stdout.lines().any(|l| l == "rust/src/main.rs.j2"),
+        "{}",
+        list.stdout
+    );
+    parasol_in(
+        dir.path(),
+        &["templates", "eject", "rust/src/main.rs.j2", "--to", "tpl"],
+    )
+    .ok();
+    let ejected = dir.path().join("tpl/rust/src/main.rs.j2");
+    let text = std::fs::read_to_string(&ejected).unwrap();
+    std::fs::write(
+        &ejected,
+        text.replace(
+            "const DEFAULT_ADDR: &str = \"127.0.0.1:8080\";",
+            "const DEFAULT_ADDR: &str = \"127.0.0.1:9090\";",
+        ),
+    )
+    .unwrap();
+    let list = parasol_in(dir.path(), &["templates", "list", "--templates", "tpl"]).ok();
+    assert!(
+        list.stdout
+            .contains("rust/src/main.rs.j2  (overridden: tpl/rust/src/main.rs.j2)"),
+        "{}",
+        list.stdout
+    );
+    let out = dir.path().join("out");
+    parasol_in(
+        dir.path(),
+        &[
+            "bc",
+            "generate",
+            "--spec",
+            &spec_arg(),
+            "--out",
+            out.to_str().unwrap(),
+            "--lang",
+            "rust",
+            "--templates",
+            "tpl",
+        ],
+    )
+    .ok();
+    let main = std::fs::read_to_string(out.join("rust/order-management/src/main.rs")).unwrap();
+    assert!(main.contains("127.0.0.1:9090"));
+    // The check replays with the same templates.
+    parasol_in(
+        dir.path(),
+        &[
+            "check",
+            "--out",
+            out.to_str().unwrap(),
+            "--templates",
+            "tpl",
+        ],
+    )
+    .ok();
+    let unknown = parasol_in(dir.path(), &["templates", "eject", "rust/src/mian.rs.j2"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("did you mean `rust/src/main.rs.j2`?"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn every_generated_file_starts_with_its_header() {
+    let (_dir, out) = generated();
+    for (path, text) in tree(&out) {
+        if path.ends_with("manifest.json") {
+            continue;
+        }
+        let first = text.lines().next().unwrap_or_default();
+        let header = if path.ends_with("package.json") {
+            text.lines().nth(1).unwrap_or_default()
+        } else {
+            first
+        };
+        assert!(
+            header.contains("by parasol from order-management.bc.yaml")
+                || header.contains("Generated by parasol from order-management.bc.yaml"),
+            "{path} starts with {first:?}"
+        );
+    }
+}
+
+#[test]
+fn the_schema_describes_the_spec_format() {
+    let run = parasol(&["schema"]).ok();
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["parasol", "bounded_context"])
+    );
+    let context = &schema["properties"]["bounded_context"]["properties"];
+    for key in [
+        "name",
+        "modules",
+        "events",
+        "read_models",
+        "workflows",
+        "communication",
+    ] {
+        assert!(context.get(key).is_some(), "schema lacks `{key}`");
+    }
+    assert!(schema["$defs"]["module"]["properties"]["api"].is_object());
+}
+
+#[test]
+fn visualize_draws_mermaid_and_dot() {
+    let mermaid = parasol(&["bc", "visualize", "--spec", &spec_arg()]).ok();
+    assert!(
+        mermaid.stdout.starts_with(
+            "# OrderManagement\n\n## Module dependencies\n\n```mermaid\nflowchart LR\n"
+        )
+    );
+    assert!(mermaid.stdout.contains("m_order --> m_inventory"));
+    let dot = parasol(&[
+        "bc",
+        "visualize",
+        "--spec",
+        &spec_arg(),
+        "--format",
+        "dot",
+        "--show",
+        "workflows",
+    ])
+    .ok();
+    assert!(dot.stdout.starts_with("digraph \"OrderManagement\" {"));
+    assert!(
+        dot.stdout
+            .contains("label=\"inventory.release\", style=dashed")
+    );
+}
