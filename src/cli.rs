@@ -28,6 +28,12 @@ pub enum Command {
     Bc(BcCommand),
     /// Regenerate every output in memory and fail (exit 1) when any file differs; for CI.
     Check(CheckArgs),
+    /// Generate one part of the code on its own.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    /// Set up how a workflow is coordinated.
+    #[command(subcommand)]
+    Setup(SetupCommand),
     /// Inspect bundles.
     #[command(subcommand)]
     Bundle(BundleCommand),

@@ -211,8 +211,17 @@ impl Diagnostics {
         Self::default()
     }
 
+    /// Adds a diagnostic unless the same one (message, severity, place) is already there.
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        let same = |d: &Diagnostic| {
+            d.severity == diagnostic.severity
+                && d.message == diagnostic.message
+                && d.location.as_ref().map(|l| (&l.file, l.pos))
+                    == diagnostic.location.as_ref().map(|l| (&l.file, l.pos))
+        };
+        if !self.items.iter().rev().take(64).any(same) {
+            self.items.push(diagnostic);
+        }
     }
 
     pub fn last_mut(&mut self) -> Option<&mut Diagnostic> {
@@ -220,7 +229,9 @@ impl Diagnostics {
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
-        self.items.extend(other.items);
+        for diagnostic in other.items {
+            self.push(diagnostic);
+        }
     }
 
     pub fn has_errors(&self) -> bool {

@@ -175,20 +175,16 @@ pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics>
     };
     let spec_path = root.join(&manifest.spec);
     let mut diags = Diagnostics::new();
+    let flag = |value: Option<&serde_json::Value>| {
+        value.and_then(serde_json::Value::as_bool).unwrap_or(false)
+    };
+    let settings = &manifest.recipe.settings;
     let overrides = Overrides {
-        allow_backend_saga: manifest
-            .recipe
-            .settings
-            .get("requested")
-            .and_then(|r| r.get("allow_backend_saga"))
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-            || manifest
-                .recipe
-                .settings
-                .get("allow_backend_saga")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false),
+        allow_backend_saga: flag(
+            settings
+                .get("requested")
+                .and_then(|r| r.get("allow_backend_saga")),
+        ) || flag(settings.get("allow_backend_saga")),
     };
     let Some(ctx) = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags) else {
         return Err(diags);
@@ -218,8 +214,18 @@ pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics>
                 &spec_path,
             )
         }
-        other => Err(located(format!(
-            "unknown generator `{other}` in the manifest"
-        ))),
+        other => crate::patterns::replay(
+            other,
+            &renderer,
+            &ctx,
+            &manifest.recipe.settings,
+            root,
+            &spec_path,
+        )
+        .unwrap_or_else(|| {
+            Err(located(format!(
+                "unknown generator `{other}` in the manifest"
+            )))
+        }),
     }
 }

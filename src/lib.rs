@@ -14,6 +14,7 @@ pub mod emit;
 pub mod generate;
 pub mod manifest;
 pub mod model;
+pub mod patterns;
 pub mod pipeline;
 pub mod plan;
 pub mod render;

@@ -132,6 +132,83 @@ pub fn locate_spec(
     }
 }
 
+/// What a NAME given to `generate event-patterns` or `setup orchestration`
+/// refers to: the spec, and the workflow when NAME named one.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub spec: PathBuf,
+    pub workflow: Option<String>,
+}
+
+/// Resolves NAME: first as a bounded context, then as a workflow (its name
+/// as written, in PascalCase or kebab-case), in `--spec` or under the
+/// project's `specs:`. `workflows_only` skips the context match.
+pub fn find_named(
+    name: &str,
+    spec: Option<&Path>,
+    project: &Project,
+    workflows_only: bool,
+    diags: &mut Diagnostics,
+) -> Option<Named> {
+    let candidates: Vec<PathBuf> = match spec {
+        Some(path) => vec![path.to_path_buf()],
+        None => spec_files(&project.specs),
+    };
+    let mut known: Vec<String> = Vec::new();
+    for path in &candidates {
+        let mut ignored = Diagnostics::new();
+        let Some(context) = source::load_spec(path, &mut ignored).and_then(|raw| raw.context)
+        else {
+            if spec.is_some() {
+                diags.extend(ignored);
+                return None;
+            }
+            continue;
+        };
+        let context_name = context
+            .name
+            .as_ref()
+            .map(|n| n.value.clone())
+            .unwrap_or_default();
+        if !workflows_only && context_name == name {
+            return Some(Named {
+                spec: path.clone(),
+                workflow: None,
+            });
+        }
+        for (workflow, _) in &context.workflows {
+            let n = crate::model::Name::new(&workflow.value);
+            if [&n.raw, &n.pascal, &n.kebab]
+                .iter()
+                .any(|form| form.as_str() == name)
+            {
+                return Some(Named {
+                    spec: path.clone(),
+                    workflow: Some(workflow.value.clone()),
+                });
+            }
+            known.push(workflow.value.clone());
+        }
+        if !workflows_only {
+            known.push(context_name);
+        }
+    }
+    let what = if workflows_only {
+        "workflow"
+    } else {
+        "bounded context or workflow"
+    };
+    let help = did_you_mean(name, known.iter().map(String::as_str)).unwrap_or_else(|| {
+        if known.is_empty() {
+            "no spec found".into()
+        } else {
+            format!("known: {}", known.join(", "))
+        }
+    });
+    diags.push(Diagnostic::error("unknown-name", format!("no {what} `{name}`")).with_help(help));
+    None
+}
+
 /// Loads, resolves and validates one spec. The context is returned whenever
 /// one could be built (also with errors, for reporting); callers that
 /// generate must check `diags.has_errors()`.

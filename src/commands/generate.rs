@@ -186,3 +186,151 @@ pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnos
     }
     if failed { FAILED } else { OK }
 }
+
+/// Loads what NAME refers to; `None` (after reporting) when it cannot.
+fn load_named(
+    project_file: Option<&Path>,
+    name: &str,
+    spec: Option<&Path>,
+    workflows_only: bool,
+    allow_backend_saga: bool,
+    format: Format,
+) -> Option<(
+    Project,
+    PathBuf,
+    crate::model::Context,
+    Option<String>,
+    Diagnostics,
+)> {
+    let mut diags = Diagnostics::new();
+    let project = pipeline::project(project_file, &mut diags)?;
+    let Some(named) = pipeline::find_named(name, spec, &project, workflows_only, &mut diags) else {
+        report(&diags, format);
+        return None;
+    };
+    let overrides = Overrides { allow_backend_saga };
+    let context = pipeline::load_context(&named.spec, &Check::ALL, &overrides, &mut diags);
+    match context {
+        Some(ctx) if !diags.has_errors() => Some((project, named.spec, ctx, named.workflow, diags)),
+        _ => {
+            report(&diags, format);
+            None
+        }
+    }
+}
+
+fn langs_of(requested: &[cli::Lang]) -> Vec<Lang> {
+    let mut langs: Vec<Lang> = requested
+        .iter()
+        .map(|l| match l {
+            cli::Lang::Rust => Lang::Rust,
+            cli::Lang::Ts => Lang::Ts,
+        })
+        .collect();
+    if langs.is_empty() {
+        langs = vec![Lang::Rust, Lang::Ts];
+    }
+    langs.sort();
+    langs.dedup();
+    langs
+}
+
+pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs) -> u8 {
+    let format = args.output.format;
+    let Some((project, spec_path, ctx, workflow, mut diags)) = load_named(
+        project_file,
+        &args.name,
+        args.spec.as_deref(),
+        false,
+        args.allow_backend_saga,
+        format,
+    ) else {
+        return FAILED;
+    };
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let renderer = Renderer::new(&templates);
+    let mut plans = Vec::new();
+    for lang in langs_of(&args.lang) {
+        let request = crate::patterns::EventPatterns {
+            lang,
+            style: kebab(&args.style),
+            coordination: kebab(&args.coordination),
+            workflow: workflow.clone(),
+            no_event_sourcing: args.no_event_sourcing,
+            no_saga: args.no_saga,
+            allow_backend_saga: args.allow_backend_saga,
+        };
+        let root = if lang == Lang::Rust {
+            &rust_root
+        } else {
+            &ts_root
+        };
+        match crate::patterns::plan_event_patterns(&renderer, &ctx, &request, root, &spec_path) {
+            Ok(plan) => plans.push(plan),
+            Err(errors) => diags.extend(errors),
+        }
+    }
+    if report_if_failed(&diags, format) {
+        return FAILED;
+    }
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}
+
+pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) -> u8 {
+    let format = args.output.format;
+    let Some((project, spec_path, ctx, workflow, mut diags)) = load_named(
+        project_file,
+        &args.workflow,
+        args.spec.as_deref(),
+        true,
+        true,
+        format,
+    ) else {
+        return FAILED;
+    };
+    let Some(workflow) = workflow.as_deref().and_then(|w| ctx.workflow(w)) else {
+        return FAILED;
+    };
+    let location = match args.location {
+        Some(location) => kebab(&location),
+        None if workflow.coordination == "frontend" => "frontend".into(),
+        None => "backend".into(),
+    };
+    let request = crate::patterns::Orchestration {
+        lang: if location == "backend" {
+            Lang::Rust
+        } else {
+            Lang::Ts
+        },
+        workflow: workflow.name.raw.clone(),
+        location,
+        compensation: args
+            .compensation_strategy
+            .as_ref()
+            .map_or_else(|| workflow.compensation.clone(), kebab),
+        state_sync: args
+            .state_sync
+            .as_ref()
+            .map_or_else(|| workflow.state_sync.clone(), kebab),
+        allow_backend_saga: args.allow_backend_saga,
+    };
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let root = if request.lang == Lang::Rust {
+        &rust_root
+    } else {
+        &ts_root
+    };
+    let renderer = Renderer::new(&templates);
+    let plan =
+        match crate::patterns::plan_orchestration(&renderer, &ctx, &request, root, &spec_path) {
+            Ok(plan) => plan,
+            Err(errors) => {
+                diags.extend(errors);
+                report(&diags, format);
+                return FAILED;
+            }
+        };
+    emit_all(&[plan], mode_of(&args.output), &args.output, &diags)
+}

@@ -12,7 +12,9 @@ mod visualize;
 
 use std::process::ExitCode;
 
-use crate::cli::{BcCommand, BundleCommand, Cli, Command, Format, TemplatesCommand};
+use crate::cli::{
+    BcCommand, BundleCommand, Cli, Command, Format, GenerateCommand, SetupCommand, TemplatesCommand,
+};
 use crate::diag::Diagnostics;
 
 pub const OK: u8 = 0;
@@ -25,6 +27,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bc(BcCommand::Generate(args)) => generate::run(project, args),
         Command::Bc(BcCommand::Visualize(args)) => visualize::run(project, args)?,
         Command::Check(args) => check::run(project, args),
+        Command::Generate(GenerateCommand::EventPatterns(args)) => {
+            generate::event_patterns(project, args)
+        }
+        Command::Setup(SetupCommand::Orchestration(args)) => generate::orchestration(project, args),
         Command::Bundle(BundleCommand::Resolve(args)) => bundle::resolve(args)?,
         Command::Templates(TemplatesCommand::List(args)) => templates::list(project, args),
         Command::Templates(TemplatesCommand::Eject(args)) => templates::eject(project, args)?,
