@@ -149,6 +149,18 @@ fn scoped(ctx: &Context, workflow: Option<&Workflow>) -> Context {
 
 fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSpec> {
     let mut files = Vec::new();
+    // Tests need an event to exercise; with none in scope they are left out
+    // rather than written empty.
+    let events = !ctx.events.is_empty();
+    let aggregate_events = ctx.events.iter().any(|e| {
+        ctx.modules
+            .iter()
+            .flat_map(|m| &m.aggregates)
+            .any(|a| a.name.raw == e.entity.raw)
+    });
+    let test = |path: &str, template: &'static str, wanted: bool| {
+        wanted.then(|| FileSpec::generated(path, template))
+    };
     match lang {
         Lang::Rust => {
             files.extend([
@@ -162,20 +174,22 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                 FileSpec::generated("src/request.rs", "rust/src/request.rs.j2"),
                 FileSpec::generated("src/error.rs", "rust/src/error.rs.j2"),
                 FileSpec::generated("src/types.rs", "rust/src/types.rs.j2"),
-                FileSpec::generated(
-                    "tests/notifications.rs",
-                    "rust/events/tests/notifications.rs.j2",
-                ),
             ]);
+            files.extend(test(
+                "tests/notifications.rs",
+                "rust/events/tests/notifications.rs.j2",
+                events,
+            ));
             match request.style.as_str() {
                 "domain-events" => {
                     files.push(FileSpec::generated(
                         "src/domain_events.rs",
                         "rust/events/src/domain_events.rs.j2",
                     ));
-                    files.push(FileSpec::generated(
+                    files.extend(test(
                         "tests/domain_events.rs",
                         "rust/events/tests/domain_events.rs.j2",
+                        events,
                     ));
                 }
                 "event-sourced" => {
@@ -191,9 +205,10 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         "src/apply.rs",
                         "rust/events/src/apply.rs.j2",
                     ));
-                    files.push(FileSpec::generated(
+                    files.extend(test(
                         "tests/event_store.rs",
                         "rust/events/tests/event_store.rs.j2",
+                        aggregate_events,
                     ));
                 }
                 _ => {}
@@ -229,9 +244,10 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         "src/domain-events.ts",
                         "ts/events/src/domain-events.ts.j2",
                     ));
-                    files.push(FileSpec::generated(
+                    files.extend(test(
                         "test/domain-events.test.ts",
                         "ts/events/test/domain-events.test.ts.j2",
+                        events,
                     ));
                 }
                 "event-sourced" => {
@@ -239,9 +255,10 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         "src/event-store.ts",
                         "ts/events/src/event-store.ts.j2",
                     ));
-                    files.push(FileSpec::generated(
+                    files.extend(test(
                         "test/event-store.test.ts",
                         "ts/events/test/event-store.test.ts.j2",
+                        events,
                     ));
                 }
                 _ => {}
@@ -447,8 +464,11 @@ fn saga_files(workflow: &Value) -> Vec<FileSpec> {
         (".gitignore", "rust/gitignore.j2"),
         ("src/lib.rs", "rust/saga/src/lib.rs.j2"),
         ("src/main.rs", "rust/saga/src/main.rs.j2"),
+        ("src/http.rs", "rust/saga/src/http.rs.j2"),
         ("src/journal.rs", "rust/saga/src/journal.rs.j2"),
+        ("src/modules.rs", "rust/saga/src/modules.rs.j2"),
         ("src/saga.rs", "rust/saga/src/saga.rs.j2"),
+        ("src/steps.rs", "rust/saga/src/steps.rs.j2"),
         ("tests/saga.rs", "rust/saga/tests/saga.rs.j2"),
     ]
     .into_iter()

@@ -64,10 +64,15 @@ fn at(ctx: &Context, pos: Pos) -> Location {
 /// A policy refusal, naming the bundle that decided `key` and the principle.
 pub fn refusal(ctx: &Context, key: &str, principle: &str, message: String) -> Diagnostic {
     let source = ctx.bundle_set.describe_source(key);
-    Diagnostic::error(
+    let diagnostic = Diagnostic::error(
         "policy",
         format!("{message}: {source} sets `{key}: {principle}`"),
-    )
+    );
+    // Callers with a spec position replace this with it.
+    match ctx.bundle_set.locate(key, principle) {
+        Some(location) => diagnostic.at(location),
+        None => diagnostic,
+    }
 }
 
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {

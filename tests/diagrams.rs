@@ -1,5 +1,6 @@
-//! The Mermaid that `bc visualize` and `bc generate` write is checked by the
-//! real Mermaid parser (the npm package, under jsdom), not only by snapshots.
+//! The Mermaid that `bc visualize`, `bc generate` and `setup orchestration`
+//! write is checked by the real Mermaid parser (the npm package, under
+//! jsdom), not only by snapshots.
 
 mod support;
 
@@ -50,6 +51,25 @@ fn every_generated_diagram_parses() {
     generate(&canonical_spec(), &dir.path().join("out"), "rust,ts");
     files.push(dir.path().join("out/rust/order-management/README.md"));
     files.push(dir.path().join("out/ts/order-management/README.md"));
+    for (name, workflow) in [("keywords", "Continue"), ("ledger", "TransferFunds")] {
+        let out = dir.path().join(name);
+        let spec = example_spec(name);
+        parasol(&[
+            "setup",
+            "orchestration",
+            workflow,
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--location",
+            "backend",
+            "--allow-backend-saga",
+        ])
+        .ok();
+        let saga = std::fs::read_dir(out.join("rust")).unwrap().next().unwrap();
+        files.push(saga.unwrap().path().join("README.md"));
+    }
     let run = mermaid_check(&files);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);

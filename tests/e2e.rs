@@ -8,50 +8,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
 use support::*;
-
-/// A running generated server, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(binary: &Path, faults: Option<&str>) -> Server {
-        let mut command = Command::new(binary);
-        command
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        match faults {
-            Some(faults) => command.env("PARASOL_FAULTS", faults),
-            None => command.env_remove("PARASOL_FAULTS"),
-        };
-        let mut child = command.spawn().expect("the generated server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("a first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn place_order_end_to_end() {
@@ -77,9 +34,12 @@ fn place_order_end_to_end() {
     cargo(&crate_dir, &["build"]);
     cargo(&crate_dir, &["clippy", "--", "-D", "warnings"]);
     let binary = shared_target_dir().join("debug/order-management");
-    let happy = Server::start(&binary, None);
-    let payment_fails = Server::start(&binary, Some("payment.charge=payment_declined"));
-    let order_fails = Server::start(&binary, Some("order.create=fail"));
+    let happy = Server::start(&binary, &[]);
+    let payment_fails = Server::start(
+        &binary,
+        &[("PARASOL_FAULTS", "payment.charge=payment_declined")],
+    );
+    let order_fails = Server::start(&binary, &[("PARASOL_FAULTS", "order.create=fail")]);
 
     let package = out.path().join("ts/order-management");
     link_toolchain(&package);

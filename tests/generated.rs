@@ -45,6 +45,61 @@ fn example_long_names() {
     check(&example_spec("long-names"));
 }
 
+#[test]
+fn example_ledger() {
+    check(&example_spec("ledger"));
+}
+
+/// The backend saga of a workflow (`setup orchestration --location
+/// backend`) builds against its context's crate and passes its checks.
+fn check_saga(spec: &Path, workflow: &str, folder: &str) {
+    let out = tempfile::tempdir().unwrap();
+    generate(spec, out.path(), "rust");
+    parasol(&[
+        "setup",
+        "orchestration",
+        workflow,
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--location",
+        "backend",
+        "--compensation-strategy",
+        "strict",
+        "--allow-backend-saga",
+    ])
+    .ok();
+    check_rust_crate(&out.path().join("rust").join(folder));
+}
+
+#[test]
+fn saga_of_example_keywords() {
+    check_saga(
+        &example_spec("keywords"),
+        "Continue",
+        "keywords-continue-saga",
+    );
+}
+
+#[test]
+fn saga_of_example_long_names() {
+    check_saga(
+        &example_spec("long-names"),
+        "FulfilOutboundInternationalOrder",
+        "warehouse-fulfilment-orchestration-fulfil-outbound-international-order-saga",
+    );
+}
+
+#[test]
+fn saga_of_example_ledger() {
+    check_saga(
+        &example_spec("ledger"),
+        "TransferFunds",
+        "ledger-transfer-funds-saga",
+    );
+}
+
 /// Every example in `examples/` has a test above.
 #[test]
 fn every_example_is_checked() {

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{self, Format, GenerateArgs, OutputArgs};
 use crate::commands::{FAILED, OK, report};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Disk, Mode, Report};
 use crate::generate::{self, Lang, Renderer};
 use crate::pipeline::{self, SpecSelection};
@@ -332,5 +332,21 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
                 return FAILED;
             }
         };
+    if request.lang == Lang::Rust && !root.join(&ctx.name.kebab).join("Cargo.toml").is_file() {
+        diags.push(
+            Diagnostic::warning(
+                "missing-service-crate",
+                format!(
+                    "the saga builds against the context's crate `{}`, which is not in {} yet",
+                    ctx.name.kebab,
+                    crate::diag::display_path(root)
+                ),
+            )
+            .with_help(format!(
+                "run `parasol bc generate {} --lang rust` with the same output folder",
+                ctx.name.raw
+            )),
+        );
+    }
     emit_all(&[plan], mode_of(&args.output), &args.output, &diags)
 }

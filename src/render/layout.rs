@@ -76,6 +76,24 @@ pub fn register(env: &mut Environment<'static>) {
         arm(indent, &pattern, &body)
     });
     env.add_function("rs_field", |name: String, expr: String| field(&name, &expr));
+    env.add_function(
+        "rs_array",
+        |indent: usize, head: String, items: Vec<String>, tail: String| {
+            // An array literal breaks like a call's arguments.
+            let laid_out = call(indent, &head, &items, &tail);
+            let open = head.len();
+            let close = laid_out.len() - tail.len() - 1;
+            format!(
+                "{}[{}]{}",
+                &laid_out[..open],
+                &laid_out[open + 1..close],
+                &laid_out[close + 1..]
+            )
+        },
+    );
+    env.add_function("rs_use", |path: String, items: Vec<String>| {
+        use_list(&path, &items)
+    });
     // `assigns | map("attr_field")`: recipe assignments as struct-literal fields.
     env.add_filter(
         "attr_field",
@@ -250,6 +268,39 @@ pub fn declaration(indent: usize, name: &str, ty: &str) -> String {
     } else {
         format!("{name}:\n{}{ty},", pad(indent + TAB))
     }
+}
+
+/// `use path::{a, b};` with the items version-sorted, as rustfmt orders
+/// them; a list that overflows is filled onto indented lines.
+pub fn use_list(path: &str, items: &[String]) -> String {
+    let mut items = items.to_vec();
+    items.sort_by(|a, b| crate::render::filters::version_cmp(a, b));
+    items.dedup();
+    if let [only] = items.as_slice() {
+        return format!("use {path}::{only};");
+    }
+    let one = format!("use {path}::{{{}}};", items.join(", "));
+    if width(&one) <= MAX_WIDTH {
+        return one;
+    }
+    let mut out = format!("use {path}::{{\n");
+    let mut line = pad(TAB);
+    for item in &items {
+        let piece = format!("{item},");
+        // rustfmt keeps a list line under the limit, not at it.
+        if width(&line) > TAB && width(&line) + 1 + width(&piece) >= MAX_WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = pad(TAB);
+        }
+        if width(&line) > TAB {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    out.push_str(&line);
+    out.push_str("\n};");
+    out
 }
 
 /// A match arm with an expression body.

@@ -67,6 +67,31 @@ impl BundleSet {
             .is_some_and(|l| l.iter().any(|v| v == value))
     }
 
+    /// Where, in the bundle that set `key`, `value` is written: the first
+    /// front-matter line naming it as a whole word.
+    pub fn locate(&self, key: &str, value: &str) -> Option<Location> {
+        let bundle = self.source_of(key)?;
+        let text = &bundle.file.text;
+        let front_matter = text
+            .split('\n')
+            .skip(1)
+            .take_while(|l| l.trim_end() != "---");
+        for (index, line) in front_matter.enumerate() {
+            let whole_word = line.match_indices(value).find(|(at, _)| {
+                let before = line[..*at].chars().next_back();
+                let after = line[at + value.len()..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(after)
+            });
+            if let Some((at, _)) = whole_word {
+                let col = line[..at].chars().count() as u32 + 1;
+                let pos = Pos::new(index as u32 + 2, col, value.chars().count() as u32);
+                return Some(Location::in_file(&bundle.file, pos));
+            }
+        }
+        None
+    }
+
     /// "bundle `name` (path)" for the bundle that set `key`.
     pub fn describe_source(&self, key: &str) -> String {
         match self.source_of(key) {

@@ -124,11 +124,31 @@ pub fn cargo(dir: &Path, args: &[&str]) {
 }
 
 /// Builds, tests, lints and format-checks a generated crate.
+///
+/// Crates share a target folder, where cargo tells same-named packages apart
+/// by name, not by location: two different `ledger-events` checked at once
+/// would use each other's library. Checks of one package name take turns.
 pub fn check_rust_crate(dir: &Path) {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let turn = package_turn(&name);
+    let _turn = turn
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     cargo(dir, &["build", "--all-targets"]);
     cargo(dir, &["test"]);
     cargo(dir, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     cargo(dir, &["fmt", "--check"]);
+}
+
+fn package_turn(name: &str) -> std::sync::Arc<std::sync::Mutex<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static TURNS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut turns = TURNS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(name.to_string()).or_default().clone()
 }
 
 /// The TypeScript toolchain `.ci/run` installs with `npm ci`.
@@ -202,4 +222,178 @@ pub fn check_ts_package(dir: &Path) {
     assert!(!tests.is_empty(), "no generated tests in {}", dir.display());
     let run = node_test(dir, &tests, &[]);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
+}
+
+/// A generated server binary, running; killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `binary --addr 127.0.0.1:0` with `env` (and no inherited
+    /// `PARASOL_*` settings), and waits for its `listening on URL` line.
+    pub fn start(binary: &Path, env: &[(&str, &str)]) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut command = Command::new(binary);
+        command
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("PARASOL_") {
+                command.env_remove(name);
+            }
+        }
+        command.envs(env.iter().copied());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} starts: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Server { child, url }
+    }
+
+    /// Stops the process at once (SIGKILL): no shutdown code runs.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 client for talking to generated servers (no
+/// dependency needed): `(status, body)`.
+pub fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = connect(base);
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response read");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, rest) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+fn connect(base: &str) -> std::net::TcpStream {
+    let address = base.strip_prefix("http://").expect("an http:// URL");
+    let stream = std::net::TcpStream::connect(address).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    body
+}
+
+/// Reads the server-sent events at `path` until one contains `needle`;
+/// returns everything read, or panics after `timeout`.
+pub fn read_events_until(
+    base: &str,
+    path: &str,
+    needle: &str,
+    timeout: std::time::Duration,
+) -> String {
+    use std::io::{Read, Write};
+    let mut stream = connect(base);
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let deadline = std::time::Instant::now() + timeout;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("reading events: {e}"),
+        }
+        if String::from_utf8_lossy(&seen).contains(needle) {
+            return String::from_utf8_lossy(&seen).into_owned();
+        }
+    }
+    panic!(
+        "no event with {needle:?} within {timeout:?}; read:\n{}",
+        String::from_utf8_lossy(&seen)
+    );
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout`.
+#[track_caller]
+pub fn wait_for<T>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
