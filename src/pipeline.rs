@@ -243,9 +243,10 @@ pub fn load_context(
     Some(context)
 }
 
-/// Loads from text in memory, with no bundles (fuzzing and property tests).
-pub fn load_text(display: &str, text: &str, diags: &mut Diagnostics) -> Option<Context> {
-    let raw = source::load_spec_text(display, text, diags)?;
+/// Loads from bytes in memory, with no bundles (fuzzing and property tests):
+/// the checks a file gets (size, encoding) and the whole pipeline after.
+pub fn load_text(display: &str, bytes: &[u8], diags: &mut Diagnostics) -> Option<Context> {
+    let raw = source::load_spec_text(display, bytes, diags)?;
     let context = lower::lower(&raw, Arc::new(bundle::BundleSet::default()), display, diags)?;
     validate::validate(&context, &Check::ALL, &Overrides::default(), diags);
     Some(context)

@@ -91,8 +91,12 @@ pub fn load_spec(path: &Path, diags: &mut Diagnostics) -> Option<spec::RawSpec> 
 }
 
 /// Loads a spec from in-memory text (used by fuzzing and tests).
-pub fn load_spec_text(display: &str, text: &str, diags: &mut Diagnostics) -> Option<spec::RawSpec> {
-    let text = match yaml::check_text(display, text.as_bytes(), yaml::LIMITS) {
+pub fn load_spec_text(
+    display: &str,
+    bytes: &[u8],
+    diags: &mut Diagnostics,
+) -> Option<spec::RawSpec> {
+    let text = match yaml::check_text(display, bytes, yaml::LIMITS) {
         Ok(t) => t,
         Err(d) => {
             diags.push(d);

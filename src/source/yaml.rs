@@ -155,6 +155,19 @@ fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// The position just after the last non-blank character (1:1 for blank text).
+fn end_of_content(text: &str) -> Pos {
+    let content = text.trim_end();
+    let line = content.split('\n').count();
+    let last = content.rsplit('\n').next().unwrap_or("");
+    let col = last.chars().count() + 1;
+    Pos::new(
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+        1,
+    )
+}
+
 /// Converts a saphyr span to our 1-based position.
 fn pos_of(span: &Span) -> Pos {
     let start = span.start;
@@ -405,11 +418,17 @@ pub fn parse(file: &SourceFile, text: &str, limits: Limits) -> Result<Node, Vec<
             Ok((event, span)) => builder.event(event, span),
             Err(scan) => {
                 let marker = scan.marker();
-                let pos = Pos::new(
-                    u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1),
-                    u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
-                    1,
-                );
+                let pos = if marker.index() >= text.chars().count() {
+                    // "Unexpected end": the scanner's mark is past the last
+                    // line; point just after the content instead.
+                    end_of_content(text)
+                } else {
+                    Pos::new(
+                        u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1),
+                        u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
+                        1,
+                    )
+                };
                 Err(builder.fail(pos, "yaml-syntax", format!("invalid YAML: {}", scan.info())))
             }
         };
@@ -444,15 +463,22 @@ pub fn check_text(file_display: &str, bytes: &[u8], limits: Limits) -> Result<St
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => {
+            // YAML breaks lines at CR as well as LF: one kind of break keeps
+            // the parser's line numbers and the excerpts shown in agreement.
+            let text = if text.contains('\r') {
+                text.replace("\r\n", "\n").replace('\r', "\n")
+            } else {
+                text.to_owned()
+            };
             if let Some(offset) = text.find('\0') {
-                let (line, col) = line_col(&bytes[..offset]);
+                let (line, col) = line_col(&text.as_bytes()[..offset]);
                 return Err(Diagnostic::error(
                     "invalid-encoding",
                     "file contains a NUL byte; parasol reads UTF-8 text only",
                 )
                 .at(Location::bare(file_display, line, col)));
             }
-            Ok(text.to_owned())
+            Ok(text)
         }
         Err(e) => {
             let (line, col) = line_col(&bytes[..e.valid_up_to()]);
