@@ -18,7 +18,11 @@ pub fn spec(name: &str, modules: usize, workflows: usize) -> String {
     writeln!(out, "parasol: 1").unwrap();
     writeln!(out, "bounded_context:").unwrap();
     writeln!(out, "  name: {name}").unwrap();
-    writeln!(out, "  description: A synthetic context of {modules} modules.").unwrap();
+    writeln!(
+        out,
+        "  description: A synthetic context of {modules} modules."
+    )
+    .unwrap();
     writeln!(out, "  modules:").unwrap();
     for m in 0..modules {
         writeln!(out, "    {}:", module(m)).unwrap();
