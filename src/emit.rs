@@ -19,16 +19,17 @@
 //! never follow a symbolic link inside the output root, and the manifest is
 //! written last to match what is actually on disk, also after a failure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
 use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest};
-use crate::plan::{Ownership, Plan};
+use crate::plan::{Ownership, Plan, PlannedFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -136,41 +137,86 @@ impl Report {
 }
 
 /// Where bytes go. The real one writes atomically to disk; tests inject
-/// failures through their own.
-pub trait Sink {
-    fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
-    fn remove(&mut self, path: &Path) -> std::io::Result<()>;
+/// failures through their own. Called from several threads at once, for
+/// different files.
+pub trait Sink: Sync {
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    fn remove(&self, path: &Path) -> std::io::Result<()>;
 }
 
-pub struct Disk;
+/// The file system.
+#[derive(Default)]
+pub struct Disk {
+    /// Folders known to exist, so each is created (or checked) once per run.
+    folders: Mutex<HashSet<PathBuf>>,
+}
+
+impl Disk {
+    pub fn new() -> Self {
+        Disk::default()
+    }
+}
 
 impl Sink for Disk {
-    fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(path, bytes)
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let known = self
+            .folders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(dir);
+        if !known {
+            std::fs::create_dir_all(dir)?;
+            self.folders
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(dir.to_path_buf());
+        }
+        replace_file(path, bytes)
     }
 
-    fn remove(&mut self, path: &Path) -> std::io::Result<()> {
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
         std::fs::remove_file(path)
     }
 }
 
-/// Writes through a temporary sibling and a rename, so the file holds either
+/// One change `emit` makes on disk.
+enum Change<'p> {
+    Write(&'p PlannedFile),
+    Remove,
+}
+
+/// Writes `path`, creating its folder; see `replace_file`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    replace_file(path, bytes)
+}
+
+/// Writes through a temporary sibling (in an existing folder) and a rename, so the file holds either
 /// its old or its new content whatever happens. Keeps an existing file's
 /// permissions. No fsync: atomic against crashes of parasol, not power loss.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.parasol-tmp"));
-    let _ = std::fs::remove_file(&tmp);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
+    let create = || {
+        std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&tmp)?;
+            .open(&tmp)
+    };
+    let result = (|| {
+        // A leftover from a killed run is replaced.
+        let mut file = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         file.write_all(bytes)?;
         drop(file);
         if let Ok(meta) = std::fs::metadata(path) {
@@ -198,9 +244,19 @@ pub fn resolve_root(root: &Path) -> PathBuf {
 
 enum OnDisk {
     Missing,
+    /// Exactly the planned content (not kept: nothing to do with it).
+    Same,
     File(Vec<u8>),
     /// Cannot be written: a link, a folder, or a link or file on the way.
     Blocked(String),
+}
+
+/// The bytes of `rel` under `root`, if it is a file reached without links.
+pub fn read_unlinked(root: &Path, rel: &str) -> Option<Vec<u8>> {
+    match inspect(root, rel) {
+        OnDisk::File(bytes) => Some(bytes),
+        _ => None,
+    }
 }
 
 /// Looks at `rel` under `root` without following any link.
@@ -247,7 +303,7 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
 }
 
 /// Compares the plan with the disk and, in write mode, makes the disk match.
-pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
+pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     let root = resolve_root(&plan.root);
     let force = matches!(mode, Mode::Write { force: true });
     let want_diff = matches!(mode, Mode::Diff | Mode::Check);
@@ -275,36 +331,43 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     let mut hashes: BTreeMap<String, String> = BTreeMap::new();
 
-    for file in &plan.files {
-        let disk = inspect(&root, &file.path);
+    // Reading and hashing the tree is most of the work on an unchanged
+    // tree: done in parallel, keeping only the bytes of files that differ.
+    let looks = crate::par::map(&plan.files, |file| {
+        let disk = match inspect(&root, &file.path) {
+            OnDisk::File(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
+            other => other,
+        };
+        let planned_hash = (file.ownership == Ownership::Generated)
+            .then(|| manifest::sha256(file.content.as_bytes()));
+        (disk, planned_hash)
+    });
+    for (file, (disk, planned_hash)) in plan.files.iter().zip(looks) {
         let (action, reason) = match (&disk, file.ownership) {
             (OnDisk::Blocked(why), _) => (Action::Conflict, Some(why.clone())),
             (OnDisk::Missing, _) => (Action::Create, None),
-            (OnDisk::File(bytes), Ownership::User) => {
-                if bytes.as_slice() == file.content.as_bytes() {
-                    (Action::Unchanged, None)
+            (OnDisk::Same, _) => (Action::Unchanged, None),
+            (OnDisk::File(_), Ownership::User) => (
+                Action::SkippedUserEdited,
+                Some("user-owned; parasol never changes it".into()),
+            ),
+            (OnDisk::File(bytes), Ownership::Generated) => {
+                let recorded = old_files.get(&file.path).and_then(|e| e.sha256.as_deref());
+                if recorded == Some(manifest::sha256(bytes).as_str()) {
+                    (Action::Update, None)
+                } else if recorded.is_some() {
+                    (
+                        Action::Conflict,
+                        Some("edited by hand; `--force` overwrites it".into()),
+                    )
                 } else {
                     (
-                        Action::SkippedUserEdited,
-                        Some("user-owned; parasol never changes it".into()),
+                        Action::Conflict,
+                        Some(
+                            "not written by parasol (no manifest record); `--force` overwrites it"
+                                .into(),
+                        ),
                     )
-                }
-            }
-            (OnDisk::File(bytes), Ownership::Generated) => {
-                if bytes.as_slice() == file.content.as_bytes() {
-                    (Action::Unchanged, None)
-                } else {
-                    let recorded = old_files.get(&file.path).and_then(|e| e.sha256.as_deref());
-                    if recorded == Some(manifest::sha256(bytes).as_str()) {
-                        (Action::Update, None)
-                    } else if recorded.is_some() {
-                        (
-                            Action::Conflict,
-                            Some("edited by hand; `--force` overwrites it".into()),
-                        )
-                    } else {
-                        (Action::Conflict, Some("not written by parasol (no manifest record); `--force` overwrites it".into()))
-                    }
                 }
             }
         };
@@ -319,8 +382,6 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
         };
         // What the manifest records if this file is not written now.
         let keep = old_files.get(&file.path).cloned();
-        let planned_hash = (file.ownership == Ownership::Generated)
-            .then(|| manifest::sha256(file.content.as_bytes()));
         match (action, file.ownership) {
             (Action::Unchanged, Ownership::Generated) => {
                 entries.insert(
@@ -367,7 +428,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
         }
         if entry.owner == Ownership::User {
             // Never touched; said once, then forgotten by the manifest.
-            if matches!(inspect(&root, path), OnDisk::File(_)) {
+            if matches!(inspect(&root, path), OnDisk::File(_) | OnDisk::Same) {
                 outcomes.push(Outcome {
                     path: path.clone(),
                     action: Action::SkippedUserEdited,
@@ -382,7 +443,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
             continue;
         }
         match inspect(&root, path) {
-            OnDisk::Missing => {}
+            OnDisk::Missing | OnDisk::Same => {}
             OnDisk::Blocked(why) => {
                 entries.insert(path.clone(), entry.clone());
                 outcomes.push(Outcome {
@@ -422,73 +483,89 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
 
     let mut manifest_drift = false;
     if let Mode::Write { .. } = mode {
+        let by_path: HashMap<&str, &PlannedFile> =
+            plan.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        // What each outcome asks of the disk, then all of it in parallel:
+        // files are independent, and folders are pruned only afterwards.
+        let changes: Vec<Option<Change>> = outcomes
+            .iter()
+            .map(|outcome| {
+                let blocked = outcome.reason.as_deref().is_some_and(|r| {
+                    r.contains("symbolic link")
+                        || r.contains("in the way")
+                        || r.contains("where a folder")
+                });
+                let planned = by_path.get(outcome.path.as_str()).copied();
+                match (outcome.action, planned) {
+                    (Action::Create | Action::Update, Some(file)) => Some(Change::Write(file)),
+                    (Action::Conflict, Some(file)) if force && !blocked => {
+                        Some(Change::Write(file))
+                    }
+                    (Action::Conflict, None) if force && !blocked => Some(Change::Remove),
+                    (Action::DeleteStale, _) => Some(Change::Remove),
+                    _ => None,
+                }
+            })
+            .collect();
+        let work: Vec<(usize, &Change)> = changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+            .collect();
+        let results = crate::par::map(&work, |&(i, change)| {
+            let full = root.join(&outcomes[i].path);
+            match change {
+                Change::Write(file) => sink.write(&full, file.content.as_bytes()),
+                Change::Remove => sink.remove(&full),
+            }
+        });
         let mut deleted_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        for outcome in &mut outcomes {
+        for (&(i, change), result) in work.iter().zip(results) {
+            let outcome = &mut outcomes[i];
             let full = root.join(&outcome.path);
-            let blocked = outcome.reason.as_deref().is_some_and(|r| {
-                r.contains("symbolic link")
-                    || r.contains("in the way")
-                    || r.contains("where a folder")
-            });
-            let result = match outcome.action {
-                Action::Create | Action::Update => Some(write_planned(plan, outcome, &full, sink)),
-                Action::Conflict if force && !blocked => {
-                    if planned.contains(outcome.path.as_str()) {
-                        Some(write_planned(plan, outcome, &full, sink))
-                    } else {
-                        Some(sink.remove(&full).map(|()| {
-                            deleted_dirs
-                                .insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
-                        }))
-                    }
-                }
-                Action::DeleteStale => Some(sink.remove(&full).map(|()| {
-                    deleted_dirs.insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
-                })),
-                _ => None,
-            };
-            match result {
-                Some(Ok(())) => {
+            match (result, change) {
+                (Ok(()), Change::Write(file)) => {
                     outcome.done = true;
-                    if planned.contains(outcome.path.as_str()) {
-                        let file = plan
-                            .files
-                            .iter()
-                            .find(|f| f.path == outcome.path)
-                            .expect("planned");
-                        let sha256 = match file.ownership {
-                            Ownership::Generated => hashes.get(&outcome.path).cloned(),
-                            Ownership::User => None,
-                        };
-                        entries.insert(
-                            outcome.path.clone(),
-                            Entry {
-                                owner: file.ownership,
-                                sha256,
-                            },
-                        );
-                    } else {
-                        entries.remove(&outcome.path);
-                    }
+                    let sha256 = match file.ownership {
+                        Ownership::Generated => hashes.get(&outcome.path).cloned(),
+                        Ownership::User => None,
+                    };
+                    entries.insert(
+                        outcome.path.clone(),
+                        Entry {
+                            owner: file.ownership,
+                            sha256,
+                        },
+                    );
                 }
-                Some(Err(e)) => errors.push(
+                (Ok(()), Change::Remove) => {
+                    outcome.done = true;
+                    entries.remove(&outcome.path);
+                    deleted_dirs.insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
+                }
+                (Err(e), _) => errors.push(
                     Diagnostic::error(
                         "write-failed",
                         format!("cannot update `{}`: {e}", outcome.path),
                     )
                     .at(Location::bare(display_path(&full), 1, 1)),
                 ),
-                None => {}
             }
         }
         for dir in deleted_dirs {
             prune_empty(&root, &dir);
         }
+        // The tree is exactly as planned: later runs may trust it (`fresh`).
+        let clean = errors.is_empty()
+            && outcomes.iter().all(|o| {
+                o.done || matches!(o.action, Action::Unchanged | Action::SkippedUserEdited)
+            });
         let manifest = Manifest {
             parasol: manifest::FORMAT_VERSION,
             recipe: plan.recipe.clone(),
             spec: plan.spec_path.clone(),
             files: entries,
+            inputs: if clean { plan.inputs.clone() } else { None },
         };
         let text = manifest.to_text();
         let unchanged = old_manifest.as_ref().is_some_and(|old| old == &manifest);
@@ -518,6 +595,8 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
             recipe: plan.recipe.clone(),
             spec: plan.spec_path.clone(),
             files: would,
+            // A cache, not content: never drift.
+            inputs: old_manifest.as_ref().and_then(|m| m.inputs.clone()),
         };
         manifest_drift = old_manifest.as_ref() != Some(&expected);
     }
@@ -528,20 +607,6 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &mut dyn Sink) -> Report {
         manifest_drift,
         errors,
     }
-}
-
-fn write_planned(
-    plan: &Plan,
-    outcome: &Outcome,
-    full: &Path,
-    sink: &mut dyn Sink,
-) -> std::io::Result<()> {
-    let file = plan
-        .files
-        .iter()
-        .find(|f| f.path == outcome.path)
-        .expect("planned file");
-    sink.write(full, file.content.as_bytes())
 }
 
 /// Removes folders left empty by deletions, up to (not including) the root.

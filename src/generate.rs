@@ -131,6 +131,7 @@ pub fn plan_bc(
         },
         spec_path: relative_to(spec_path, root),
         files,
+        inputs: None,
     })
 }
 

@@ -22,6 +22,22 @@ pub struct Manifest {
     /// The spec, relative to the output root where possible.
     pub spec: String,
     pub files: BTreeMap<String, Entry>,
+    /// What the tree was generated from, recorded when that run left it
+    /// exactly as planned (see `fresh`). A cache: not part of any drift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Inputs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// SHA-256 over parasol's build, the templates, the recipe and the input files.
+    pub fingerprint: String,
+    /// The spec and its bundles, relative to the output root.
+    pub files: Vec<String>,
+    /// SHA-256 of each user-owned file as planned, to tell which the user
+    /// changed without planning again.
+    #[serde(default)]
+    pub user: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,9 +81,13 @@ impl Manifest {
 
 /// Lowercase hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for byte in digest.iter() {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
         out.push(char::from_digit(u32::from(byte >> 4), 16).expect("nibble"));
         out.push(char::from_digit(u32::from(byte & 0xf), 16).expect("nibble"));
     }

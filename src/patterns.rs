@@ -308,6 +308,7 @@ pub fn plan_event_patterns(
         },
         spec_path: relative_to(spec_path, &root),
         files,
+        inputs: None,
     })
 }
 
@@ -454,6 +455,7 @@ pub fn plan_orchestration(
         },
         spec_path: relative_to(spec_path, &root),
         files,
+        inputs: None,
     })
 }
 

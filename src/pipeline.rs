@@ -219,6 +219,7 @@ pub fn load_context(
     diags: &mut Diagnostics,
 ) -> Option<Context> {
     let raw = source::load_spec(spec_path, diags)?;
+    crate::timings::mark("parse");
     let spec_dir = spec_path
         .parent()
         .map(Path::to_path_buf)
@@ -238,7 +239,9 @@ pub fn load_context(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "spec".into());
+    crate::timings::mark("bundles");
     let context = lower::lower(&raw, Arc::new(bundles), &spec_file, diags)?;
+    crate::timings::mark("resolve");
     validate::validate(&context, checks, overrides, diags);
     Some(context)
 }

@@ -86,6 +86,8 @@ pub struct Plan {
     /// The spec path recorded in the manifest (relative to the root where possible).
     pub spec_path: String,
     pub files: Vec<PlannedFile>,
+    /// What the files depend on, to record after a clean write (`fresh::stamp`).
+    pub inputs: Option<crate::manifest::Inputs>,
 }
 
 /// The header text for generated and user-owned files.
@@ -220,7 +222,7 @@ pub fn render(
             ownership: spec.ownership,
         })
     };
-    let results = render_parallel(&specs, &render_one);
+    let results = crate::par::map(&specs, render_one);
     let mut files = Vec::with_capacity(results.len());
     for result in results {
         match result {
@@ -246,29 +248,6 @@ pub fn render(
 
 /// Renders in order on as many threads as pay off: rendering is CPU-bound
 /// and independent per file.
-fn render_parallel<F>(specs: &[FileSpec], render_one: &F) -> Vec<Result<PlannedFile, Diagnostic>>
-where
-    F: Fn(&FileSpec) -> Result<PlannedFile, Diagnostic> + Sync,
-{
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || specs.len() < 256 {
-        return specs.iter().map(render_one).collect();
-    }
-    let chunk = specs.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = specs
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(render_one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("render threads do not panic"))
-            .collect()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,10 +17,10 @@
 //! Policy violations (what a bundle forbids) are always errors and name the
 //! bundle and the principle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
-use crate::model::Context;
+use crate::model::{Context, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Check {
@@ -283,7 +283,16 @@ fn shortest_cycle(
     None
 }
 
+/// Events by name: the checks look one up per reference.
+fn events_by_name(ctx: &Context) -> HashMap<&str, &Event> {
+    ctx.events
+        .iter()
+        .map(|e| (e.name.raw.as_str(), e))
+        .collect()
+}
+
 fn boundaries(ctx: &Context, diags: &mut Diagnostics) {
+    let events = events_by_name(ctx);
     for m in &ctx.modules {
         for (dep, pos) in m.depends_on.iter().zip(&m.depends_on_pos) {
             if dep.raw == m.name.raw {
@@ -298,7 +307,7 @@ fn boundaries(ctx: &Context, diags: &mut Diagnostics) {
         }
         for op in &m.ops {
             for (event, pos) in op.emits.iter().zip(&op.emits_pos) {
-                if let Some(e) = ctx.event(&event.raw) {
+                if let Some(e) = events.get(event.raw.as_str()) {
                     if e.entity_module != m.name.snake {
                         diags.push(
                             Diagnostic::warning(
@@ -316,7 +325,7 @@ fn boundaries(ctx: &Context, diags: &mut Diagnostics) {
             }
         }
         for (event, pos) in &m.declared_publishes {
-            if let Some(e) = ctx.event(event) {
+            if let Some(e) = events.get(event.as_str()) {
                 if e.entity_module != m.name.snake {
                     diags.push(
                         Diagnostic::warning(
@@ -344,7 +353,8 @@ fn public_api(ctx: &Context, diags: &mut Diagnostics) {
             );
         }
     }
-    let published = |name: &str| ctx.event(name).is_some_and(|e| !e.publishers.is_empty());
+    let events = events_by_name(ctx);
+    let published = |name: &str| events.get(name).is_some_and(|e| !e.publishers.is_empty());
     for m in &ctx.modules {
         for s in &m.subscribes {
             if !published(&s.event.raw) {

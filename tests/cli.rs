@@ -676,3 +676,110 @@ fn visualize_draws_mermaid_and_dot() {
             .contains("label=\"inventory.release\", style=dashed")
     );
 }
+
+/// Runs with `PARASOL_TIMINGS`, which names the stages run: an unchanged
+/// output is recognised (`fresh`) without loading the spec (`parse`).
+fn timed(dir: &Path, args: &[&str]) -> Run {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parasol"))
+        .args(args)
+        .current_dir(dir)
+        .env("PARASOL_TIMINGS", "1")
+        .output()
+        .expect("parasol runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn an_unchanged_output_is_recognised_without_rendering_and_any_change_is_not() {
+    // A copy of the example, so its spec and bundles can change.
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("../shared/examples/order-management");
+    for entry in walkdir::WalkDir::new(&example) {
+        let entry = entry.unwrap();
+        let target = dir
+            .path()
+            .join(entry.path().strip_prefix(&example).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let spec = dir.path().join("order-management.bc.yaml");
+    let args = [
+        "bc",
+        "generate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        "out",
+    ];
+    let first = timed(dir.path(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("timing: parse"));
+    let tree_before = tree(&dir.path().join("out"));
+
+    let again = timed(dir.path(), &args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("timing: fresh"), "{}", again.stderr);
+    assert!(!again.stderr.contains("timing: parse"), "{}", again.stderr);
+    assert_eq!(tree(&dir.path().join("out")), tree_before);
+    let checked = timed(dir.path(), &["check", "--out", "out"]);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+
+    // A bundle is an input: changing a principle regenerates.
+    let bundle = dir.path().join("bundles/v5-event-driven.md");
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    std::fs::write(&bundle, text.replace("    - crud_plus_events\n", "")).unwrap();
+    let changed = timed(dir.path(), &args);
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("timing: parse"),
+        "{}",
+        changed.stderr
+    );
+    assert!(changed.stdout.contains("updated"), "{}", changed.stdout);
+    assert!(timed(dir.path(), &args).stderr.contains("timing: fresh"));
+
+    // A template override is an input too.
+    let templates = dir.path().join("templates/rust");
+    std::fs::create_dir_all(&templates).unwrap();
+    let gitignore = parasol_in(
+        dir.path(),
+        &[
+            "templates",
+            "eject",
+            "rust/gitignore.j2",
+            "--to",
+            "templates",
+        ],
+    );
+    assert_eq!(
+        gitignore.code, 0,
+        "{}{}",
+        gitignore.stdout, gitignore.stderr
+    );
+    let ejected = templates.join("gitignore.j2");
+    let source = std::fs::read_to_string(&ejected).unwrap();
+    std::fs::write(&ejected, format!("{source}/scratch\n")).unwrap();
+    let mut with_templates = args.to_vec();
+    with_templates.extend(["--templates", "templates"]);
+    let overridden = timed(dir.path(), &with_templates);
+    assert_eq!(overridden.code, 0, "{}", overridden.stderr);
+    assert!(!overridden.stderr.contains("timing: fresh"));
+    let ignore =
+        std::fs::read_to_string(dir.path().join("out/rust/order-management/.gitignore")).unwrap();
+    assert!(ignore.ends_with("/scratch\n"), "{ignore}");
+
+    // A hand edit is never taken for fresh: it is reported as before.
+    let app = dir.path().join("out/rust/order-management/src/app.rs");
+    std::fs::write(&app, "// mine\n").unwrap();
+    let edited = timed(dir.path(), &with_templates);
+    assert_eq!(edited.code, 1);
+    assert!(edited.stdout.contains("conflict"), "{}", edited.stdout);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), "// mine\n");
+}

@@ -248,10 +248,19 @@ impl World {
                 return Err(format!("forced regeneration failed:\n{}", run.stderr));
             }
             self.orphaned = false;
-            // Forced: edits of generated files are gone (overwritten or deleted).
-            for path in std::mem::take(&mut self.generated_edits).keys() {
-                if !planned.contains(path) && path.exists() {
-                    return Err(format!("--force kept stale edited {}", path.display()));
+            // Forced: edits of generated files parasol knows are gone
+            // (overwritten, or deleted if stale). A file no manifest knows
+            // (its manifest was deleted) is never parasol's to delete.
+            for (path, content) in std::mem::take(&mut self.generated_edits) {
+                if planned.contains(&path) {
+                    continue;
+                }
+                if before.contains_key(&path) {
+                    if path.exists() {
+                        return Err(format!("--force kept stale edited {}", path.display()));
+                    }
+                } else {
+                    self.user_edits.insert(path, content);
                 }
             }
         } else {

@@ -8,6 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parasol::diag::Diagnostics;
 use parasol::emit::{Action, Disk, Mode, Sink, emit};
@@ -43,14 +44,22 @@ fn plan(text: &str, root: &Path) -> Plan {
 
 /// The disk, until the `fail_at`-th change (from 0), which fails as a full disk does.
 struct FailingDisk {
-    changes: usize,
+    disk: Disk,
+    changes: AtomicUsize,
     fail_at: usize,
 }
 
 impl FailingDisk {
-    fn change(&mut self) -> std::io::Result<()> {
-        let n = self.changes;
-        self.changes += 1;
+    fn new(fail_at: usize) -> Self {
+        FailingDisk {
+            disk: Disk::new(),
+            changes: AtomicUsize::new(0),
+            fail_at,
+        }
+    }
+
+    fn change(&self) -> std::io::Result<()> {
+        let n = self.changes.fetch_add(1, Ordering::SeqCst);
         if n == self.fail_at {
             Err(std::io::Error::new(
                 std::io::ErrorKind::StorageFull,
@@ -63,14 +72,14 @@ impl FailingDisk {
 }
 
 impl Sink for FailingDisk {
-    fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         self.change()?;
-        Disk.write(path, bytes)
+        self.disk.write(path, bytes)
     }
 
-    fn remove(&mut self, path: &Path) -> std::io::Result<()> {
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
         self.change()?;
-        Disk.remove(path)
+        self.disk.remove(path)
     }
 }
 
@@ -160,19 +169,16 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
     emit(
         &plan(&old_text, &root),
         Mode::Write { force: false },
-        &mut Disk,
+        &Disk::new(),
     );
-    let mut counting = FailingDisk {
-        changes: 0,
-        fail_at: usize::MAX,
-    };
+    let counting = FailingDisk::new(usize::MAX);
     let report = emit(
         &plan(&new_text, &root),
         Mode::Write { force: false },
-        &mut counting,
+        &counting,
     );
     assert!(report.errors.is_empty());
-    let total = counting.changes;
+    let total = counting.changes.load(Ordering::SeqCst);
     assert!(
         report.files.iter().any(|f| f.action == Action::DeleteStale)
             && report.files.iter().any(|f| f.action == Action::Update)
@@ -185,17 +191,10 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
         emit(
             &plan(&old_text, &root),
             Mode::Write { force: false },
-            &mut Disk,
+            &Disk::new(),
         );
-        let mut disk = FailingDisk {
-            changes: 0,
-            fail_at,
-        };
-        let report = emit(
-            &plan(&new_text, &root),
-            Mode::Write { force: false },
-            &mut disk,
-        );
+        let disk = FailingDisk::new(fail_at);
+        let report = emit(&plan(&new_text, &root), Mode::Write { force: false }, &disk);
         assert_eq!(report.errors.len(), 1, "failure {fail_at} is reported");
 
         // Each file is old or new, never anything else.
@@ -245,7 +244,7 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
         let report = emit(
             &plan(&new_text, &root),
             Mode::Write { force: false },
-            &mut Disk,
+            &Disk::new(),
         );
         assert!(report.errors.is_empty(), "rerun after failure {fail_at}");
         assert!(
@@ -278,7 +277,11 @@ fn links_out_of_the_output_folder_are_never_followed() {
     let (text, _) = versions();
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path().join("out");
-    emit(&plan(&text, &root), Mode::Write { force: false }, &mut Disk);
+    emit(
+        &plan(&text, &root),
+        Mode::Write { force: false },
+        &Disk::new(),
+    );
     let outside = scratch.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
     std::fs::write(outside.join("app.rs"), "outside\n").unwrap();
@@ -289,7 +292,7 @@ fn links_out_of_the_output_folder_are_never_followed() {
     std::os::unix::fs::symlink(&outside, root.join("src/modules/catalog")).unwrap();
 
     for force in [false, true] {
-        let report = emit(&plan(&text, &root), Mode::Write { force }, &mut Disk);
+        let report = emit(&plan(&text, &root), Mode::Write { force }, &Disk::new());
         assert!(
             report.files.iter().any(|f| f
                 .reason

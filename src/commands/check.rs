@@ -1,11 +1,12 @@
 use std::path::Path;
 
 use crate::cli::{CheckArgs, Format, OutputArgs};
-use crate::commands::generate::{emit_all, template_set};
+use crate::commands::generate::{finish, template_set};
 use crate::commands::{FAILED, report};
 use crate::diag::{Diagnostic, Diagnostics, display_path};
-use crate::emit::Mode;
+use crate::emit::{self, Disk, Mode};
 use crate::generate::{self, find_manifests};
+use crate::manifest::Manifest;
 use crate::pipeline;
 
 pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
@@ -41,7 +42,17 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         return FAILED;
     }
     let mut plans = Vec::new();
+    let mut fresh = Vec::new();
     for root in &roots {
+        // An output whose inputs and files are as recorded needs no replay.
+        let fresh_report = Manifest::read(root)
+            .ok()
+            .flatten()
+            .and_then(|manifest| crate::fresh::check(root, &manifest, &templates));
+        if let Some(report) = fresh_report {
+            fresh.push(report);
+            continue;
+        }
         match generate::replay(root, &templates) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
@@ -51,6 +62,7 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         report(&diags, args.format);
         return FAILED;
     }
+    let checked = plans.len() + fresh.len();
     let output = OutputArgs {
         out: None,
         templates: None,
@@ -61,12 +73,19 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         format: args.format,
         verbose: false,
     };
-    let code = emit_all(&plans, Mode::Check, &output, &diags);
+    let disk = Disk::new();
+    let mut reports = fresh;
+    reports.extend(
+        plans
+            .iter()
+            .map(|plan| emit::emit(plan, Mode::Check, &disk)),
+    );
+    reports.sort_by(|a, b| a.root.cmp(&b.root));
+    let code = finish(reports, Mode::Check, &output, &diags);
     if code == 0 && args.format == Format::Human {
         println!(
-            "ok: {} generated output{} up to date",
-            plans.len(),
-            crate::diag::plural(plans.len())
+            "ok: {checked} generated output{} up to date",
+            crate::diag::plural(checked)
         );
     }
     code

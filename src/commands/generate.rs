@@ -56,6 +56,7 @@ pub fn language_roots(out: Option<&Path>, project: &Project) -> (PathBuf, PathBu
 
 pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let format = args.output.format;
+    crate::timings::start();
     let mut diags = Diagnostics::new();
     let Some(project) = pipeline::project(project_file, &mut diags) else {
         report(&diags, format);
@@ -70,15 +71,6 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         allow_backend_saga: args.allow_backend_saga,
     };
     let Some(spec_path) = pipeline::locate_spec(&selection, &project, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let context = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
-    if let Some(ctx) = &context {
-        pipeline::check_context_name(&selection, ctx, &mut diags);
-    }
-    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
-    let (Some(ctx), false) = (context, diags.has_errors()) else {
         report(&diags, format);
         return FAILED;
     };
@@ -103,8 +95,43 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     langs.sort();
     langs.dedup();
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let mode = mode_of(&args.output);
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    if matches!(mode, Mode::Write { .. } | Mode::Check) && !diags.has_errors() {
+        let bases = langs.iter().map(|&lang| {
+            let base = if lang == Lang::Rust {
+                &rust_root
+            } else {
+                &ts_root
+            };
+            let recipe = generate::BcRecipe {
+                lang,
+                requested: requested.clone(),
+            };
+            (
+                base.as_path(),
+                serde_json::to_value(recipe).expect("recipe serialises"),
+            )
+        });
+        if let Some(reports) =
+            fresh_reports(bases, &spec_path, selection.context.as_deref(), &templates)
+        {
+            crate::timings::mark("fresh");
+            return finish(reports, mode, &args.output, &diags);
+        }
+    }
+    let context = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    crate::timings::mark("validate");
+    if let Some(ctx) = &context {
+        pipeline::check_context_name(&selection, ctx, &mut diags);
+    }
+    let (Some(ctx), false) = (context, diags.has_errors()) else {
+        report(&diags, format);
+        return FAILED;
+    };
     let renderer = Renderer::new(&templates);
     let ctx_value = crate::render::value(&ctx);
+    crate::timings::mark("templates and model");
     // Everything is rendered before anything is written.
     let mut plans = Vec::new();
     for lang in langs {
@@ -120,11 +147,18 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }
+        crate::timings::mark(&format!("plan {}", lang.as_str()));
     }
     if report_if_failed(&diags, format) {
         return FAILED;
     }
-    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
+    let code = emit_all(&plans, mode, &args.output, &diags);
+    crate::timings::mark("emit");
+    // The process ends here: freeing a large model and plan piece by piece
+    // would only delay the exit.
+    std::mem::forget((plans, ctx_value, ctx));
+    code
 }
 
 fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
@@ -139,10 +173,55 @@ fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
 /// Emits every plan, prints the reports, and maps them to an exit code:
 /// 1 when a check found drift, a write left a conflict, or a write failed.
 pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
+    let disk = Disk::new();
     let reports: Vec<Report> = plans
         .iter()
-        .map(|plan| emit::emit(plan, mode, &mut Disk))
+        .map(|plan| emit::emit(plan, mode, &disk))
         .collect();
+    finish(reports, mode, output, diags)
+}
+
+/// Lets a later run skip a clean output (see `fresh`). A run with warnings
+/// records nothing, so that its warnings are shown again next time.
+fn stamp_all(
+    plans: &mut [Plan],
+    ctx: &crate::model::Context,
+    spec_path: &Path,
+    templates: &TemplateSet,
+    diags: &Diagnostics,
+) {
+    if diags.is_empty() {
+        for plan in plans {
+            crate::fresh::stamp(plan, ctx, spec_path, templates);
+        }
+    }
+}
+
+/// The reports of an unchanged run, when every output the command would
+/// write is fresh: `bases` are the language folders with the recipe each
+/// output must have been written with.
+fn fresh_reports<'a>(
+    bases: impl Iterator<Item = (&'a Path, serde_json::Value)>,
+    spec_path: &Path,
+    context: Option<&str>,
+    templates: &TemplateSet,
+) -> Option<Vec<Report>> {
+    let mut reports = Vec::new();
+    for (base, settings) in bases {
+        let found = crate::fresh::roots_for(base, generate::BC_GENERATE, &settings, spec_path);
+        let [(root, manifest)] = found.as_slice() else {
+            return None;
+        };
+        if context.is_some_and(|c| c != manifest.recipe.context) {
+            return None;
+        }
+        reports.push(crate::fresh::check(root, manifest, templates)?);
+    }
+    Some(reports)
+}
+
+/// Prints the reports and maps them to an exit code (see `emit_all`).
+pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
     let mut all = diags.clone();
     for r in &reports {
         for e in &r.errors {
@@ -274,6 +353,7 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     if report_if_failed(&diags, format) {
         return FAILED;
     }
+    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
 
@@ -348,5 +428,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
             )),
         );
     }
-    emit_all(&[plan], mode_of(&args.output), &args.output, &diags)
+    let mut plans = [plan];
+    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }

@@ -3,7 +3,7 @@
 //! names are checked for shape, keywords, reserved words and collisions
 //! after case mapping. Collections are sorted by name for determinism.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos, SourceFile, did_you_mean};
@@ -568,6 +568,7 @@ pub fn lower(
                 fields,
                 sample_new: serde_json::Value::Null,
                 sample_change: None,
+                events: Vec::new(),
                 pos: aname.pos,
             });
         }
@@ -848,16 +849,14 @@ pub fn lower(
     // CRUD notifications under `crud_plus_events`. An aggregate whose
     // notification names the spec declares itself publishes none (the
     // spec's events are emitted by its operations instead).
+    let declared: HashSet<String> = events.iter().map(|e| e.name.pascal.clone()).collect();
     for module in &mut modules {
         for agg in &mut module.aggregates {
             let Some(crud) = &agg.crud_events else {
                 continue;
             };
             let names = [&crud.created, &crud.updated, &crud.deleted];
-            if names
-                .iter()
-                .any(|n| events.iter().any(|e| e.name.pascal == n.pascal))
-            {
+            if names.iter().any(|n| declared.contains(n.pascal.as_str())) {
                 agg.crud_events = None;
                 continue;
             }
@@ -919,17 +918,26 @@ pub fn lower(
         }
         module.publishes = published.into_iter().collect();
     }
+    let mut publishers: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut subscribers: HashMap<&str, Vec<String>> = HashMap::new();
+    for m in &modules {
+        for e in &m.publishes {
+            publishers.entry(e).or_default().push(m.name.snake.clone());
+        }
+        for s in &m.subscribes {
+            let list = subscribers.entry(&s.event.raw).or_default();
+            if list.last() != Some(&m.name.snake) {
+                list.push(m.name.snake.clone());
+            }
+        }
+    }
     for event in &mut events {
-        event.publishers = modules
-            .iter()
-            .filter(|m| m.publishes.contains(&event.name.raw))
-            .map(|m| m.name.snake.clone())
-            .collect();
-        event.subscribers = modules
-            .iter()
-            .filter(|m| m.subscribes.iter().any(|s| s.event.raw == event.name.raw))
-            .map(|m| m.name.snake.clone())
-            .collect();
+        event.publishers = publishers
+            .remove(event.name.raw.as_str())
+            .unwrap_or_default();
+        event.subscribers = subscribers
+            .remove(event.name.raw.as_str())
+            .unwrap_or_default();
     }
 
     // Read models.
@@ -1192,6 +1200,7 @@ pub fn lower(
         events_use_types: false,
         views_use_types: false,
         event_shared_types: Vec::new(),
+        op_keys: Vec::new(),
         file: raw.file.clone(),
         bundle_set: bundles,
         pos: rc.pos,
@@ -1858,6 +1867,20 @@ fn shared_types(context: &mut Context) {
         modules.sort();
         modules.dedup();
         w.modules = modules;
+    }
+    context.op_keys = context
+        .modules
+        .iter()
+        .flat_map(|m| m.ops.iter().map(|o| o.key.clone()))
+        .collect();
+    let mut about: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, e) in context.events.iter().enumerate() {
+        about.entry(e.entity.raw.as_str()).or_default().push(i);
+    }
+    for module in &mut context.modules {
+        for a in &mut module.aggregates {
+            a.events = about.remove(a.name.raw.as_str()).unwrap_or_default();
+        }
     }
     for module in &mut context.modules {
         let mut names = Vec::new();

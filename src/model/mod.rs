@@ -47,6 +47,8 @@ pub struct Context {
     pub views_use_types: bool,
     /// The shared types event metadata mentions.
     pub event_shared_types: Vec<String>,
+    /// Every operation's key (`inventory.reserve`), in module order.
+    pub op_keys: Vec<String>,
     #[serde(skip)]
     pub file: Arc<SourceFile>,
     #[serde(skip)]
@@ -136,6 +138,8 @@ pub struct Aggregate {
     pub sample_new: serde_json::Value,
     /// A field a test can change, with a new value (JSON and Rust literal).
     pub sample_change: Option<SampleChange>,
+    /// The events about it (`entity:`): indexes into the context's `events`.
+    pub events: Vec<usize>,
     #[serde(skip)]
     pub pos: Pos,
 }

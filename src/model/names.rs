@@ -136,7 +136,29 @@ pub struct Name {
 }
 
 impl Name {
+    /// All the forms of `raw`. Large specs repeat names (every aggregate
+    /// with a `status` field), so forms are computed once per thread.
     pub fn new(raw: &str) -> Self {
+        thread_local! {
+            static SEEN: std::cell::RefCell<std::collections::HashMap<String, Name>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        SEEN.with(|seen| {
+            if let Some(name) = seen.borrow().get(raw) {
+                return name.clone();
+            }
+            let name = Name::compute(raw);
+            let mut seen = seen.borrow_mut();
+            // Bounded, for long-lived processes (tests, fuzzing).
+            if seen.len() >= 1 << 16 {
+                seen.clear();
+            }
+            seen.insert(raw.to_string(), name.clone());
+            name
+        })
+    }
+
+    fn compute(raw: &str) -> Self {
         let snake = raw.to_snake_case();
         let pascal = raw.to_upper_camel_case();
         let camel = raw.to_lower_camel_case();

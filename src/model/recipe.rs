@@ -14,6 +14,8 @@
 //! aggregate before (`oldPrice`) and after the change, and fresh ids.
 //! The plan is rendered into user-owned files: users replace it at will.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::model::{Aggregate, Context, Event, Field, Module, Op, Ty};
@@ -215,9 +217,16 @@ fn past_tense_candidates(verb: &str) -> Vec<String> {
     out
 }
 
-fn choose_target<'m>(module: &'m Module, op: &Op, events: &[Event]) -> Option<&'m Aggregate> {
+/// The context's events by name: recipes look events up per operation.
+type EventsByName<'e> = HashMap<&'e str, &'e Event>;
+
+fn by_name(events: &[Event]) -> EventsByName<'_> {
+    events.iter().map(|e| (e.name.raw.as_str(), e)).collect()
+}
+
+fn choose_target<'m>(module: &'m Module, op: &Op, events: &EventsByName) -> Option<&'m Aggregate> {
     for emitted in &op.emits {
-        if let Some(event) = events.iter().find(|e| e.name.raw == emitted.raw) {
+        if let Some(event) = events.get(emitted.raw.as_str()) {
             if let Some(agg) = module
                 .aggregates
                 .iter()
@@ -265,6 +274,7 @@ fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
 
 pub fn plan_all(context: &mut Context) {
     let events = context.events.clone();
+    let events = by_name(&events);
     for module in &mut context.modules {
         let snapshot = module.clone();
         for op in &mut module.ops {
@@ -273,7 +283,7 @@ pub fn plan_all(context: &mut Context) {
     }
 }
 
-fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
+fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
     let verb = op.name.snake.split('_').next().unwrap_or("").to_string();
     let target = choose_target(module, op, events);
     let locate = target.and_then(|a| locate_field(op, a));
@@ -435,11 +445,7 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
         }
         // Old values, for metadata such as `oldPrice` / `oldStatus`.
         if matches!(kind, "update" | "transition") {
-            for event in op
-                .emits
-                .iter()
-                .filter_map(|e| events.iter().find(|ev| ev.name.raw == e.raw))
-            {
+            for event in op.emits.iter().filter_map(|e| events.get(e.raw.as_str())) {
                 for m in &event.metadata {
                     let Some(rest) = m.name.raw.strip_prefix("old") else {
                         continue;
@@ -562,7 +568,7 @@ fn plan(module: &Module, op: &Op, events: &[Event]) -> Recipe {
     }
 
     for emitted in &op.emits {
-        let Some(event) = events.iter().find(|e| e.name.raw == emitted.raw) else {
+        let Some(event) = events.get(emitted.raw.as_str()) else {
             continue;
         };
         let entity_id = if agg.is_some_and(|a| a.name.raw == event.entity.raw) {
@@ -666,10 +672,11 @@ fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
 /// `status` set to the event's verb (`order.cancelled` -> `cancelled`).
 pub fn plan_projections(ctx: &mut Context) {
     let events = ctx.events.clone();
+    let events = by_name(&events);
     for view in &mut ctx.read_models {
         let mut projections = Vec::new();
         for on in &view.on {
-            let Some(event) = events.iter().find(|e| e.name.raw == on.raw) else {
+            let Some(event) = events.get(on.raw.as_str()) else {
                 continue;
             };
             let event_value = |f: &Field| Value {

@@ -31,9 +31,38 @@ pub struct TemplateSet {
     overrides: BTreeMap<String, (PathBuf, Arc<str>)>,
 }
 
+include!(concat!(env!("OUT_DIR"), "/build_digest.rs"));
+
 impl TemplateSet {
     pub fn builtin() -> Self {
         Self::default()
+    }
+
+    /// Identifies everything that turns a model into files: this build of
+    /// parasol, its built-in templates and the overrides in use.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        static BUILTIN: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let builtin = BUILTIN.get_or_init(|| {
+            let mut hasher = Sha256::new();
+            hasher.update(BUILD_DIGEST);
+            for (id, source) in BUILTIN_TEMPLATES {
+                hasher.update(id.as_bytes());
+                hasher.update([0]);
+                hasher.update(source.as_bytes());
+                hasher.update([0]);
+            }
+            hasher.finalize().to_vec()
+        });
+        let mut hasher = Sha256::new();
+        hasher.update(builtin);
+        for (id, (_, source)) in &self.overrides {
+            hasher.update(id.as_bytes());
+            hasher.update([0]);
+            hasher.update(source.as_bytes());
+            hasher.update([0]);
+        }
+        crate::manifest::hex(&hasher.finalize())
     }
 
     /// Reads every file under `dir` as an override of the built-in template

@@ -23,6 +23,8 @@ pub const MAX_INCLUDE_DEPTH: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Bundle {
+    /// Where it was read from (as the include named it, normalised).
+    pub path: PathBuf,
     pub name: String,
     pub version: String,
     pub description: Option<String>,
@@ -342,6 +344,7 @@ impl Loader<'_> {
         self.stack.pop();
         let id = self.bundles.len();
         self.bundles.push(Bundle {
+            path: path.to_path_buf(),
             name: header.name.unwrap_or_default(),
             version: header.version.unwrap_or_default(),
             description: header.description,

@@ -6,7 +6,7 @@
 //! The builder enforces the documented input limits (size, nesting depth,
 //! nodes after alias expansion) so hostile input cannot exhaust memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -193,6 +193,8 @@ enum Frame {
         pos: Pos,
         anchor: usize,
         entries: Vec<Entry>,
+        /// Keys seen, for the duplicate check (large maps: modules, events).
+        keys: HashSet<String>,
         pending_key: Option<(String, Pos)>,
     },
 }
@@ -267,11 +269,17 @@ impl Builder<'_> {
             Frame::Seq { items, .. } => items.push(node),
             Frame::Map {
                 entries,
+                keys,
                 pending_key,
                 ..
             } => match pending_key.take() {
                 Some((key, key_pos)) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == key) {
+                    let first = if keys.insert(key.clone()) {
+                        None
+                    } else {
+                        entries.iter().find(|e| e.key == key)
+                    };
+                    if let Some(first) = first {
                         let first_line = first.key_pos.line;
                         self.errors.push(
                             self.fail(key_pos, "duplicate-key", format!("duplicate key `{key}`"))
@@ -335,6 +343,7 @@ impl Builder<'_> {
                     pos,
                     anchor,
                     entries: Vec::new(),
+                    keys: HashSet::new(),
                     pending_key: None,
                 },
                 pos,

@@ -1,0 +1,152 @@
+//! Skipping work that cannot change anything. A run that leaves its output
+//! exactly as planned records in the manifest a fingerprint of everything
+//! that output depends on: parasol's build, the templates (overrides
+//! included), the recipe, and the text of the spec and its bundles. When a
+//! later `bc generate` or `check` finds the same fingerprint and every file
+//! as recorded, regenerating would change nothing: it stops there, having
+//! read the inputs and the tree but rendered nothing.
+//!
+//! Anything else (an input changed, a file edited or missing, a link in
+//! the way, an older parasol) falls back to the full pipeline, which
+//! reports it as usual.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::emit::{Action, Outcome, Report};
+use crate::manifest::{Inputs, Manifest, sha256};
+use crate::model::Context;
+use crate::plan::{Ownership, Plan, Recipe};
+use crate::render::TemplateSet;
+
+/// Hashes what a plan is rendered from; `texts` are `(path relative to the
+/// root, content)` of the input files.
+fn fingerprint(
+    templates: &TemplateSet,
+    recipe: &Recipe,
+    spec: &str,
+    texts: &[(String, &str)],
+) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(templates.digest().as_bytes());
+    hasher.update(serde_json::to_vec(recipe).expect("recipe serialises"));
+    hasher.update([0]);
+    hasher.update(spec.as_bytes());
+    for (path, text) in texts {
+        hasher.update([0]);
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(sha256(text.as_bytes()).as_bytes());
+    }
+    crate::manifest::hex(&hasher.finalize())
+}
+
+/// Records on `plan` what it was rendered from: `ctx`'s spec at
+/// `spec_path` and its bundles.
+pub fn stamp(plan: &mut Plan, ctx: &Context, spec_path: &Path, templates: &TemplateSet) {
+    let mut texts: Vec<(String, &str)> = vec![(
+        crate::pipeline::relative_to(spec_path, &plan.root),
+        &ctx.file.text,
+    )];
+    for bundle in &ctx.bundle_set.bundles {
+        texts.push((
+            crate::pipeline::relative_to(&bundle.path, &plan.root),
+            &bundle.file.text,
+        ));
+    }
+    texts.sort();
+    texts.dedup_by(|a, b| a.0 == b.0);
+    plan.inputs = Some(Inputs {
+        fingerprint: fingerprint(templates, &plan.recipe, &plan.spec_path, &texts),
+        files: texts.into_iter().map(|(path, _)| path).collect(),
+        user: plan
+            .files
+            .iter()
+            .filter(|f| f.ownership == Ownership::User)
+            .map(|f| (f.path.clone(), sha256(f.content.as_bytes())))
+            .collect(),
+    });
+}
+
+/// The report of regenerating `root`, if that would change nothing: its
+/// recorded inputs are unchanged and every file is as recorded. User-owned
+/// files count as long as they exist (they are never changed); the report
+/// tells which the user edited, as a full run would.
+pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Option<Report> {
+    let inputs = manifest.inputs.as_ref()?;
+    let mut sources = Vec::with_capacity(inputs.files.len());
+    for rel in &inputs.files {
+        let file = crate::source::read_source(&crate::source::join_normalised(root, rel)).ok()?;
+        sources.push((rel.clone(), file));
+    }
+    let texts: Vec<(String, &str)> = sources
+        .iter()
+        .map(|(rel, file)| (rel.clone(), &*file.text))
+        .collect();
+    if fingerprint(templates, &manifest.recipe, &manifest.spec, &texts) != inputs.fingerprint {
+        return None;
+    }
+    let entries: Vec<(&String, &crate::manifest::Entry)> = manifest.files.iter().collect();
+    let actions = crate::par::map(&entries, |(path, entry)| {
+        let bytes = crate::emit::read_unlinked(root, path)?;
+        let recorded = match entry.owner {
+            Ownership::Generated => entry.sha256.as_deref(),
+            Ownership::User => inputs.user.get(*path).map(String::as_str),
+        };
+        match (entry.owner, recorded == Some(sha256(&bytes).as_str())) {
+            (_, true) => Some(Action::Unchanged),
+            (Ownership::User, false) => Some(Action::SkippedUserEdited),
+            (Ownership::Generated, false) => None,
+        }
+    });
+    let mut files = Vec::with_capacity(entries.len());
+    for ((path, _), action) in entries.iter().zip(actions) {
+        let action = action?;
+        files.push(Outcome {
+            path: (*path).clone(),
+            action,
+            reason: (action == Action::SkippedUserEdited)
+                .then(|| "user-owned; parasol never changes it".into()),
+            diff: None,
+            done: false,
+            notable: false,
+        });
+    }
+    Some(Report {
+        root: crate::diag::display_path(&crate::emit::resolve_root(root)),
+        files,
+        manifest_drift: false,
+        errors: Vec::new(),
+    })
+}
+
+/// The output roots under `base` whose manifests were written by `command`
+/// with `settings` from the spec at `spec_path`.
+pub fn roots_for(
+    base: &Path,
+    command: &str,
+    settings: &serde_json::Value,
+    spec_path: &Path,
+) -> Vec<(PathBuf, Manifest)> {
+    let Ok(spec) = std::fs::canonicalize(spec_path) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let root = entry.path();
+        let Ok(Some(manifest)) = Manifest::read(&root) else {
+            continue;
+        };
+        let same_spec = std::fs::canonicalize(root.join(&manifest.spec)).is_ok_and(|p| p == spec);
+        if manifest.recipe.command == command && manifest.recipe.settings == *settings && same_spec
+        {
+            found.push((root, manifest));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
