@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
 use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest};
-use crate::plan::{Ownership, Plan, PlannedFile};
+use crate::plan::{Content, Ownership, Plan, PlannedFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -140,7 +140,7 @@ impl Report {
 /// failures through their own. Called from several threads at once, for
 /// different files.
 pub trait Sink: Sync {
-    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    fn write(&self, path: &Path, content: &Content) -> std::io::Result<()>;
     fn remove(&self, path: &Path) -> std::io::Result<()>;
 }
 
@@ -158,7 +158,7 @@ impl Disk {
 }
 
 impl Sink for Disk {
-    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    fn write(&self, path: &Path, content: &Content) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let known = self
             .folders
@@ -172,7 +172,9 @@ impl Sink for Disk {
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(dir.to_path_buf());
         }
-        replace_file(path, bytes)
+        replace_file(path, |file| {
+            content.for_each_piece(|piece| file.write_all(piece))
+        })
     }
 
     fn remove(&self, path: &Path) -> std::io::Result<()> {
@@ -189,13 +191,16 @@ enum Change<'p> {
 /// Writes `path`, creating its folder; see `replace_file`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-    replace_file(path, bytes)
+    replace_file(path, |file| file.write_all(bytes))
 }
 
 /// Writes through a temporary sibling (in an existing folder) and a rename, so the file holds either
 /// its old or its new content whatever happens. Keeps an existing file's
 /// permissions. No fsync: atomic against crashes of parasol, not power loss.
-fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn replace_file(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -217,7 +222,7 @@ fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             }
             other => other?,
         };
-        file.write_all(bytes)?;
+        fill(&mut file)?;
         drop(file);
         if let Ok(meta) = std::fs::metadata(path) {
             std::fs::set_permissions(&tmp, meta.permissions())?;
@@ -335,11 +340,10 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     // tree: done in parallel, keeping only the bytes of files that differ.
     let looks = crate::par::map(&plan.files, |file| {
         let disk = match inspect(&root, &file.path) {
-            OnDisk::File(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
+            OnDisk::File(bytes) if file.content.is(&bytes) => OnDisk::Same,
             other => other,
         };
-        let planned_hash = (file.ownership == Ownership::Generated)
-            .then(|| manifest::sha256(file.content.as_bytes()));
+        let planned_hash = (file.ownership == Ownership::Generated).then(|| file.sha256.clone());
         (disk, planned_hash)
     });
     for (file, (disk, planned_hash)) in plan.files.iter().zip(looks) {
@@ -375,9 +379,9 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
             (OnDisk::File(bytes), true) => Some(unified_diff(
                 &file.path,
                 &String::from_utf8_lossy(bytes),
-                &file.content,
+                &file.content.text(),
             )),
-            (OnDisk::Missing, true) => Some(unified_diff(&file.path, "", &file.content)),
+            (OnDisk::Missing, true) => Some(unified_diff(&file.path, "", &file.content.text())),
             _ => None,
         };
         // What the manifest records if this file is not written now.
@@ -515,7 +519,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
         let results = crate::par::map(&work, |&(i, change)| {
             let full = root.join(&outcomes[i].path);
             match change {
-                Change::Write(file) => sink.write(&full, file.content.as_bytes()),
+                Change::Write(file) => sink.write(&full, &file.content),
                 Change::Remove => sink.remove(&full),
             }
         });

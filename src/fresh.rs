@@ -11,9 +11,11 @@
 //! reports it as usual.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::diag::SourceFile;
 use crate::emit::{Action, Outcome, Report};
 use crate::manifest::{Inputs, Manifest, sha256};
 use crate::model::Context;
@@ -42,19 +44,28 @@ fn fingerprint(
     crate::manifest::hex(&hasher.finalize())
 }
 
-/// Records on `plan` what it was rendered from: `ctx`'s spec at
-/// `spec_path` and its bundles.
-pub fn stamp(plan: &mut Plan, ctx: &Context, spec_path: &Path, templates: &TemplateSet) {
-    let mut texts: Vec<(String, &str)> = vec![(
-        crate::pipeline::relative_to(spec_path, &plan.root),
-        &ctx.file.text,
-    )];
-    for bundle in &ctx.bundle_set.bundles {
-        texts.push((
-            crate::pipeline::relative_to(&bundle.path, &plan.root),
-            &bundle.file.text,
-        ));
+/// The input files of a context: its spec and its bundles, as read.
+pub struct Sources {
+    files: Vec<(PathBuf, Arc<SourceFile>)>,
+}
+
+impl Sources {
+    pub fn of(ctx: &Context, spec_path: &Path) -> Self {
+        let mut files = vec![(spec_path.to_path_buf(), ctx.file.clone())];
+        for bundle in &ctx.bundle_set.bundles {
+            files.push((bundle.path.clone(), bundle.file.clone()));
+        }
+        Sources { files }
     }
+}
+
+/// Records on `plan` what it was rendered from.
+pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
+    let mut texts: Vec<(String, &str)> = sources
+        .files
+        .iter()
+        .map(|(path, file)| (crate::pipeline::relative_to(path, &plan.root), &*file.text))
+        .collect();
     texts.sort();
     texts.dedup_by(|a, b| a.0 == b.0);
     plan.inputs = Some(Inputs {
@@ -64,7 +75,7 @@ pub fn stamp(plan: &mut Plan, ctx: &Context, spec_path: &Path, templates: &Templ
             .files
             .iter()
             .filter(|f| f.ownership == Ownership::User)
-            .map(|f| (f.path.clone(), sha256(f.content.as_bytes())))
+            .map(|f| (f.path.clone(), f.sha256.clone()))
             .collect(),
     });
 }

@@ -51,6 +51,8 @@ pub fn context_root(language_root: &Path, ctx: &Context) -> PathBuf {
 pub struct Renderer<'t> {
     pub env: Environment<'static>,
     pub templates: &'t TemplateSet,
+    /// Bytes of rendered text held by the plans made so far.
+    held: std::sync::atomic::AtomicUsize,
 }
 
 impl<'t> Renderer<'t> {
@@ -58,6 +60,7 @@ impl<'t> Renderer<'t> {
         Renderer {
             env: crate::render::environment(templates),
             templates,
+            held: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -71,21 +74,125 @@ impl<'t> Renderer<'t> {
         files: Vec<FileSpec>,
         extra: &[(&'static str, Value)],
     ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
+        let diagrams = diagrams(ctx);
+        let settings = crate::render::value(settings);
+        self.render_with(ctx_value, &diagrams, settings, header, files, extra)
+    }
+
+    fn render_with(
+        &self,
+        ctx_value: &Value,
+        diagrams: &Value,
+        settings: Value,
+        header: &Header,
+        files: Vec<FileSpec>,
+        extra: &[(&'static str, Value)],
+    ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
         let mut base: Vec<(&'static str, Value)> = vec![
             ("ctx", ctx_value.clone()),
-            ("settings", crate::render::value(settings)),
-            (
-                "diagrams",
-                Value::from(crate::visualize::markdown(
-                    ctx,
-                    &crate::visualize::Part::ALL,
-                )),
-            ),
+            ("settings", settings),
+            ("diagrams", diagrams.clone()),
             ("parasol_version", Value::from(env!("CARGO_PKG_VERSION"))),
         ];
         base.extend(extra.iter().cloned());
-        plan::render(&self.env, self.templates, header, &base, files)
+        plan::render(&self.env, self.templates, header, &base, files, &self.held)
     }
+
+    /// Renders a prepared `bc generate` plan.
+    pub fn render_prepared(
+        &self,
+        ctx_value: &Value,
+        diagrams: &Value,
+        prepared: Prepared,
+    ) -> Result<Plan, Diagnostics> {
+        let extra = [("lang", Value::from(prepared.lang.as_str()))];
+        let files = self.render_with(
+            ctx_value,
+            diagrams,
+            prepared.settings,
+            &prepared.header,
+            prepared.files,
+            &extra,
+        )?;
+        Ok(Plan {
+            root: prepared.root,
+            recipe: prepared.recipe,
+            spec_path: prepared.spec_path,
+            files,
+            inputs: None,
+        })
+    }
+}
+
+/// The diagrams the generated READMEs embed.
+pub fn diagrams(ctx: &Context) -> Value {
+    Value::from(crate::visualize::markdown(
+        ctx,
+        &crate::visualize::Part::ALL,
+    ))
+}
+
+/// What rendering one language of `bc generate` needs from the model,
+/// taken before the model is turned into template values (which may then
+/// consume it: see `render::value_of`).
+pub struct Prepared {
+    lang: Lang,
+    root: PathBuf,
+    recipe: Recipe,
+    spec_path: String,
+    header: Header,
+    settings: Value,
+    files: Vec<FileSpec>,
+}
+
+impl Prepared {
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+}
+
+pub fn prepare_bc(
+    ctx: &Context,
+    requested: &Requested,
+    lang: Lang,
+    root: &Path,
+    spec_path: &Path,
+) -> Result<Prepared, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let settings = targets::resolve(ctx, requested, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let files = match lang {
+        Lang::Rust => targets::rust::files(ctx),
+        Lang::Ts => targets::ts::files(ctx),
+    };
+    let header = Header {
+        spec_file: ctx.spec_file.clone(),
+        command: format!(
+            "parasol bc generate {} --lang {}{}",
+            ctx.name.raw,
+            lang.as_str(),
+            requested.flags()
+        ),
+    };
+    Ok(Prepared {
+        lang,
+        root: root.to_path_buf(),
+        recipe: Recipe {
+            command: BC_GENERATE.into(),
+            context: ctx.name.raw.clone(),
+            settings: serde_json::to_value(BcRecipe {
+                lang,
+                requested: requested.clone(),
+            })
+            .expect("recipe serialises"),
+        },
+        spec_path: relative_to(spec_path, root),
+        header,
+        settings: crate::render::value(&settings),
+        files,
+    })
 }
 
 /// Plans `bc generate` for one language.
@@ -98,41 +205,8 @@ pub fn plan_bc(
     root: &Path,
     spec_path: &Path,
 ) -> Result<Plan, Diagnostics> {
-    let mut diags = Diagnostics::new();
-    let settings = targets::resolve(ctx, requested, &mut diags);
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    let files = match lang {
-        Lang::Rust => targets::rust::files(ctx, ctx_value),
-        Lang::Ts => targets::ts::files(ctx, ctx_value),
-    };
-    let header = Header {
-        spec_file: ctx.spec_file.clone(),
-        command: format!(
-            "parasol bc generate {} --lang {}{}",
-            ctx.name.raw,
-            lang.as_str(),
-            requested.flags()
-        ),
-    };
-    let extra = [("lang", Value::from(lang.as_str()))];
-    let files = renderer.render(ctx, ctx_value, &settings, &header, files, &extra)?;
-    Ok(Plan {
-        root: root.to_path_buf(),
-        recipe: Recipe {
-            command: BC_GENERATE.into(),
-            context: ctx.name.raw.clone(),
-            settings: serde_json::to_value(BcRecipe {
-                lang,
-                requested: requested.clone(),
-            })
-            .expect("recipe serialises"),
-        },
-        spec_path: relative_to(spec_path, root),
-        files,
-        inputs: None,
-    })
+    let prepared = prepare_bc(ctx, requested, lang, root, spec_path)?;
+    renderer.render_prepared(ctx_value, &diagrams(ctx), prepared)
 }
 
 /// Every manifest under `dir` (the output root itself or folders below it).

@@ -423,7 +423,7 @@ pub fn plan_orchestration(
     let root = language_root.join(request.folder(ctx, &workflow));
     let workflow_value = item(&value, "workflows", index);
     let mut files = match request.lang {
-        Lang::Ts => targets::ts::files(&view, &value),
+        Lang::Ts => targets::ts::files(&view),
         Lang::Rust => Vec::new(),
     };
     match request.lang {

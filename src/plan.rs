@@ -35,6 +35,10 @@ pub struct FileSpec {
     pub ownership: Ownership,
     /// Extra template variables beside `ctx` and `settings` (`module`, `aggregate`, ...).
     pub vars: Vec<(&'static str, Value)>,
+    /// Variables that are items of the context's lists (`module` = `ctx.modules[3]`),
+    /// looked up when rendering, so file lists can be made before the context
+    /// is turned into template values.
+    pub items: Vec<(&'static str, &'static str, usize)>,
 }
 
 impl FileSpec {
@@ -44,6 +48,7 @@ impl FileSpec {
             template,
             ownership: Ownership::Generated,
             vars: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -58,13 +63,170 @@ impl FileSpec {
         self.vars.push((name, value));
         self
     }
+
+    /// `name` = item `index` of the context's list `list`.
+    pub fn with_item(mut self, name: &'static str, list: &'static str, index: usize) -> Self {
+        self.items.push((name, list, index));
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     pub path: String,
-    pub content: String,
+    pub content: Content,
     pub ownership: Ownership,
+    /// SHA-256 of the content, taken while rendering (in parallel).
+    pub sha256: String,
+}
+
+/// Rendered text held until `emit`. Every file is rendered before anything
+/// is written, so a huge context would hold its whole output at once: once
+/// a plan holds `Content::BUDGET` bytes of text, further texts are kept as
+/// compressed blocks, written block by block (generated code is
+/// repetitive: a 12 MB test file packs to under 300 KB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content(Held);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Held {
+    Text(String),
+    Packed(Vec<Vec<u8>>),
+}
+
+impl Content {
+    /// Bytes of text a run's plans hold uncompressed.
+    pub const BUDGET: usize = 8 << 20;
+    /// Size of an uncompressed block.
+    const BLOCK: usize = 1 << 20;
+
+    /// The whole text (compressed content is unpacked: for diffs and tests).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Held::Text(text) => std::borrow::Cow::Borrowed(text),
+            Held::Packed(_) => {
+                let mut bytes = Vec::new();
+                self.for_each_piece(|piece| {
+                    bytes.extend_from_slice(piece);
+                    Ok(())
+                })
+                .expect("collecting cannot fail");
+                std::borrow::Cow::Owned(String::from_utf8(bytes).expect("rendered text"))
+            }
+        }
+    }
+
+    /// Calls `f` with the text piece by piece, unpacking one block at a time.
+    pub fn for_each_piece(
+        &self,
+        mut f: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match &self.0 {
+            Held::Text(text) => f(text.as_bytes()),
+            Held::Packed(blocks) => {
+                for block in blocks {
+                    let piece = lz4_flex::block::decompress_size_prepended(block)
+                        .expect("packed by `ContentWriter`");
+                    f(&piece)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the text is exactly `bytes`.
+    pub fn is(&self, bytes: &[u8]) -> bool {
+        let mut rest = bytes;
+        let same = self.for_each_piece(|piece| match rest.strip_prefix(piece) {
+            Some(after) => {
+                rest = after;
+                Ok(())
+            }
+            None => Err(std::io::ErrorKind::InvalidData.into()),
+        });
+        same.is_ok() && rest.is_empty()
+    }
+}
+
+impl From<String> for Content {
+    fn from(text: String) -> Self {
+        Content(Held::Text(text))
+    }
+}
+
+/// Where a file is rendered to: its text, hashed as it comes, kept as is
+/// or, past the plan's budget, packed in blocks as it comes.
+struct ContentWriter<'b> {
+    pending: Vec<u8>,
+    blocks: Vec<Vec<u8>>,
+    hasher: sha2::Sha256,
+    last: Option<u8>,
+    /// Bytes of text the plan holds so far, and how many it may.
+    held: &'b std::sync::atomic::AtomicUsize,
+    budget: usize,
+}
+
+impl<'b> ContentWriter<'b> {
+    fn new(held: &'b std::sync::atomic::AtomicUsize) -> Self {
+        ContentWriter {
+            pending: Vec::new(),
+            blocks: Vec::new(),
+            hasher: sha2::Digest::new(),
+            last: None,
+            held,
+            budget: Content::BUDGET,
+        }
+    }
+
+    fn over_budget(&self) -> bool {
+        self.held.load(std::sync::atomic::Ordering::Relaxed) + self.pending.len() > self.budget
+    }
+
+    fn pack_pending(&mut self) {
+        let block = lz4_flex::block::compress_prepend_size(&self.pending);
+        self.held
+            .fetch_add(block.len(), std::sync::atomic::Ordering::Relaxed);
+        self.blocks.push(block);
+        self.pending.clear();
+    }
+
+    /// The content (ending in a newline) and its SHA-256.
+    fn finish(mut self) -> (Content, String) {
+        use std::io::Write as _;
+        if self.last != Some(b'\n') {
+            self.write_all(b"\n").expect("writing to memory");
+        }
+        let sha256 = crate::manifest::hex(&sha2::Digest::finalize(self.hasher.clone()));
+        if self.blocks.is_empty() && !self.over_budget() {
+            self.held
+                .fetch_add(self.pending.len(), std::sync::atomic::Ordering::Relaxed);
+            let text = String::from_utf8(std::mem::take(&mut self.pending)).expect("rendered text");
+            return (Content::from(text), sha256);
+        }
+        if !self.pending.is_empty() {
+            self.pack_pending();
+        }
+        (Content(Held::Packed(self.blocks)), sha256)
+    }
+}
+
+impl std::io::Write for ContentWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        sha2::Digest::update(&mut self.hasher, buf);
+        self.last = buf.last().copied();
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= Content::BLOCK && (!self.blocks.is_empty() || self.over_budget()) {
+            self.pack_pending();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What a set of files was generated from, recorded in the manifest so that
@@ -170,12 +332,14 @@ pub fn check_relative_path(path: &str) -> Result<(), String> {
 
 /// Renders every spec. All failures are collected; nothing is returned
 /// unless everything rendered.
+/// `held` counts the bytes of text held by every plan of the run (see `Content`).
 pub fn render(
     env: &Environment<'static>,
     templates: &TemplateSet,
     header: &Header,
     base: &[(&'static str, Value)],
     specs: Vec<FileSpec>,
+    held: &std::sync::atomic::AtomicUsize,
 ) -> Result<Vec<PlannedFile>, Diagnostics> {
     let mut diags = Diagnostics::new();
     if specs.len() > MAX_FILES {
@@ -198,6 +362,16 @@ pub fn render(
             .map_err(|e| template_error(templates, &e))?;
         let mut vars: Vec<(&str, Value)> = base.to_vec();
         vars.extend(spec.vars.iter().cloned());
+        if !spec.items.is_empty() {
+            let ctx = base
+                .iter()
+                .find(|(name, _)| *name == "ctx")
+                .map(|(_, value)| value)
+                .expect("`ctx` is a base variable");
+            for &(name, list, index) in &spec.items {
+                vars.push((name, crate::targets::item(ctx, list, index)));
+            }
+        }
         vars.push(("header", header_value.clone()));
         vars.push(("header_line", header_line.clone()));
         vars.push(("path", Value::from(spec.path.as_str())));
@@ -206,20 +380,21 @@ pub fn render(
             .map(|(name, value)| (name.to_string(), value))
             .collect::<std::collections::BTreeMap<String, Value>>()
             .into();
-        let body = template
-            .render(ctx)
-            .map_err(|e| template_error(templates, &e))?;
-        let mut content = match header.comment_for(&spec.path, spec.ownership) {
-            Some(comment) => comment + &body,
-            None => body,
-        };
-        if !content.ends_with('\n') {
-            content.push('\n');
+        // Rendered straight after the header into one writer that hashes,
+        // and packs if the plan already holds enough.
+        let mut writer = ContentWriter::new(held);
+        if let Some(comment) = header.comment_for(&spec.path, spec.ownership) {
+            std::io::Write::write_all(&mut writer, comment.as_bytes()).expect("writing to memory");
         }
+        template
+            .render_captured_to(ctx, &mut writer)
+            .map_err(|e| template_error(templates, &e))?;
+        let (content, sha256) = writer.finish();
         Ok(PlannedFile {
             path: spec.path.clone(),
             content,
             ownership: spec.ownership,
+            sha256,
         })
     };
     let results = crate::par::map(&specs, render_one);
@@ -251,6 +426,55 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn written(
+        text: &str,
+        budget: usize,
+        held: &std::sync::atomic::AtomicUsize,
+    ) -> (Content, String) {
+        let mut writer = ContentWriter::new(held);
+        writer.budget = budget;
+        // In small writes, as templates write.
+        for chunk in text.as_bytes().chunks(7) {
+            std::io::Write::write_all(&mut writer, chunk).unwrap();
+        }
+        writer.finish()
+    }
+
+    #[test]
+    fn content_past_the_budget_is_packed_and_reads_back_the_same() {
+        let text: String = (0..200_000)
+            .map(|i| format!("    let value = compute(input, {});\n", i % 7))
+            .collect();
+        let held = std::sync::atomic::AtomicUsize::new(0);
+        let (plain, plain_sha) = written(&text, usize::MAX, &held);
+        assert!(matches!(plain.0, Held::Text(_)));
+        let (packed, packed_sha) = written(&text, 0, &held);
+        let Held::Packed(blocks) = &packed.0 else {
+            panic!("over budget, content is packed");
+        };
+        assert!(blocks.len() > 1, "large texts pack block by block");
+        assert!(blocks.iter().map(Vec::len).sum::<usize>() < text.len() / 2);
+        assert_eq!(packed.text(), text);
+        assert_eq!(plain_sha, packed_sha);
+        assert_eq!(plain_sha, crate::manifest::sha256(text.as_bytes()));
+        assert!(packed.is(text.as_bytes()));
+        assert!(!packed.is(&text.as_bytes()[..text.len() - 1]));
+        let mut longer = text.clone().into_bytes();
+        longer.push(b'x');
+        assert!(!packed.is(&longer));
+        let mut changed = text.into_bytes();
+        changed[1_500_000] = b'#';
+        assert!(!packed.is(&changed));
+    }
+
+    #[test]
+    fn content_always_ends_with_a_newline() {
+        let held = std::sync::atomic::AtomicUsize::new(0);
+        assert_eq!(written("a", usize::MAX, &held).0.text(), "a\n");
+        assert_eq!(written("a\n", usize::MAX, &held).0.text(), "a\n");
+        assert_eq!(written("", usize::MAX, &held).0.text(), "\n");
+    }
 
     #[test]
     fn relative_paths_are_contained() {

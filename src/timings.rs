@@ -31,16 +31,19 @@ pub fn mark(stage: &str) {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let ms = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1000.0);
     *last = Some(now);
-    match peak_rss_mib() {
-        Some(mib) => eprintln!("timing: {stage:<24} {ms:>9.2} ms  peak {mib:>6.1} MiB"),
-        None => eprintln!("timing: {stage:<24} {ms:>9.2} ms"),
+    match (memory_mib("VmRSS:"), memory_mib("VmHWM:")) {
+        (Some(now), Some(peak)) => eprintln!(
+            "timing: {stage:<24} {ms:>9.2} ms  memory {now:>6.1} MiB, peak {peak:>6.1} MiB"
+        ),
+        _ => eprintln!("timing: {stage:<24} {ms:>9.2} ms"),
     }
 }
 
-/// The process's peak resident memory so far, where the OS reports it.
-fn peak_rss_mib() -> Option<f64> {
+/// Resident memory now (`VmRSS:`) or at its peak so far (`VmHWM:`), where
+/// the OS reports it.
+fn memory_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

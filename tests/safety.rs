@@ -14,7 +14,7 @@ use parasol::diag::Diagnostics;
 use parasol::emit::{Action, Disk, Mode, Sink, emit};
 use parasol::generate::{Lang, Renderer, plan_bc};
 use parasol::manifest::{Manifest, sha256};
-use parasol::plan::{Ownership, Plan};
+use parasol::plan::{Content, Ownership, Plan};
 use parasol::render::{self, TemplateSet};
 use parasol::targets::Requested;
 
@@ -72,9 +72,9 @@ impl FailingDisk {
 }
 
 impl Sink for FailingDisk {
-    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    fn write(&self, path: &Path, content: &Content) -> std::io::Result<()> {
         self.change()?;
-        self.disk.write(path, bytes)
+        self.disk.write(path, content)
     }
 
     fn remove(&self, path: &Path) -> std::io::Result<()> {
@@ -116,7 +116,7 @@ fn assert_same(actual: &BTreeMap<String, String>, expected: &BTreeMap<String, St
 fn contents(plan: &Plan) -> BTreeMap<String, String> {
     plan.files
         .iter()
-        .map(|f| (f.path.clone(), f.content.clone()))
+        .map(|f| (f.path.clone(), f.content.text().into_owned()))
         .collect()
 }
 
@@ -258,7 +258,7 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
             .iter()
             .filter(|f| f.ownership == Ownership::User)
         {
-            expected.insert(file.path.clone(), file.content.clone());
+            expected.insert(file.path.clone(), file.content.text().into_owned());
         }
         assert_same(
             &tree(&root),

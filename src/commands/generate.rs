@@ -129,11 +129,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         report(&diags, format);
         return FAILED;
     };
-    let renderer = Renderer::new(&templates);
-    let ctx_value = crate::render::value(&ctx);
-    crate::timings::mark("templates and model");
-    // Everything is rendered before anything is written.
-    let mut plans = Vec::new();
+    // What the plans need from the model is taken first; the model is then
+    // turned into template values, which frees it as it goes.
+    let mut prepared = Vec::new();
     for lang in langs {
         let base = if lang == Lang::Rust {
             &rust_root
@@ -141,9 +139,24 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             &ts_root
         };
         let root = generate::context_root(base, &ctx);
-        match generate::plan_bc(
-            &renderer, &ctx, &ctx_value, &requested, lang, &root, &spec_path,
-        ) {
+        match generate::prepare_bc(&ctx, &requested, lang, &root, &spec_path) {
+            Ok(p) => prepared.push(p),
+            Err(errors) => diags.extend(errors),
+        }
+    }
+    if report_if_failed(&diags, format) {
+        return FAILED;
+    }
+    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    let diagrams = generate::diagrams(&ctx);
+    let renderer = Renderer::new(&templates);
+    let ctx_value = crate::render::value_of(ctx);
+    crate::timings::mark("templates and model");
+    // Everything is rendered before anything is written.
+    let mut plans = Vec::new();
+    for p in prepared {
+        let lang = p.lang();
+        match renderer.render_prepared(&ctx_value, &diagrams, p) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }
@@ -152,12 +165,12 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     if report_if_failed(&diags, format) {
         return FAILED;
     }
-    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
+    stamp_all(&mut plans, &sources, &templates, &diags);
     let code = emit_all(&plans, mode, &args.output, &diags);
     crate::timings::mark("emit");
     // The process ends here: freeing a large model and plan piece by piece
     // would only delay the exit.
-    std::mem::forget((plans, ctx_value, ctx));
+    std::mem::forget((plans, ctx_value));
     code
 }
 
@@ -185,14 +198,13 @@ pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnos
 /// records nothing, so that its warnings are shown again next time.
 fn stamp_all(
     plans: &mut [Plan],
-    ctx: &crate::model::Context,
-    spec_path: &Path,
+    sources: &crate::fresh::Sources,
     templates: &TemplateSet,
     diags: &Diagnostics,
 ) {
     if diags.is_empty() {
         for plan in plans {
-            crate::fresh::stamp(plan, ctx, spec_path, templates);
+            crate::fresh::stamp(plan, sources, templates);
         }
     }
 }
@@ -353,7 +365,8 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     if report_if_failed(&diags, format) {
         return FAILED;
     }
-    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
+    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
 
@@ -429,6 +442,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
         );
     }
     let mut plans = [plan];
-    stamp_all(&mut plans, &ctx, &spec_path, &templates, &diags);
+    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }

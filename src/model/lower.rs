@@ -496,7 +496,7 @@ pub fn lower(
                 );
                 continue;
             }
-            let pascal = Name::new(&tname.value).pascal;
+            let pascal = Name::new(&tname.value).pascal.clone();
             if let Some(other) = by_pascal.get(&pascal) {
                 let message = format!(
                     "types `{other}` and `{}` both become `{pascal}`",

@@ -118,8 +118,14 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Vec",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Name {
+/// A name in every form the generated code needs. Cheap to clone: large
+/// specs repeat names (every aggregate with a `status` field), and each
+/// distinct name's forms are computed and stored once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(std::sync::Arc<NameForms>);
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NameForms {
     /// As written in the spec (also the JSON name).
     pub raw: String,
     pub snake: String,
@@ -135,9 +141,22 @@ pub struct Name {
     pub ts: String,
 }
 
+impl std::ops::Deref for Name {
+    type Target = NameForms;
+
+    fn deref(&self) -> &NameForms {
+        &self.0
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 impl Name {
-    /// All the forms of `raw`. Large specs repeat names (every aggregate
-    /// with a `status` field), so forms are computed once per thread.
+    /// All the forms of `raw`, computed once per distinct name and thread.
     pub fn new(raw: &str) -> Self {
         thread_local! {
             static SEEN: std::cell::RefCell<std::collections::HashMap<String, Name>> =
@@ -147,7 +166,7 @@ impl Name {
             if let Some(name) = seen.borrow().get(raw) {
                 return name.clone();
             }
-            let name = Name::compute(raw);
+            let name = Name(std::sync::Arc::new(NameForms::compute(raw)));
             let mut seen = seen.borrow_mut();
             // Bounded, for long-lived processes (tests, fuzzing).
             if seen.len() >= 1 << 16 {
@@ -157,12 +176,14 @@ impl Name {
             name
         })
     }
+}
 
+impl NameForms {
     fn compute(raw: &str) -> Self {
         let snake = raw.to_snake_case();
         let pascal = raw.to_upper_camel_case();
         let camel = raw.to_lower_camel_case();
-        Name {
+        NameForms {
             raw: raw.to_string(),
             rust: rust_ident(&snake),
             rust_type: rust_type_ident(&pascal),

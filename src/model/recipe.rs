@@ -273,8 +273,7 @@ fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
 }
 
 pub fn plan_all(context: &mut Context) {
-    let events = context.events.clone();
-    let events = by_name(&events);
+    let events = by_name(&context.events);
     for module in &mut context.modules {
         let snapshot = module.clone();
         for op in &mut module.ops {
@@ -671,8 +670,7 @@ fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
 /// (or `newX` into `x`), the entity id into `<entity>Id`, and a string
 /// `status` set to the event's verb (`order.cancelled` -> `cancelled`).
 pub fn plan_projections(ctx: &mut Context) {
-    let events = ctx.events.clone();
-    let events = by_name(&events);
+    let events = by_name(&ctx.events);
     for view in &mut ctx.read_models {
         let mut projections = Vec::new();
         for on in &view.on {

@@ -25,6 +25,29 @@ pub fn value<T: serde::Serialize>(data: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(data))
 }
 
+/// The context as template values, made one module and one event at a
+/// time while the model is freed: a large model and its copy never both
+/// take memory in full.
+pub fn value_of(mut ctx: crate::model::Context) -> minijinja::Value {
+    let modules = std::mem::take(&mut ctx.modules);
+    let events = std::mem::take(&mut ctx.events);
+    let rest = value(&ctx);
+    drop(ctx);
+    let mut map: BTreeMap<String, minijinja::Value> = BTreeMap::new();
+    if let Ok(keys) = rest.try_iter() {
+        for key in keys {
+            if let (Some(name), Ok(item)) = (key.as_str(), rest.get_item(&key)) {
+                map.insert(name.to_string(), item);
+            }
+        }
+    }
+    let modules: Vec<minijinja::Value> = modules.into_iter().map(|m| value(&m)).collect();
+    let events: Vec<minijinja::Value> = events.into_iter().map(|e| value(&e)).collect();
+    map.insert("modules".into(), minijinja::Value::from(modules));
+    map.insert("events".into(), minijinja::Value::from(events));
+    minijinja::Value::from(map)
+}
+
 /// Where each template comes from: built in, or a user's override file.
 #[derive(Debug, Clone, Default)]
 pub struct TemplateSet {

@@ -1,14 +1,11 @@
 //! The Rust backend crate of a context: an axum service per the V5 pattern.
 
-use minijinja::Value;
-
 use crate::model::Context;
 use crate::plan::FileSpec;
-use crate::targets::item;
 
 /// Every file of the crate. Module folders use the snake_case name even for
 /// keywords (`mod r#type;` lives in `type/mod.rs`).
-pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
+pub fn files(ctx: &Context) -> Vec<FileSpec> {
     let mut files = vec![
         FileSpec::generated("Cargo.toml", "rust/Cargo.toml.j2"),
         FileSpec::generated("README.md", "common/README.md.j2"),
@@ -43,7 +40,6 @@ pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
         ));
     }
     for (i, module) in ctx.modules.iter().enumerate() {
-        let value = item(ctx_value, "modules", i);
         let dir = format!("src/modules/{}", module.name.snake);
         let per_module = [
             (
@@ -78,7 +74,7 @@ pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
             } else {
                 FileSpec::generated(path, template)
             };
-            files.push(spec.with("module", value.clone()));
+            files.push(spec.with_item("module", "modules", i));
         }
         if !module.subscribes.is_empty() {
             files.push(
@@ -86,7 +82,7 @@ pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
                     format!("{dir}/handlers.rs"),
                     "rust/src/modules/module/handlers.rs.j2",
                 )
-                .with("module", value.clone()),
+                .with_item("module", "modules", i),
             );
         }
     }

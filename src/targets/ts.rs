@@ -2,13 +2,10 @@
 //! orchestration at the edge, optimistic stores and SSE sync. No runtime
 //! dependencies beyond `fetch`, `EventSource` and `AbortController`.
 
-use minijinja::Value;
-
 use crate::model::Context;
 use crate::plan::FileSpec;
-use crate::targets::item;
 
-pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
+pub fn files(ctx: &Context) -> Vec<FileSpec> {
     let mut files = vec![
         FileSpec::generated("package.json", "ts/package.json.j2"),
         FileSpec::generated("tsconfig.json", "ts/tsconfig.json.j2"),
@@ -38,24 +35,23 @@ pub fn files(ctx: &Context, ctx_value: &Value) -> Vec<FileSpec> {
                 format!("src/modules/{}.ts", module.name.kebab),
                 "ts/src/modules/module.ts.j2",
             )
-            .with("module", item(ctx_value, "modules", i)),
+            .with_item("module", "modules", i),
         );
     }
     for (i, workflow) in ctx.workflows.iter().enumerate() {
-        let value = item(ctx_value, "workflows", i);
         files.push(
             FileSpec::generated(
                 format!("src/workflows/{}.ts", workflow.name.kebab),
                 "ts/src/workflows/workflow.ts.j2",
             )
-            .with("workflow", value.clone()),
+            .with_item("workflow", "workflows", i),
         );
         files.push(
             FileSpec::generated(
                 format!("test/{}.test.ts", workflow.name.kebab),
                 "ts/test/workflow_orchestrator.test.ts.j2",
             )
-            .with("workflow", value),
+            .with_item("workflow", "workflows", i),
         );
     }
     files
