@@ -680,17 +680,7 @@ fn visualize_draws_mermaid_and_dot() {
 /// Runs with `PARASOL_TIMINGS`, which names the stages run: an unchanged
 /// output is recognised (`fresh`) without loading the spec (`parse`).
 fn timed(dir: &Path, args: &[&str]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parasol"))
-        .args(args)
-        .current_dir(dir)
-        .env("PARASOL_TIMINGS", "1")
-        .output()
-        .expect("parasol runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    parasol_with_env(dir, args, &[("PARASOL_TIMINGS", "1")])
 }
 
 #[test]

@@ -17,11 +17,7 @@ fn mermaid_check(files: &[PathBuf]) -> Run {
         .args(&args)
         .output()
         .expect("node runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 fn visualize(spec: &Path, out: &Path) -> PathBuf {
@@ -54,19 +50,8 @@ fn every_generated_diagram_parses() {
     for (name, workflow) in [("keywords", "Continue"), ("ledger", "TransferFunds")] {
         let out = dir.path().join(name);
         let spec = example_spec(name);
-        parasol(&[
-            "setup",
-            "orchestration",
-            workflow,
-            "--spec",
-            spec.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--location",
-            "backend",
-            "--allow-backend-saga",
-        ])
-        .ok();
+        let flags = ["--location", "backend", "--allow-backend-saga"];
+        setup_orchestration(&spec, &out, workflow, &flags).ok();
         let saga = std::fs::read_dir(out.join("rust")).unwrap().next().unwrap();
         files.push(saga.unwrap().path().join("README.md"));
     }

@@ -55,21 +55,14 @@ fn example_ledger() {
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
     let out = tempfile::tempdir().unwrap();
     generate(spec, out.path(), "rust");
-    parasol(&[
-        "setup",
-        "orchestration",
-        workflow,
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
+    let flags = [
         "--location",
         "backend",
         "--compensation-strategy",
         "strict",
         "--allow-backend-saga",
-    ])
-    .ok();
+    ];
+    setup_orchestration(spec, out.path(), workflow, &flags).ok();
     check_rust_crate(&out.path().join("rust").join(folder));
 }
 

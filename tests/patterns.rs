@@ -35,57 +35,38 @@ fn check_event_patterns(spec: &Path, context: &str, folder: &str, flags: &[&str]
     check_ts_package(&out.path().join("ts").join(folder));
 }
 
+/// The canonical example's event layer in `style` with `coordination`;
+/// backend coordination needs the override under its V5 bundle.
+fn check_canonical(name: &str, folder: &str, style: &str, coordination: &str) {
+    let mut flags = vec!["--style", style, "--coordination", coordination];
+    if coordination == "backend" {
+        flags.push("--allow-backend-saga");
+    }
+    check_event_patterns(&canonical_spec(), name, folder, &flags);
+}
+
+const CANONICAL: (&str, &str) = ("OrderManagement", "order-management-events");
+
 #[test]
 fn v5_lightweight_with_frontend_coordination() {
-    let flags = ["--style", "v5-lightweight", "--coordination", "frontend"];
-    check_event_patterns(
-        &canonical_spec(),
-        "OrderManagement",
-        "order-management-events",
-        &flags,
-    );
+    check_canonical(CANONICAL.0, CANONICAL.1, "v5-lightweight", "frontend");
 }
 
 #[test]
 fn v5_lightweight_with_backend_coordination() {
-    let flags = [
-        "--style",
-        "v5-lightweight",
-        "--coordination",
-        "backend",
-        "--allow-backend-saga",
-    ];
-    check_event_patterns(
-        &canonical_spec(),
-        "OrderManagement",
-        "order-management-events",
-        &flags,
-    );
+    check_canonical(CANONICAL.0, CANONICAL.1, "v5-lightweight", "backend");
 }
 
 #[test]
 fn domain_events_with_frontend_coordination() {
-    let flags = ["--style", "domain-events", "--coordination", "frontend"];
-    check_event_patterns(
-        &canonical_spec(),
-        "OrderManagement",
-        "order-management-events",
-        &flags,
-    );
+    check_canonical(CANONICAL.0, CANONICAL.1, "domain-events", "frontend");
 }
 
 #[test]
 fn domain_events_with_backend_coordination_for_one_workflow() {
     // NAME may be a workflow: its context's event layer is generated.
-    let flags = [
-        "--style",
-        "domain-events",
-        "--coordination",
-        "backend",
-        "--allow-backend-saga",
-    ];
     let folder = "order-management-place-order-events";
-    check_event_patterns(&canonical_spec(), "PlaceOrder", folder, &flags);
+    check_canonical("PlaceOrder", folder, "domain-events", "backend");
 }
 
 #[test]
@@ -193,18 +174,7 @@ fn backend_coordination_under_frontend_orchestration_is_refused() {
 }
 
 fn setup_orchestration(out: &Path, flags: &[&str]) -> Run {
-    let spec = canonical_spec();
-    let mut args = vec![
-        "setup",
-        "orchestration",
-        "PlaceOrder",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    support::setup_orchestration(&canonical_spec(), out, "PlaceOrder", flags)
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -66,10 +66,16 @@ impl Run {
 }
 
 pub fn parasol_in(dir: &Path, args: &[&str]) -> Run {
+    parasol_with_env(dir, args, &[])
+}
+
+/// The real binary in `dir` with extra environment variables.
+pub fn parasol_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_parasol"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("parasol runs");
     Run::from(output)
@@ -92,6 +98,21 @@ pub fn generate(spec: &Path, out: &Path, langs: &str) -> Run {
         langs,
     ])
     .ok()
+}
+
+/// `parasol setup orchestration WORKFLOW --spec SPEC --out OUT FLAGS...`.
+pub fn setup_orchestration(spec: &Path, out: &Path, workflow: &str, flags: &[&str]) -> Run {
+    let mut args = vec![
+        "setup",
+        "orchestration",
+        workflow,
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    parasol(&args)
 }
 
 /// The target folder every generated crate builds into, so dependencies
