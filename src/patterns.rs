@@ -3,7 +3,7 @@
 //! and the orchestration of one workflow, from the same templates
 //! `bc generate` uses. Nothing here writes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
@@ -299,17 +299,29 @@ pub fn plan_event_patterns(
         ("crate_name", Value::from(package.replace('-', "_"))),
     ];
     let files = renderer.render(&view, &view_value, &settings, &header, files, &extra)?;
-    Ok(Plan {
-        root: root.clone(),
+    Ok(plan(EVENT_PATTERNS, ctx, request, root, spec_path, files))
+}
+
+/// The plan of one of these generators, with the request as its recipe.
+fn plan(
+    command: &str,
+    ctx: &Context,
+    request: &impl Serialize,
+    root: PathBuf,
+    spec_path: &Path,
+    files: Vec<crate::plan::PlannedFile>,
+) -> Plan {
+    Plan {
+        spec_path: relative_to(spec_path, &root),
+        root,
         recipe: Recipe {
-            command: EVENT_PATTERNS.into(),
+            command: command.into(),
             context: ctx.name.raw.clone(),
             settings: serde_json::to_value(request).expect("recipe serialises"),
         },
-        spec_path: relative_to(spec_path, &root),
         files,
         inputs: None,
-    })
+    }
 }
 
 /// What `setup orchestration` was asked for (recorded in the manifest).
@@ -446,17 +458,7 @@ pub fn plan_orchestration(
         ("crate_name", Value::from(package.replace('-', "_"))),
     ];
     let files = renderer.render(&view, &value, &settings, &header, files, &extra)?;
-    Ok(Plan {
-        root: root.clone(),
-        recipe: Recipe {
-            command: ORCHESTRATION.into(),
-            context: ctx.name.raw.clone(),
-            settings: serde_json::to_value(request).expect("recipe serialises"),
-        },
-        spec_path: relative_to(spec_path, &root),
-        files,
-        inputs: None,
-    })
+    Ok(plan(ORCHESTRATION, ctx, request, root, spec_path, files))
 }
 
 fn saga_files(workflow: &Value) -> Vec<FileSpec> {

@@ -81,19 +81,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         state_management: args.state_management.as_ref().map(kebab),
         allow_backend_saga: args.allow_backend_saga,
     };
-    let mut langs: Vec<Lang> = args
-        .lang
-        .iter()
-        .map(|l| match l {
-            cli::Lang::Rust => Lang::Rust,
-            cli::Lang::Ts => Lang::Ts,
-        })
-        .collect();
-    if langs.is_empty() {
-        langs = vec![Lang::Rust, Lang::Ts];
-    }
-    langs.sort();
-    langs.dedup();
+    let langs = langs_of(&args.lang);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
     let mode = mode_of(&args.output);
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
