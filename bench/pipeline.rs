@@ -56,7 +56,8 @@ fn stages(c: &mut Criterion) {
             .iter()
             .map(|b| (source::join_normalised(&spec_dir, &b.value), None))
             .collect();
-        let bundles = Arc::new(bundle::load(&roots, &mut Diagnostics::new()));
+        let policy = bundle::IncludePolicy::for_file(&spec);
+        let bundles = Arc::new(bundle::load(&roots, policy, &mut Diagnostics::new()));
         group.bench_function("resolve", |b| {
             b.iter(|| {
                 let mut diags = Diagnostics::new();

@@ -10,12 +10,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "parasol",
     version,
     about = "Validate Parasol bundles and bounded-context specs; generate event-driven Rust backends and TypeScript frontends.",
-    after_help = "Exit codes: 0 ok, 1 invalid input or stale output, 2 usage error.\nDocs: README.md and docs/ in the parasol repository."
+    after_help = "Examples:\n  parasol init shop --name Shop\n  parasol bc validate Shop\n  parasol bc generate Shop\n  parasol check\n\nExit codes: 0 ok, 1 invalid input or stale output, 2 usage error.\nDocs: README.md and docs/ in the parasol repository."
 )]
 pub struct Cli {
     /// Project file to use (default: `parasol.yaml` in this folder or the nearest above).
     #[arg(long, global = true, value_name = "FILE")]
     pub project: Option<PathBuf>,
+
+    /// Print only errors (and what failed): no progress, no summaries.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -24,35 +28,103 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Work with one bounded context: validate, generate, visualize.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  parasol bc validate OrderManagement\n  parasol bc generate OrderManagement --lang rust\n  parasol bc visualize OrderManagement"
+    )]
     Bc(BcCommand),
     /// Regenerate every output in memory and fail (exit 1) when any file differs; for CI.
+    #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
-    /// Generate one part of the code on its own.
-    #[command(subcommand)]
-    Generate(GenerateCommand),
+    /// Generate one part of the code on its own, or everything (`--all`).
+    #[command(args_conflicts_with_subcommands = true, after_help = EXAMPLES_GENERATE)]
+    Generate(GenerateGroup),
     /// Set up how a workflow is coordinated.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  parasol setup orchestration PlaceOrder --location frontend"
+    )]
     Setup(SetupCommand),
     /// Inspect bundles.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  parasol bundle resolve bundles/v5-event-driven.md"
+    )]
     Bundle(BundleCommand),
     /// List and customise the built-in templates.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  parasol templates list\n  parasol templates eject rust/src/main.rs.j2"
+    )]
     Templates(TemplatesCommand),
     /// Lay out a new project: parasol.yaml, a spec and a bundle.
+    #[command(
+        after_help = "Examples:\n  parasol init shop --name Shop\n  parasol init --name OrderManagement"
+    )]
     Init(InitArgs),
-    /// Print the JSON Schema of the spec format (`*.bc.yaml`), for editors.
-    Schema,
+    /// Print a JSON Schema: of the spec format (`*.bc.yaml`, for editors) or of the JSON report.
+    #[command(after_help = "Examples:\n  parasol schema > bc.schema.json\n  parasol schema report")]
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  parasol completions bash > ~/.local/share/bash-completion/completions/parasol\n  parasol completions zsh > ~/.zfunc/_parasol\n  parasol completions fish > ~/.config/fish/completions/parasol.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+const EXAMPLES_CHECK: &str =
+    "Examples:\n  parasol check\n  parasol check --out generated --format json";
+const EXAMPLES_GENERATE: &str = "Examples:\n  parasol generate --all\n  parasol generate --all --check\n  parasol generate event-patterns OrderManagement --style domain-events\n  parasol generate event-patterns PlaceOrder --coordination backend --allow-backend-saga";
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaKind::Spec)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The spec format (`*.bc.yaml`).
+    Spec,
+    /// The report `--format json` prints.
+    Report,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `parasol generate`: `--all`, or one generator.
+#[derive(Debug, Args)]
+pub struct GenerateGroup {
+    /// Regenerate every recorded output of the project and generate every spec that has none.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Option<GenerateCommand>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BcCommand {
     /// Report every problem in a spec and its bundles at once.
+    #[command(
+        after_help = "Examples:\n  parasol bc validate OrderManagement\n  parasol bc validate --all --deny-warnings\n  parasol bc validate --spec specs/shop.bc.yaml --format json"
+    )]
     Validate(ValidateArgs),
     /// Generate the Rust backend and/or TypeScript frontend of a context.
+    #[command(
+        after_help = "Examples:\n  parasol bc generate OrderManagement\n  parasol bc generate --spec shop.bc.yaml --out generated --lang rust\n  parasol bc generate OrderManagement --dry-run\n  parasol bc generate OrderManagement --check"
+    )]
     Generate(GenerateArgs),
     /// Draw module dependencies, events, APIs and workflows (Mermaid or Graphviz).
+    #[command(
+        after_help = "Examples:\n  parasol bc visualize OrderManagement > ARCHITECTURE.md\n  parasol bc visualize OrderManagement --format dot --show dependencies | dot -Tsvg > deps.svg"
+    )]
     Visualize(VisualizeArgs),
 }
 
@@ -83,6 +155,9 @@ pub enum CheckName {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Validate every spec under the project's `specs:`.
+    #[arg(long, conflicts_with_all = ["bc", "spec"])]
+    pub all: bool,
     /// Architecture checks to run (repeatable; default: all).
     #[arg(long = "check", value_enum, value_name = "CHECK")]
     pub checks: Vec<CheckName>,
@@ -116,11 +191,11 @@ pub struct OutputArgs {
     /// Overwrite generated files edited by hand, and delete edited stale ones.
     #[arg(long)]
     pub force: bool,
-    /// Report format (JSON for CI).
+    /// Report format (JSON for CI; `parasol schema report` describes it).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// List every file, unchanged ones included.
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "quiet")]
     pub verbose: bool,
 }
 
@@ -238,6 +313,9 @@ pub struct CheckArgs {
 #[derive(Debug, Subcommand)]
 pub enum GenerateCommand {
     /// The event layer alone, for a context or one of its workflows.
+    #[command(
+        after_help = "Examples:\n  parasol generate event-patterns OrderManagement\n  parasol generate event-patterns Ledger --style event-sourced\n  parasol generate event-patterns PlaceOrder --coordination backend --allow-backend-saga"
+    )]
     EventPatterns(EventPatternsArgs),
 }
 
@@ -286,6 +364,9 @@ pub struct EventPatternsArgs {
 #[derive(Debug, Subcommand)]
 pub enum SetupCommand {
     /// Generate (or regenerate) the orchestration of one workflow.
+    #[command(
+        after_help = "Examples:\n  parasol setup orchestration PlaceOrder --location frontend --state-sync realtime-sse\n  parasol setup orchestration PlaceOrder --location backend --allow-backend-saga --compensation-strategy strict"
+    )]
     Orchestration(OrchestrationArgs),
 }
 
@@ -335,6 +416,9 @@ pub struct OrchestrationArgs {
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
     /// Print a bundle's include tree and merged config.
+    #[command(
+        after_help = "Examples:\n  parasol bundle resolve bundles/v5-event-driven.md\n  parasol bundle resolve bundles/v5-event-driven.md --format json"
+    )]
     Resolve(ResolveArgs),
 }
 
@@ -356,8 +440,14 @@ pub struct ResolveArgs {
 #[derive(Debug, Subcommand)]
 pub enum TemplatesCommand {
     /// List the built-in templates (and which are overridden).
+    #[command(
+        after_help = "Examples:\n  parasol templates list\n  parasol templates list --templates my-templates"
+    )]
     List(TemplatesListArgs),
     /// Copy a built-in template into the override folder to customise it.
+    #[command(
+        after_help = "Examples:\n  parasol templates eject rust/src/main.rs.j2\n  parasol templates eject ts/src/http.ts.j2 --to templates --force"
+    )]
     Eject(EjectArgs),
 }
 

@@ -154,24 +154,56 @@ impl Diagnostic {
     /// Renders like rustc: message, ` --> path:line:col`, the source line with
     /// a caret under the node, then help and notes.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let label = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+        self.render_with(false)
+    }
+
+    /// `render`, with ANSI styles (removed again by `term::err` unless the
+    /// terminal shows colour).
+    pub fn render_styled(&self) -> String {
+        self.render_with(true)
+    }
+
+    fn render_with(&self, styled: bool) -> String {
+        use crate::term::style;
+        let paint = |s: anstyle::Style, text: &str| {
+            if styled {
+                format!("{s}{text}{s:#}")
+            } else {
+                text.to_string()
+            }
         };
-        let _ = writeln!(out, "{label}: {}", self.message);
+        let mut out = String::new();
+        let (label, label_style) = match self.severity {
+            Severity::Error => ("error", style::ERROR),
+            Severity::Warning => ("warning", style::WARNING),
+        };
+        let _ = writeln!(
+            out,
+            "{}{}",
+            paint(label_style, label),
+            paint(style::EMPHASIS, &format!(": {}", self.message))
+        );
+        let bar = paint(style::GUTTER, "|");
         if let Some(loc) = &self.location {
             let gutter = loc.pos.line.to_string().len();
             let pad = " ".repeat(gutter);
             let _ = writeln!(
                 out,
-                "{pad}--> {}:{}:{}",
-                loc.file, loc.pos.line, loc.pos.col
+                "{pad}{} {}:{}:{}",
+                paint(style::GUTTER, "-->"),
+                loc.file,
+                loc.pos.line,
+                loc.pos.col
             );
             if let Some(excerpt) = &loc.excerpt {
                 let shown: String = excerpt.chars().take(200).collect();
-                let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{} | {}", loc.pos.line, shown.trim_end());
+                let _ = writeln!(out, "{pad} {bar}");
+                let _ = writeln!(
+                    out,
+                    "{} {bar} {}",
+                    paint(style::GUTTER, &loc.pos.line.to_string()),
+                    shown.trim_end()
+                );
                 let caret_at = loc.pos.col.saturating_sub(1) as usize;
                 if caret_at <= shown.chars().count() {
                     let width = (loc.pos.len.max(1) as usize).min(200 - caret_at.min(199));
@@ -181,7 +213,11 @@ impl Diagnostic {
                         .take(caret_at)
                         .map(|c| if c == '\t' { '\t' } else { ' ' })
                         .collect();
-                    let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width));
+                    let _ = writeln!(
+                        out,
+                        "{pad} {bar} {lead}{}",
+                        paint(label_style, &"^".repeat(width))
+                    );
                 }
             }
         }
@@ -189,11 +225,12 @@ impl Diagnostic {
             Some(loc) => " ".repeat(loc.pos.line.to_string().len()),
             None => String::new(),
         };
+        let eq = paint(style::GUTTER, "=");
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "{pad} = help: {help}");
+            let _ = writeln!(out, "{pad} {eq} {}: {help}", paint(style::EMPHASIS, "help"));
         }
         for note in &self.notes {
-            let _ = writeln!(out, "{pad} = note: {note}");
+            let _ = writeln!(out, "{pad} {eq} {}: {note}", paint(style::EMPHASIS, "note"));
         }
         out
     }
@@ -282,9 +319,18 @@ impl Diagnostics {
     }
 
     pub fn render_human(&self) -> String {
+        self.render_human_with(false)
+    }
+
+    /// `render_human` with ANSI styles, for `term::err`.
+    pub fn render_human_styled(&self) -> String {
+        self.render_human_with(true)
+    }
+
+    fn render_human_with(&self, styled: bool) -> String {
         let mut out = String::new();
         for diagnostic in self.sorted() {
-            out.push_str(&diagnostic.render());
+            out.push_str(&diagnostic.render_with(styled));
             out.push('\n');
         }
         let (errors, warnings) = (self.error_count(), self.warning_count());

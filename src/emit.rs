@@ -15,9 +15,18 @@
 //! | no longer planned | as parasol wrote it | `delete-stale` |
 //! | no longer planned | edited by hand | `conflict`: kept unless `--force` |
 //!
-//! Writes are atomic (a temporary file in the same folder, then a rename),
-//! never follow a symbolic link inside the output root, and the manifest is
-//! written last to match what is actually on disk, also after a failure.
+//! The output folder is untrusted input (see `outdir`): the manifest is
+//! validated before anything is done, nothing is written, renamed or
+//! deleted through a link, and one run at a time holds the folder's lock.
+//!
+//! A run that changes anything first records its intent: the manifest is
+//! rewritten with every file it is about to write marked `pending` (the
+//! hash of the new content beside the old) and the tree marked
+//! `incomplete`. Then the files change, each atomically, and the manifest
+//! is written again to match the disk. A run killed at any point leaves
+//! every file with content parasol can recognise as its own, so the next
+//! run finishes the job without a false conflict and removes the killed
+//! run's temporary files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -28,8 +37,11 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
-use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest};
+use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest, ManifestError};
+use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
+
+pub use crate::outdir::{read_unlinked, resolve_root};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -85,6 +97,45 @@ pub struct Outcome {
     /// Worth a line even when nothing changes (a user-owned file left behind).
     #[serde(skip)]
     pub notable: bool,
+    /// A link, a folder or a file on the way: never written, even with `--force`.
+    #[serde(skip)]
+    pub blocked: bool,
+}
+
+impl Outcome {
+    pub fn new(path: impl Into<String>, action: Action) -> Self {
+        Outcome {
+            path: path.into(),
+            action,
+            reason: None,
+            diff: None,
+            done: false,
+            notable: false,
+            blocked: false,
+        }
+    }
+
+    fn because(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// The word a report shows for this file in `mode`.
+    pub fn label(&self, mode: Mode) -> &'static str {
+        match (mode, self.action, self.done) {
+            (Mode::Write { .. }, Action::Create, true) => "created",
+            (Mode::Write { .. }, Action::Update, true) => "updated",
+            (Mode::Write { .. }, Action::DeleteStale, true) => "deleted",
+            (Mode::Write { .. }, Action::Conflict, true) => "forced",
+            (Mode::Write { .. }, Action::Create | Action::Update | Action::DeleteStale, false) => {
+                "failed"
+            }
+            (Mode::Check, Action::Create, _) => "missing",
+            (Mode::Check, Action::Update, _) => "stale",
+            (Mode::Check, Action::DeleteStale, _) => "obsolete",
+            _ => self.action.label(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,21 +164,35 @@ impl Report {
             .filter(|f| f.action == Action::Conflict && !f.done)
     }
 
-    pub fn summary(&self) -> String {
-        let parts: Vec<String> = [
-            Action::Create,
-            Action::Update,
-            Action::DeleteStale,
-            Action::Conflict,
-            Action::SkippedUserEdited,
-            Action::Unchanged,
-        ]
-        .iter()
-        .filter_map(|&a| {
-            let n = self.count(a);
-            (n > 0).then(|| format!("{n} {}", a.label()))
-        })
-        .collect();
+    /// One line counting the files by what happened to them, in `mode`'s words.
+    pub fn summary(&self, mode: Mode) -> String {
+        const ORDER: [&str; 13] = [
+            "created",
+            "updated",
+            "deleted",
+            "forced",
+            "create",
+            "update",
+            "delete-stale",
+            "missing",
+            "stale",
+            "obsolete",
+            "conflict",
+            "failed",
+            "skipped-user-edited",
+        ];
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for file in &self.files {
+            *counts.entry(file.label(mode)).or_default() += 1;
+        }
+        let mut parts: Vec<String> = ORDER
+            .iter()
+            .chain(&["unchanged"])
+            .filter_map(|label| counts.get(label).map(|n| format!("{n} {label}")))
+            .collect();
+        if self.files.is_empty() && !self.errors.is_empty() {
+            parts.push("nothing done".into());
+        }
         if parts.is_empty() {
             "nothing to do".into()
         } else {
@@ -172,7 +237,7 @@ impl Sink for Disk {
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(dir.to_path_buf());
         }
-        replace_file(path, |file| {
+        outdir::replace_file(path, |file| {
             content.for_each_piece(|piece| file.write_all(piece))
         })
     }
@@ -188,115 +253,28 @@ enum Change<'p> {
     Remove,
 }
 
-/// Writes `path`, creating its folder; see `replace_file`.
+/// Writes `path`, a file the user named (not under an output root),
+/// creating its folder; atomic as generated files are.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-    replace_file(path, |file| file.write_all(bytes))
+    outdir::replace_file(path, |file| file.write_all(bytes))
 }
 
-/// Writes through a temporary sibling (in an existing folder) and a rename, so the file holds either
-/// its old or its new content whatever happens. Keeps an existing file's
-/// permissions. No fsync: atomic against crashes of parasol, not power loss.
-fn replace_file(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.parasol-tmp"));
-    let create = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-    };
-    let result = (|| {
-        // A leftover from a killed run is replaced.
-        let mut file = match create() {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                std::fs::remove_file(&tmp)?;
-                create()?
-            }
-            other => other?,
-        };
-        fill(&mut file)?;
-        drop(file);
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// The output root to work in. A root that is itself a symbolic link is
-/// followed once (documented: users link output folders); links inside it
-/// never are.
-pub fn resolve_root(root: &Path) -> PathBuf {
-    match std::fs::symlink_metadata(root) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
-        }
-        _ => root.to_path_buf(),
-    }
-}
-
+/// A planned file as found on disk.
 enum OnDisk {
     Missing,
     /// Exactly the planned content (not kept: nothing to do with it).
     Same,
     File(Vec<u8>),
-    /// Cannot be written: a link, a folder, or a link or file on the way.
     Blocked(String),
 }
 
-/// The bytes of `rel` under `root`, if it is a file reached without links.
-pub fn read_unlinked(root: &Path, rel: &str) -> Option<Vec<u8>> {
-    match inspect(root, rel) {
-        OnDisk::File(bytes) => Some(bytes),
-        _ => None,
-    }
-}
-
-/// Looks at `rel` under `root` without following any link.
 fn inspect(root: &Path, rel: &str) -> OnDisk {
-    let mut current = root.to_path_buf();
-    let parts: Vec<&str> = rel.split('/').collect();
-    for (i, part) in parts.iter().enumerate() {
-        current.push(part);
-        let last = i + 1 == parts.len();
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let shown = parts[..=i].join("/");
-                return OnDisk::Blocked(format!(
-                    "`{shown}` is a symbolic link; parasol never writes or deletes through links"
-                ));
-            }
-            Ok(meta) if !last && !meta.is_dir() => {
-                let shown = parts[..=i].join("/");
-                return OnDisk::Blocked(format!("`{shown}` is a file where a folder is needed"));
-            }
-            Ok(meta) if last && meta.is_dir() => {
-                return OnDisk::Blocked("a folder is in the way".into());
-            }
-            Ok(_) if last => {
-                return match std::fs::read(&current) {
-                    Ok(bytes) => OnDisk::File(bytes),
-                    Err(e) => OnDisk::Blocked(format!("cannot read it: {e}")),
-                };
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return OnDisk::Missing,
-            Err(e) => return OnDisk::Blocked(e.to_string()),
-        }
+    match outdir::inspect(root, rel) {
+        Seen::Missing => OnDisk::Missing,
+        Seen::File(bytes) => OnDisk::File(bytes),
+        Seen::Blocked(why) => OnDisk::Blocked(why),
     }
-    OnDisk::Missing
 }
 
 fn unified_diff(path: &str, old: &str, new: &str) -> String {
@@ -310,27 +288,128 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
 /// Compares the plan with the disk and, in write mode, makes the disk match.
 pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     let root = resolve_root(&plan.root);
-    let force = matches!(mode, Mode::Write { force: true });
-    let want_diff = matches!(mode, Mode::Diff | Mode::Check);
-    let mut errors = Vec::new();
+    let mut report = Report {
+        root: display_path(&root),
+        files: Vec::new(),
+        manifest_drift: false,
+        errors: Vec::new(),
+    };
+    if let Some(problem) = outdir::root_problem(&root) {
+        report.errors.push(
+            Diagnostic::error("output-not-a-folder", problem)
+                .with_help("choose another `--out`, or move the file away"),
+        );
+        return report;
+    }
+    let writing = matches!(mode, Mode::Write { .. });
+    // Held until the end of this function: one run at a time per folder.
+    let _lock = if writing {
+        let locked = std::fs::create_dir_all(&root).and_then(|()| outdir::lock_exclusive(&root));
+        match locked {
+            Ok(lock) => lock,
+            Err(e) => {
+                report.errors.push(
+                    Diagnostic::error(
+                        "write-failed",
+                        format!("cannot lock the output folder: {e}"),
+                    )
+                    .at(Location::bare(
+                        display_path(&root.join(outdir::LOCK_PATH)),
+                        1,
+                        1,
+                    )),
+                );
+                return report;
+            }
+        }
+    } else {
+        outdir::lock_shared(&root)
+    };
     let old_manifest = match Manifest::read(&root) {
         Ok(m) => m,
-        Err(reason) => {
-            errors.push(
-                Diagnostic::warning(
-                    "manifest",
-                    format!("ignoring unreadable manifest: {reason}"),
-                )
-                .at(Location::bare(display_path(&Manifest::path(&root)), 1, 1))
-                .with_help("files that differ from the plan are treated as edited by hand"),
-            );
+        Err(e @ ManifestError::Unreadable(_)) => {
+            report.errors.push(e.diagnostic(&root));
             None
+        }
+        Err(e @ ManifestError::Unsafe { .. }) => {
+            report.errors.push(e.diagnostic(&root));
+            return report;
         }
     };
     let old_files = old_manifest
         .as_ref()
         .map(|m| m.files.clone())
         .unwrap_or_default();
+    if writing {
+        // Only this run works here now: any temporary file is a killed run's.
+        outdir::remove_leftovers(&root, outdir::STATE_DIR);
+        if old_manifest.as_ref().is_some_and(|m| m.incomplete) {
+            let dirs: BTreeSet<&str> = old_files
+                .keys()
+                .map(String::as_str)
+                .chain(plan.files.iter().map(|f| f.path.as_str()))
+                .map(|p| p.rsplit_once('/').map_or("", |(dir, _)| dir))
+                .collect();
+            for dir in dirs {
+                outdir::remove_leftovers(&root, dir);
+            }
+        }
+    }
+    let (mut outcomes, mut entries, hashes) = classify(plan, &root, mode, &old_files);
+
+    if writing {
+        apply(
+            plan,
+            &root,
+            mode,
+            sink,
+            &mut outcomes,
+            &mut entries,
+            &hashes,
+            old_manifest.as_ref(),
+            &mut report.errors,
+        );
+    } else {
+        // What the manifest would be after a plain write of everything planned.
+        let mut would: BTreeMap<String, Entry> = BTreeMap::new();
+        for file in &plan.files {
+            let entry = match file.ownership {
+                Ownership::Generated => Entry::generated(hashes.get(&file.path).cloned()),
+                Ownership::User => Entry::user(),
+            };
+            would.insert(file.path.clone(), entry);
+        }
+        let expected = Manifest {
+            parasol: manifest::FORMAT_VERSION,
+            recipe: plan.recipe.clone(),
+            spec: plan.spec_path.clone(),
+            files: would,
+            incomplete: false,
+            // A cache, not content: never drift.
+            inputs: old_manifest.as_ref().and_then(|m| m.inputs.clone()),
+        };
+        report.manifest_drift = old_manifest.as_ref() != Some(&expected);
+    }
+    report.files = outcomes;
+    report
+}
+
+/// New manifest entries and the planned hash of each generated file.
+type Classified = (
+    Vec<Outcome>,
+    BTreeMap<String, Entry>,
+    BTreeMap<String, String>,
+);
+
+/// Decides what to do with every planned file and every file the old
+/// manifest lists that is no longer planned.
+fn classify(
+    plan: &Plan,
+    root: &Path,
+    mode: Mode,
+    old_files: &BTreeMap<String, Entry>,
+) -> Classified {
+    let want_diff = matches!(mode, Mode::Diff | Mode::Check);
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(plan.files.len());
     // New manifest entries, decided per file below.
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
@@ -338,278 +417,258 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
 
     // Reading and hashing the tree is most of the work on an unchanged
     // tree: done in parallel, keeping only the bytes of files that differ.
-    let looks = crate::par::map(&plan.files, |file| {
-        let disk = match inspect(&root, &file.path) {
-            OnDisk::File(bytes) if file.content.is(&bytes) => OnDisk::Same,
-            other => other,
-        };
-        let planned_hash = (file.ownership == Ownership::Generated).then(|| file.sha256.clone());
-        (disk, planned_hash)
+    let looks = crate::par::map(&plan.files, |file| match inspect(root, &file.path) {
+        OnDisk::File(bytes) if file.content.is(&bytes) => OnDisk::Same,
+        other => other,
     });
-    for (file, (disk, planned_hash)) in plan.files.iter().zip(looks) {
-        let (action, reason) = match (&disk, file.ownership) {
-            (OnDisk::Blocked(why), _) => (Action::Conflict, Some(why.clone())),
-            (OnDisk::Missing, _) => (Action::Create, None),
-            (OnDisk::Same, _) => (Action::Unchanged, None),
-            (OnDisk::File(_), Ownership::User) => (
-                Action::SkippedUserEdited,
-                Some("user-owned; parasol never changes it".into()),
-            ),
+    for (file, disk) in plan.files.iter().zip(looks) {
+        let old = old_files.get(&file.path);
+        let mut outcome = match (&disk, file.ownership) {
+            (OnDisk::Blocked(why), _) => {
+                let mut o = Outcome::new(&file.path, Action::Conflict).because(why.clone());
+                o.blocked = true;
+                o
+            }
+            (OnDisk::Missing, _) => Outcome::new(&file.path, Action::Create),
+            (OnDisk::Same, _) => Outcome::new(&file.path, Action::Unchanged),
+            (OnDisk::File(_), Ownership::User) => {
+                Outcome::new(&file.path, Action::SkippedUserEdited)
+                    .because("user-owned; parasol never changes it")
+            }
             (OnDisk::File(bytes), Ownership::Generated) => {
-                let recorded = old_files.get(&file.path).and_then(|e| e.sha256.as_deref());
-                if recorded == Some(manifest::sha256(bytes).as_str()) {
-                    (Action::Update, None)
-                } else if recorded.is_some() {
-                    (
-                        Action::Conflict,
-                        Some("edited by hand; `--force` overwrites it".into()),
-                    )
-                } else {
-                    (
-                        Action::Conflict,
-                        Some(
-                            "not written by parasol (no manifest record); `--force` overwrites it"
-                                .into(),
-                        ),
-                    )
+                let hash = manifest::sha256(bytes);
+                match old {
+                    Some(entry) if entry.written_by_parasol(&hash) => {
+                        Outcome::new(&file.path, Action::Update)
+                    }
+                    Some(_) => Outcome::new(&file.path, Action::Conflict)
+                        .because("edited by hand; `--force` overwrites it"),
+                    None => Outcome::new(&file.path, Action::Conflict).because(
+                        "not written by parasol (no manifest record); `--force` overwrites it",
+                    ),
                 }
             }
         };
-        let diff = match (&disk, want_diff && action.is_drift()) {
-            (OnDisk::File(bytes), true) => Some(unified_diff(
-                &file.path,
-                &String::from_utf8_lossy(bytes),
-                &file.content.text(),
-            )),
-            (OnDisk::Missing, true) => Some(unified_diff(&file.path, "", &file.content.text())),
-            _ => None,
-        };
+        if want_diff && outcome.action.is_drift() {
+            outcome.diff = match &disk {
+                OnDisk::File(bytes) => Some(unified_diff(
+                    &file.path,
+                    &String::from_utf8_lossy(bytes),
+                    &file.content.text(),
+                )),
+                OnDisk::Missing => Some(unified_diff(&file.path, "", &file.content.text())),
+                _ => None,
+            };
+        }
         // What the manifest records if this file is not written now.
-        let keep = old_files.get(&file.path).cloned();
-        match (action, file.ownership) {
+        match (outcome.action, file.ownership) {
             (Action::Unchanged, Ownership::Generated) => {
                 entries.insert(
                     file.path.clone(),
-                    Entry {
-                        owner: Ownership::Generated,
-                        sha256: planned_hash.clone(),
-                    },
+                    Entry::generated(Some(file.sha256.clone())),
                 );
             }
-            (_, Ownership::User) if action != Action::Create => {
-                entries.insert(
-                    file.path.clone(),
-                    Entry {
-                        owner: Ownership::User,
-                        sha256: None,
-                    },
-                );
+            (action, Ownership::User) if action != Action::Create => {
+                entries.insert(file.path.clone(), Entry::user());
             }
             _ => {
-                if let Some(entry) = keep {
-                    entries.insert(file.path.clone(), entry);
+                if let Some(entry) = old {
+                    entries.insert(file.path.clone(), entry.clone());
                 }
             }
         }
-        if let Some(hash) = planned_hash {
-            hashes.insert(file.path.clone(), hash);
+        if file.ownership == Ownership::Generated {
+            hashes.insert(file.path.clone(), file.sha256.clone());
         }
-        outcomes.push(Outcome {
-            path: file.path.clone(),
-            action,
-            reason,
-            diff,
-            done: false,
-            notable: false,
-        });
+        outcomes.push(outcome);
     }
 
     // Files the spec no longer produces.
     let planned: BTreeSet<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
-    for (path, entry) in &old_files {
+    for (path, entry) in old_files {
         if planned.contains(path.as_str()) {
             continue;
         }
         if entry.owner == Ownership::User {
             // Never touched; said once, then forgotten by the manifest.
-            if matches!(inspect(&root, path), OnDisk::File(_) | OnDisk::Same) {
-                outcomes.push(Outcome {
-                    path: path.clone(),
-                    action: Action::SkippedUserEdited,
-                    reason: Some(
-                        "user-owned and no longer used: delete it if you do not need it".into(),
-                    ),
-                    diff: None,
-                    done: false,
-                    notable: true,
-                });
+            if matches!(inspect(root, path), OnDisk::File(_)) {
+                let mut o = Outcome::new(path, Action::SkippedUserEdited)
+                    .because("user-owned and no longer used: delete it if you do not need it");
+                o.notable = true;
+                outcomes.push(o);
             }
             continue;
         }
-        match inspect(&root, path) {
+        match inspect(root, path) {
             OnDisk::Missing | OnDisk::Same => {}
             OnDisk::Blocked(why) => {
                 entries.insert(path.clone(), entry.clone());
-                outcomes.push(Outcome {
-                    path: path.clone(),
-                    action: Action::Conflict,
-                    reason: Some(format!("no longer generated, but {why}")),
-                    diff: None,
-                    done: false,
-                    notable: false,
-                });
+                let mut o = Outcome::new(path, Action::Conflict)
+                    .because(format!("no longer generated, but {why}"));
+                o.blocked = true;
+                outcomes.push(o);
             }
             OnDisk::File(bytes) => {
-                let unedited = entry.sha256.as_deref() == Some(manifest::sha256(&bytes).as_str());
+                let unedited = entry.written_by_parasol(&manifest::sha256(&bytes));
                 entries.insert(path.clone(), entry.clone());
-                outcomes.push(Outcome {
-                    path: path.clone(),
-                    action: if unedited {
-                        Action::DeleteStale
-                    } else {
-                        Action::Conflict
-                    },
-                    reason: Some(if unedited {
-                        "no longer generated".into()
-                    } else {
-                        "no longer generated, but edited by hand; kept (`--force` deletes it)"
-                            .into()
-                    }),
-                    diff: want_diff
-                        .then(|| unified_diff(path, &String::from_utf8_lossy(&bytes), "")),
-                    done: false,
-                    notable: false,
-                });
+                let mut o = if unedited {
+                    Outcome::new(path, Action::DeleteStale).because("no longer generated")
+                } else {
+                    Outcome::new(path, Action::Conflict)
+                        .because("no longer generated, but edited by hand; `--force` deletes it")
+                };
+                if want_diff {
+                    o.diff = Some(unified_diff(path, &String::from_utf8_lossy(&bytes), ""));
+                }
+                outcomes.push(o);
             }
         }
     }
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
+    (outcomes, entries, hashes)
+}
 
-    let mut manifest_drift = false;
-    if let Mode::Write { .. } = mode {
-        let by_path: HashMap<&str, &PlannedFile> =
-            plan.files.iter().map(|f| (f.path.as_str(), f)).collect();
-        // What each outcome asks of the disk, then all of it in parallel:
-        // files are independent, and folders are pruned only afterwards.
-        let changes: Vec<Option<Change>> = outcomes
-            .iter()
-            .map(|outcome| {
-                let blocked = outcome.reason.as_deref().is_some_and(|r| {
-                    r.contains("symbolic link")
-                        || r.contains("in the way")
-                        || r.contains("where a folder")
-                });
-                let planned = by_path.get(outcome.path.as_str()).copied();
-                match (outcome.action, planned) {
-                    (Action::Create | Action::Update, Some(file)) => Some(Change::Write(file)),
-                    (Action::Conflict, Some(file)) if force && !blocked => {
-                        Some(Change::Write(file))
-                    }
-                    (Action::Conflict, None) if force && !blocked => Some(Change::Remove),
-                    (Action::DeleteStale, _) => Some(Change::Remove),
-                    _ => None,
+/// Makes the disk match the decisions: intent recorded, files changed,
+/// the manifest written to match.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    plan: &Plan,
+    root: &Path,
+    mode: Mode,
+    sink: &dyn Sink,
+    outcomes: &mut [Outcome],
+    entries: &mut BTreeMap<String, Entry>,
+    hashes: &BTreeMap<String, String>,
+    old_manifest: Option<&Manifest>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let force = matches!(mode, Mode::Write { force: true });
+    let by_path: HashMap<&str, &PlannedFile> =
+        plan.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    // What each outcome asks of the disk, then all of it in parallel:
+    // files are independent, and folders are pruned only afterwards.
+    let changes: Vec<Option<Change>> = outcomes
+        .iter()
+        .map(|outcome| {
+            let planned = by_path.get(outcome.path.as_str()).copied();
+            match (outcome.action, planned) {
+                (Action::Create | Action::Update, Some(file)) => Some(Change::Write(file)),
+                (Action::Conflict, Some(file)) if force && !outcome.blocked => {
+                    Some(Change::Write(file))
                 }
-            })
-            .collect();
-        let work: Vec<(usize, &Change)> = changes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
-            .collect();
-        let results = crate::par::map(&work, |&(i, change)| {
-            let full = root.join(&outcomes[i].path);
-            match change {
-                Change::Write(file) => sink.write(&full, &file.content),
-                Change::Remove => sink.remove(&full),
+                (Action::Conflict, None) if force && !outcome.blocked => Some(Change::Remove),
+                (Action::DeleteStale, _) => Some(Change::Remove),
+                _ => None,
             }
-        });
-        let mut deleted_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        for (&(i, change), result) in work.iter().zip(results) {
-            let outcome = &mut outcomes[i];
-            let full = root.join(&outcome.path);
-            match (result, change) {
-                (Ok(()), Change::Write(file)) => {
-                    outcome.done = true;
-                    let sha256 = match file.ownership {
-                        Ownership::Generated => hashes.get(&outcome.path).cloned(),
-                        Ownership::User => None,
-                    };
-                    entries.insert(
-                        outcome.path.clone(),
-                        Entry {
-                            owner: file.ownership,
-                            sha256,
-                        },
-                    );
-                }
-                (Ok(()), Change::Remove) => {
-                    outcome.done = true;
-                    entries.remove(&outcome.path);
-                    deleted_dirs.insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
-                }
-                (Err(e), _) => errors.push(
-                    Diagnostic::error(
-                        "write-failed",
-                        format!("cannot update `{}`: {e}", outcome.path),
-                    )
-                    .at(Location::bare(display_path(&full), 1, 1)),
-                ),
+        })
+        .collect();
+    let work: Vec<(usize, &Change)> = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        .collect();
+    let manifest_of = |files: BTreeMap<String, Entry>, incomplete: bool, inputs| Manifest {
+        parasol: manifest::FORMAT_VERSION,
+        recipe: plan.recipe.clone(),
+        spec: plan.spec_path.clone(),
+        files,
+        incomplete,
+        inputs,
+    };
+    if !work.is_empty() {
+        // The intent: every file about to be written may hold its new
+        // content from now on, and that content is parasol's own.
+        let mut intent = entries.clone();
+        for &(i, change) in &work {
+            let path = &outcomes[i].path;
+            if let Change::Write(file) = change {
+                let mut entry = old_manifest
+                    .and_then(|m| m.files.get(path))
+                    .filter(|e| e.owner == file.ownership)
+                    .cloned()
+                    .unwrap_or(Entry {
+                        owner: file.ownership,
+                        sha256: None,
+                        pending: None,
+                    });
+                entry.pending = hashes.get(path).cloned();
+                intent.insert(path.clone(), entry);
             }
         }
-        for dir in deleted_dirs {
-            prune_empty(&root, &dir);
-        }
-        // The tree is exactly as planned: later runs may trust it (`fresh`).
-        let clean = errors.is_empty()
-            && outcomes.iter().all(|o| {
-                o.done || matches!(o.action, Action::Unchanged | Action::SkippedUserEdited)
-            });
-        let manifest = Manifest {
-            parasol: manifest::FORMAT_VERSION,
-            recipe: plan.recipe.clone(),
-            spec: plan.spec_path.clone(),
-            files: entries,
-            inputs: if clean { plan.inputs.clone() } else { None },
-        };
-        let text = manifest.to_text();
-        let unchanged = old_manifest.as_ref().is_some_and(|old| old == &manifest);
-        if !unchanged {
-            if let Err(e) = write_atomic(&Manifest::path(&root), text.as_bytes()) {
-                errors.push(
-                    Diagnostic::error("write-failed", format!("cannot write the manifest: {e}"))
-                        .at(Location::bare(display_path(&Manifest::path(&root)), 1, 1)),
-                );
-            }
-        }
-    } else {
-        // What the manifest would be after a plain write of everything planned.
-        let mut would: BTreeMap<String, Entry> = BTreeMap::new();
-        for file in &plan.files {
-            let sha256 = hashes.get(&file.path).cloned();
-            would.insert(
-                file.path.clone(),
-                Entry {
-                    owner: file.ownership,
-                    sha256,
-                },
+        let intent = manifest_of(intent, true, None);
+        if let Err(e) = outdir::write_in(root, MANIFEST_PATH, intent.to_text().as_bytes()) {
+            errors.push(
+                Diagnostic::error(
+                    "write-failed",
+                    format!("cannot write the manifest, so nothing was changed: {e}"),
+                )
+                .at(Location::bare(display_path(&Manifest::path(root)), 1, 1)),
             );
+            return;
         }
-        let expected = Manifest {
-            parasol: manifest::FORMAT_VERSION,
-            recipe: plan.recipe.clone(),
-            spec: plan.spec_path.clone(),
-            files: would,
-            // A cache, not content: never drift.
-            inputs: old_manifest.as_ref().and_then(|m| m.inputs.clone()),
-        };
-        manifest_drift = old_manifest.as_ref() != Some(&expected);
     }
-
-    Report {
-        root: display_path(&root),
-        files: outcomes,
-        manifest_drift,
-        errors,
+    let results = crate::par::map(&work, |&(i, change)| {
+        let full = root.join(&outcomes[i].path);
+        match change {
+            Change::Write(file) => sink.write(&full, &file.content),
+            Change::Remove => sink.remove(&full),
+        }
+    });
+    let mut deleted_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for (&(i, change), result) in work.iter().zip(results) {
+        let outcome = &mut outcomes[i];
+        let full = root.join(&outcome.path);
+        match (result, change) {
+            (Ok(()), Change::Write(file)) => {
+                outcome.done = true;
+                let entry = match file.ownership {
+                    Ownership::Generated => Entry::generated(hashes.get(&outcome.path).cloned()),
+                    Ownership::User => Entry::user(),
+                };
+                entries.insert(outcome.path.clone(), entry);
+            }
+            (Ok(()), Change::Remove) => {
+                outcome.done = true;
+                if outcome.action == Action::Conflict {
+                    outcome.reason =
+                        Some("no longer generated; edited by hand, deleted by `--force`".into());
+                }
+                entries.remove(&outcome.path);
+                deleted_dirs.insert(full.parent().map(Path::to_path_buf).unwrap_or_default());
+            }
+            (Err(e), _) => errors.push(
+                Diagnostic::error(
+                    "write-failed",
+                    format!("cannot update `{}`: {e}", outcome.path),
+                )
+                .at(Location::bare(display_path(&full), 1, 1)),
+            ),
+        }
+    }
+    for dir in deleted_dirs {
+        prune_empty(root, &dir);
+    }
+    // The tree is exactly as planned: later runs may trust it (`fresh`).
+    let clean = errors.is_empty()
+        && outcomes
+            .iter()
+            .all(|o| o.done || matches!(o.action, Action::Unchanged | Action::SkippedUserEdited));
+    let manifest = manifest_of(
+        std::mem::take(entries),
+        false,
+        if clean { plan.inputs.clone() } else { None },
+    );
+    let unchanged = work.is_empty() && old_manifest.is_some_and(|old| old == &manifest);
+    if !unchanged
+        && let Err(e) = outdir::write_in(root, MANIFEST_PATH, manifest.to_text().as_bytes())
+    {
+        errors.push(
+            Diagnostic::error(
+                "write-failed",
+                format!("cannot write the manifest: {e}; the next run completes this one"),
+            )
+            .at(Location::bare(display_path(&Manifest::path(root)), 1, 1)),
+        );
     }
 }
 
@@ -640,27 +699,17 @@ pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
         if !show {
             continue;
         }
-        let label = match (mode, f.action, f.done) {
-            (Mode::Write { .. }, Action::Create, true) => "created",
-            (Mode::Write { .. }, Action::Update, true) => "updated",
-            (Mode::Write { .. }, Action::DeleteStale, true) => "deleted",
-            (Mode::Write { .. }, Action::Conflict, true) => "forced",
-            (Mode::Check, Action::Create, _) => "missing",
-            (Mode::Check, Action::Update, _) => "stale",
-            (Mode::Check, Action::Conflict, _) => "edited",
-            (Mode::Check, Action::DeleteStale, _) => "obsolete",
-            _ => f.action.label(),
-        };
+        let label = f.label(mode);
         let _ = write!(out, "  {label:<20} {}", f.path);
         if let Some(reason) = &f.reason {
             let _ = write!(out, "  ({reason})");
         }
         out.push('\n');
-        if matches!(mode, Mode::Diff | Mode::Check) {
-            if let Some(diff) = &f.diff {
-                for line in diff.lines() {
-                    let _ = writeln!(out, "    {line}");
-                }
+        if matches!(mode, Mode::Diff | Mode::Check)
+            && let Some(diff) = &f.diff
+        {
+            for line in diff.lines() {
+                let _ = writeln!(out, "    {line}");
             }
         }
     }
@@ -670,6 +719,6 @@ pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
     {
         let _ = writeln!(out, "  {:<20} {MANIFEST_PATH}", "stale");
     }
-    let _ = writeln!(out, "  {}", report.summary());
+    let _ = writeln!(out, "  {}", report.summary(mode));
     out
 }

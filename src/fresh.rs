@@ -45,6 +45,7 @@ fn fingerprint(
 }
 
 /// The input files of a context: its spec and its bundles, as read.
+#[derive(Clone)]
 pub struct Sources {
     files: Vec<(PathBuf, Arc<SourceFile>)>,
 }
@@ -114,15 +115,11 @@ pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Optio
     let mut files = Vec::with_capacity(entries.len());
     for ((path, _), action) in entries.iter().zip(actions) {
         let action = action?;
-        files.push(Outcome {
-            path: (*path).clone(),
-            action,
-            reason: (action == Action::SkippedUserEdited)
-                .then(|| "user-owned; parasol never changes it".into()),
-            diff: None,
-            done: false,
-            notable: false,
-        });
+        let mut outcome = Outcome::new(*path, action);
+        if action == Action::SkippedUserEdited {
+            outcome.reason = Some("user-owned; parasol never changes it".into());
+        }
+        files.push(outcome);
     }
     Some(Report {
         root: crate::diag::display_path(&crate::emit::resolve_root(root)),

@@ -15,15 +15,18 @@ pub mod fresh;
 pub mod generate;
 pub mod manifest;
 pub mod model;
+pub mod outdir;
 mod par;
 pub mod patterns;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
+pub mod report;
 mod scaffold;
 pub mod schema;
 pub mod source;
 pub mod targets;
+pub mod term;
 pub mod timings;
 pub mod validate;
 pub mod visualize;
@@ -51,7 +54,7 @@ where
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            term::err(&format!("error: {e:#}\n"));
             ExitCode::from(1)
         }
     }

@@ -35,6 +35,32 @@ pub fn project(explicit: Option<&Path>, diags: &mut Diagnostics) -> Option<Proje
     }
 }
 
+/// The error when a project has no spec to work on: says whether a
+/// `parasol.yaml` was found at all, and where parasol looked.
+pub fn no_specs(project: &Project) -> Diagnostic {
+    match &project.file {
+        None => Diagnostic::error(
+            "no-project",
+            format!(
+                "no `parasol.yaml` in `{}` or any folder above it, and no `--spec` given",
+                std::fs::canonicalize(&project.root)
+                    .unwrap_or_else(|_| project.root.clone())
+                    .display()
+            ),
+        )
+        .with_help("pass `--spec FILE`, name a project with `--project FILE`, or create one with `parasol init`"),
+        Some(file) => Diagnostic::error(
+            "no-spec",
+            format!(
+                "no `*.bc.yaml` spec found under `{}` (the `specs:` of {})",
+                display_path(&project.specs),
+                display_path(file)
+            ),
+        )
+        .with_help("pass `--spec FILE`, or point `specs:` in parasol.yaml at the folder of your specs"),
+    }
+}
+
 /// Every `*.bc.yaml` under `dir`, sorted.
 pub fn spec_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
@@ -64,19 +90,16 @@ pub fn locate_spec(
     }
     let files = spec_files(&project.specs);
     if files.is_empty() {
-        diags.push(
-            Diagnostic::error("no-spec", format!("no `*.bc.yaml` spec found under `{}`", display_path(&project.specs)))
-                .with_help("pass `--spec FILE`, or set `specs:` in parasol.yaml (`parasol init` creates a project)"),
-        );
+        diags.push(no_specs(project));
         return None;
     }
     let mut names: Vec<(String, PathBuf)> = Vec::new();
     for file in &files {
         let mut ignored = Diagnostics::new();
-        if let Some(raw) = source::load_spec(file, &mut ignored) {
-            if let Some(name) = raw.context.and_then(|c| c.name) {
-                names.push((name.value, file.clone()));
-            }
+        if let Some(raw) = source::load_spec(file, &mut ignored)
+            && let Some(name) = raw.context.and_then(|c| c.name)
+        {
+            names.push((name.value, file.clone()));
         }
     }
     match &selection.context {
@@ -154,6 +177,10 @@ pub fn find_named(
         Some(path) => vec![path.to_path_buf()],
         None => spec_files(&project.specs),
     };
+    if candidates.is_empty() {
+        diags.push(no_specs(project));
+        return None;
+    }
     let mut known: Vec<String> = Vec::new();
     for path in &candidates {
         let mut ignored = Diagnostics::new();
@@ -234,7 +261,7 @@ pub fn load_context(
             )
         })
         .collect();
-    let bundles = bundle::load(&roots, diags);
+    let bundles = bundle::load(&roots, bundle::IncludePolicy::for_file(spec_path), diags);
     let spec_file = spec_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -257,19 +284,19 @@ pub fn load_text(display: &str, bytes: &[u8], diags: &mut Diagnostics) -> Option
 
 /// Checks that the context found in a `--spec` file is the one named.
 pub fn check_context_name(selection: &SpecSelection, context: &Context, diags: &mut Diagnostics) {
-    if let (Some(wanted), Some(_)) = (&selection.context, &selection.spec) {
-        if *wanted != context.name.raw {
-            diags.push(
-                Diagnostic::error(
-                    "unknown-context",
-                    format!(
-                        "`{wanted}` is not the context of this spec, which describes `{}`",
-                        context.name.raw
-                    ),
-                )
-                .at(Location::in_file(&context.file, context.pos)),
-            );
-        }
+    if let (Some(wanted), Some(_)) = (&selection.context, &selection.spec)
+        && *wanted != context.name.raw
+    {
+        diags.push(
+            Diagnostic::error(
+                "unknown-context",
+                format!(
+                    "`{wanted}` is not the context of this spec, which describes `{}`",
+                    context.name.raw
+                ),
+            )
+            .at(Location::in_file(&context.file, context.pos)),
+        );
     }
 }
 

@@ -13,10 +13,14 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::names::is_windows_device_name;
-use crate::render::{TemplateSet, template_error};
+use crate::render::{TemplateSet, template_error, template_error_in};
 
 /// Most files one run may generate (a runaway spec stops here, before any write).
 pub const MAX_FILES: usize = 200_000;
+/// Largest file one render may produce: ten times the largest built-in
+/// output of a 1,000-module context. A runaway template override stops
+/// here, in memory, before anything is written.
+pub const MAX_FILE_BYTES: usize = 128 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -161,6 +165,8 @@ struct ContentWriter<'b> {
     blocks: Vec<Vec<u8>>,
     hasher: sha2::Sha256,
     last: Option<u8>,
+    /// Bytes written to this file so far.
+    written: usize,
     /// Bytes of text the plan holds so far, and how many it may.
     held: &'b std::sync::atomic::AtomicUsize,
     budget: usize,
@@ -173,6 +179,7 @@ impl<'b> ContentWriter<'b> {
             blocks: Vec::new(),
             hasher: sha2::Digest::new(),
             last: None,
+            written: 0,
             held,
             budget: Content::BUDGET,
         }
@@ -214,6 +221,13 @@ impl std::io::Write for ContentWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        self.written += buf.len();
+        if self.written > MAX_FILE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the rendered file is larger than {} MiB, the most one file may be",
+                MAX_FILE_BYTES >> 20
+            )));
         }
         sha2::Digest::update(&mut self.hasher, buf);
         self.last = buf.last().copied();
@@ -388,7 +402,7 @@ pub fn render(
         }
         template
             .render_captured_to(ctx, &mut writer)
-            .map_err(|e| template_error(templates, &e))?;
+            .map_err(|e| template_error_in(templates, &e, spec.template))?;
         let (content, sha256) = writer.finish();
         Ok(PlannedFile {
             path: spec.path.clone(),

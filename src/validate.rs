@@ -77,21 +77,21 @@ pub fn refusal(ctx: &Context, key: &str, principle: &str, message: String) -> Di
 
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
     let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
-    if let Some(allowed) = &ctx.policy.architecture_patterns {
-        if !allowed.contains(&ctx.architecture) {
-            let source = ctx.bundle_set.describe_source("architecture_patterns");
-            diags.push(
-                Diagnostic::error(
-                    "policy",
-                    format!(
-                        "architecture `{}` is not allowed by {source}",
-                        ctx.architecture
-                    ),
-                )
-                .at(at(ctx, arch_pos))
-                .with_help(format!("allowed: {}", allowed.join(", "))),
-            );
-        }
+    if let Some(allowed) = &ctx.policy.architecture_patterns
+        && !allowed.contains(&ctx.architecture)
+    {
+        let source = ctx.bundle_set.describe_source("architecture_patterns");
+        diags.push(
+            Diagnostic::error(
+                "policy",
+                format!(
+                    "architecture `{}` is not allowed by {source}",
+                    ctx.architecture
+                ),
+            )
+            .at(at(ctx, arch_pos))
+            .with_help(format!("allowed: {}", allowed.join(", "))),
+        );
     }
     if ctx.policy.no_event_sourcing && ctx.architecture == "cqrs-es" {
         diags.push(
@@ -122,21 +122,22 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
                 .with_help("use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle"),
             );
         }
-        if let Some(styles) = &ctx.policy.communication_styles {
-            if wf.coordination != "frontend" && !styles.contains(&wf.coordination) {
-                let source = ctx.bundle_set.describe_source("communication_styles");
-                diags.push(
-                    Diagnostic::error(
-                        "policy",
-                        format!(
-                            "communication style `{}` of workflow `{}` is not allowed by {source}",
-                            wf.coordination, wf.name.raw
-                        ),
-                    )
-                    .at(at(ctx, pos))
-                    .with_help(format!("allowed: {}", styles.join(", "))),
-                );
-            }
+        if let Some(styles) = &ctx.policy.communication_styles
+            && wf.coordination != "frontend"
+            && !styles.contains(&wf.coordination)
+        {
+            let source = ctx.bundle_set.describe_source("communication_styles");
+            diags.push(
+                Diagnostic::error(
+                    "policy",
+                    format!(
+                        "communication style `{}` of workflow `{}` is not allowed by {source}",
+                        wf.coordination, wf.name.raw
+                    ),
+                )
+                .at(at(ctx, pos))
+                .with_help(format!("allowed: {}", styles.join(", "))),
+            );
         }
     }
 }
@@ -307,37 +308,40 @@ fn boundaries(ctx: &Context, diags: &mut Diagnostics) {
         }
         for op in &m.ops {
             for (event, pos) in op.emits.iter().zip(&op.emits_pos) {
-                if let Some(e) = events.get(event.raw.as_str()) {
-                    if e.entity_module != m.name.snake {
-                        diags.push(
-                            Diagnostic::warning(
-                                "module-boundary",
-                                format!(
-                                    "`{}` emits `{}`, an event about `{}` of module `{}`",
-                                    op.key, e.name.raw, e.entity.raw, e.entity_module
-                                ),
-                            )
-                            .at(at(ctx, *pos))
-                            .with_help(format!("let module `{}` publish its own events, or change the event's entity", e.entity_module)),
-                        );
-                    }
-                }
-            }
-        }
-        for (event, pos) in &m.declared_publishes {
-            if let Some(e) = events.get(event.as_str()) {
-                if e.entity_module != m.name.snake {
+                if let Some(e) = events.get(event.raw.as_str())
+                    && e.entity_module != m.name.snake
+                {
                     diags.push(
                         Diagnostic::warning(
                             "module-boundary",
                             format!(
-                                "module `{}` publishes `{}`, an event about `{}` of module `{}`",
-                                m.name.raw, e.name.raw, e.entity.raw, e.entity_module
+                                "`{}` emits `{}`, an event about `{}` of module `{}`",
+                                op.key, e.name.raw, e.entity.raw, e.entity_module
                             ),
                         )
-                        .at(at(ctx, *pos)),
+                        .at(at(ctx, *pos))
+                        .with_help(format!(
+                            "let module `{}` publish its own events, or change the event's entity",
+                            e.entity_module
+                        )),
                     );
                 }
+            }
+        }
+        for (event, pos) in &m.declared_publishes {
+            if let Some(e) = events.get(event.as_str())
+                && e.entity_module != m.name.snake
+            {
+                diags.push(
+                    Diagnostic::warning(
+                        "module-boundary",
+                        format!(
+                            "module `{}` publishes `{}`, an event about `{}` of module `{}`",
+                            m.name.raw, e.name.raw, e.entity.raw, e.entity_module
+                        ),
+                    )
+                    .at(at(ctx, *pos)),
+                );
             }
         }
     }
@@ -388,19 +392,19 @@ fn public_api(ctx: &Context, diags: &mut Diagnostics) {
         }
     }
     for w in &ctx.workflows {
-        if let Some(notify) = &w.on_success {
-            if !published(&notify.raw) {
-                diags.push(
-                    Diagnostic::warning(
-                        "subscription-never-published",
-                        format!(
-                            "workflow `{}` notifies `{}`, which no module publishes",
-                            w.name.raw, notify.raw
-                        ),
-                    )
-                    .at(at(ctx, w.pos)),
-                );
-            }
+        if let Some(notify) = &w.on_success
+            && !published(&notify.raw)
+        {
+            diags.push(
+                Diagnostic::warning(
+                    "subscription-never-published",
+                    format!(
+                        "workflow `{}` notifies `{}`, which no module publishes",
+                        w.name.raw, notify.raw
+                    ),
+                )
+                .at(at(ctx, w.pos)),
+            );
         }
     }
 }

@@ -7,24 +7,26 @@ use crate::source::bundle::{self, TreeNode};
 
 pub fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     let mut diags = Diagnostics::new();
-    let set = bundle::load(&[(args.file.clone(), None)], &mut diags);
+    let policy = bundle::IncludePolicy::for_file(&args.file);
+    let set = bundle::load(&[(args.file.clone(), None)], policy, &mut diags);
     if report(&diags, Format::Human) {
         return Ok(FAILED);
     }
     let tree = set.tree();
     match args.format {
         ConfigFormat::Yaml => {
-            print!("{}", TreeNode::render(&tree));
+            let mut text = TreeNode::render(&tree);
             let config =
                 serde_yaml::to_string(&set.config).context("cannot print the config as YAML")?;
-            println!("\nconfig:");
+            text.push_str("\nconfig:\n");
             for line in config.lines() {
-                println!("  {line}");
+                text.push_str(&format!("  {line}\n"));
             }
+            crate::term::out(&text);
         }
         ConfigFormat::Json => {
             let value = serde_json::json!({ "tree": tree, "config": set.config });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            crate::term::outln(&serde_json::to_string_pretty(&value)?);
         }
     }
     Ok(OK)

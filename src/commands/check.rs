@@ -82,11 +82,11 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
     );
     reports.sort_by(|a, b| a.root.cmp(&b.root));
     let code = finish(reports, Mode::Check, &output, &diags);
-    if code == 0 && args.format == Format::Human {
-        println!(
+    if code == 0 && args.format == Format::Human && !crate::term::quiet() {
+        crate::term::outln(&format!(
             "ok: {checked} generated output{} up to date",
             crate::diag::plural(checked)
-        );
+        ));
     }
     code
 }

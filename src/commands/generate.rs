@@ -1,13 +1,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{self, Format, GenerateArgs, OutputArgs};
-use crate::commands::{FAILED, OK, report};
+use crate::commands::{FAILED, OK, command_name, json, report};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Disk, Mode, Report};
 use crate::generate::{self, Lang, Renderer};
 use crate::pipeline::{self, SpecSelection};
 use crate::plan::Plan;
 use crate::render::TemplateSet;
+use crate::report::JsonReport;
 use crate::source::project::Project;
 use crate::targets::Requested;
 use crate::validate::{Check, Overrides};
@@ -228,39 +229,45 @@ pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Dia
             all.push(e.clone());
         }
     }
+    let left_alone = reports.iter().flat_map(|r| r.conflicts()).count();
     let failed = match mode {
         Mode::Check => reports.iter().any(Report::drift),
-        Mode::Write { .. } => reports.iter().any(|r| r.conflicts().next().is_some()),
+        Mode::Write { .. } => left_alone > 0,
         _ => false,
     } || all.has_errors();
     match output.format {
         Format::Human => {
             if !all.is_empty() {
-                eprint!("{}", all.render_human());
+                crate::term::err(&all.render_human_styled());
             }
+            let quiet = crate::term::quiet();
             for r in &reports {
-                print!("{}", emit::render_report(r, mode, output.verbose));
+                // Quiet keeps what failed: drift in a check, files left alone.
+                if !quiet || (failed && (r.drift() || r.conflicts().next().is_some())) {
+                    crate::term::out(&emit::render_report(r, mode, output.verbose));
+                }
             }
+            let force = matches!(mode, Mode::Write { force: true });
             if mode == Mode::Check && failed {
-                eprintln!(
-                    "error: generated output is stale; regenerate it (the headers name the command)"
+                crate::term::err(
+                    "error: generated output is stale; regenerate it (the headers name the command)\n",
                 );
             }
-            if matches!(mode, Mode::Write { .. })
-                && reports.iter().any(|r| r.conflicts().next().is_some())
-            {
-                eprintln!(
-                    "error: some generated files were edited by hand and were kept; move the change into a user-owned file, or re-run with --force to overwrite"
+            if left_alone > 0 && force {
+                crate::term::err(&format!(
+                    "error: {left_alone} file{} could not be written: a link, a folder or a file is in the way (listed above); parasol never writes through them, even with --force\n",
+                    crate::diag::plural(left_alone)
+                ));
+            } else if left_alone > 0 {
+                crate::term::err(
+                    "error: some generated files were edited by hand and were kept; move the change into a user-owned file, or re-run with --force to overwrite\n",
                 );
             }
         }
         Format::Json => {
-            let value = serde_json::json!({
-                "ok": !failed,
-                "outputs": reports,
-                "diagnostics": all.to_json(),
-            });
-            println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+            let report =
+                JsonReport::new(command_name(), !failed, &all).with_outputs(&reports, mode);
+            json(&report);
         }
     }
     if failed { FAILED } else { OK }
@@ -433,4 +440,96 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
     let sources = crate::fresh::Sources::of(&ctx, &spec_path);
     stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}
+
+/// `parasol generate --all`: every recorded output of the project
+/// regenerated from its manifest's recipe (as `check` replays it), and
+/// `bc generate` with default settings for every spec under `specs:` that
+/// has no recorded `bc generate` output yet. One run: everything is
+/// planned before anything is written.
+pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
+    let format = output.format;
+    let mut diags = Diagnostics::new();
+    let Some(project) = pipeline::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let templates = template_set(output.templates.as_deref(), &project, &mut diags);
+    let (rust_root, ts_root) = language_roots(output.out.as_deref(), &project);
+    let mut roots: Vec<PathBuf> = [&rust_root, &ts_root]
+        .iter()
+        .flat_map(|base| generate::find_manifests(base))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let mut plans = Vec::new();
+    // New outputs, with what they are rendered from (see `stamp_all`).
+    let mut fresh_plans = Vec::new();
+    // Contexts whose `bc generate` output exists, per language.
+    let mut recorded: Vec<(String, Lang)> = Vec::new();
+    for root in &roots {
+        if let Ok(Some(manifest)) = crate::manifest::Manifest::read(root)
+            && manifest.recipe.command == generate::BC_GENERATE
+            && let Ok(recipe) =
+                serde_json::from_value::<generate::BcRecipe>(manifest.recipe.settings.clone())
+        {
+            recorded.push((manifest.recipe.context.clone(), recipe.lang));
+        }
+        match generate::replay(root, &templates) {
+            Ok(plan) => plans.push(plan),
+            Err(errors) => diags.extend(errors),
+        }
+    }
+    let specs = pipeline::spec_files(&project.specs);
+    if specs.is_empty() && roots.is_empty() {
+        diags.push(pipeline::no_specs(&project));
+    }
+    let renderer = Renderer::new(&templates);
+    for spec in specs {
+        let Some(ctx) =
+            pipeline::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags)
+        else {
+            continue;
+        };
+        let missing: Vec<Lang> = [Lang::Rust, Lang::Ts]
+            .into_iter()
+            .filter(|lang| !recorded.contains(&(ctx.name.raw.clone(), *lang)))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let ctx_value = crate::render::value(&ctx);
+        let sources = crate::fresh::Sources::of(&ctx, &spec);
+        for lang in missing {
+            let base = if lang == Lang::Rust {
+                &rust_root
+            } else {
+                &ts_root
+            };
+            let root = generate::context_root(base, &ctx);
+            match generate::plan_bc(
+                &renderer,
+                &ctx,
+                &ctx_value,
+                &Requested::default(),
+                lang,
+                &root,
+                &spec,
+            ) {
+                Ok(plan) => fresh_plans.push((plan, sources.clone())),
+                Err(errors) => diags.extend(errors),
+            }
+        }
+    }
+    for (mut plan, sources) in fresh_plans {
+        if diags.is_empty() {
+            crate::fresh::stamp(&mut plan, &sources, &templates);
+        }
+        plans.push(plan);
+    }
+    if report_if_failed(&diags, format) {
+        return FAILED;
+    }
+    plans.sort_by(|a, b| a.root.cmp(&b.root));
+    emit_all(&plans, mode_of(output), output, &diags)
 }

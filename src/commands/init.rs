@@ -53,8 +53,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
     }
     for (path, text) in &files {
         crate::emit::write_atomic(path, text.as_bytes())?;
-        println!("created {}", display_path(path));
+        if !crate::term::quiet() {
+            crate::term::outln(&format!("created {}", display_path(path)));
+        }
     }
-    println!("\nnext: parasol bc validate {name} && parasol bc generate {name}");
+    if !crate::term::quiet() {
+        crate::term::outln(&format!(
+            "\nnext: parasol bc validate {name} && parasol bc generate {name}"
+        ));
+    }
     Ok(OK)
 }

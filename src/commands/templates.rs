@@ -29,9 +29,9 @@ pub fn list(project_file: Option<&Path>, args: TemplatesListArgs) -> u8 {
     }
     for id in builtin_ids() {
         if set.is_overridden(id) {
-            println!("{id}  (overridden: {})", set.origin(id));
+            crate::term::outln(&format!("{id}  (overridden: {})", set.origin(id)));
         } else {
-            println!("{id}");
+            crate::term::outln(id);
         }
     }
     OK
@@ -69,12 +69,18 @@ pub fn eject(project_file: Option<&Path>, args: EjectArgs) -> anyhow::Result<u8>
         return Ok(FAILED);
     }
     crate::emit::write_atomic(&target, source.as_bytes())?;
-    println!("ejected {} to {}", args.name, display_path(&target));
-    if project_file.is_none() && args.to.is_none() {
-        println!(
-            "set `templates: {}` in parasol.yaml (or pass --templates) to use it",
-            display_path(&dir)
-        );
+    if !crate::term::quiet() {
+        crate::term::outln(&format!(
+            "ejected {} to {}",
+            args.name,
+            display_path(&target)
+        ));
+        if project_file.is_none() && args.to.is_none() {
+            crate::term::outln(&format!(
+                "set `templates: {}` in parasol.yaml (or pass --templates) to use it",
+                display_path(&dir)
+            ));
+        }
     }
     Ok(OK)
 }

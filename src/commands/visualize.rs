@@ -63,7 +63,7 @@ pub fn run(project_file: Option<&Path>, args: VisualizeArgs) -> anyhow::Result<u
     match &args.output {
         Some(path) => crate::emit::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        None => crate::term::out(&text),
     }
     Ok(OK)
 }

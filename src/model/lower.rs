@@ -1765,14 +1765,14 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
         retention_events_ms: duration(l, &async_raw.retention_events, 7 * 86_400_000),
         retention_dead_letter_ms: duration(l, &async_raw.retention_dead_letter, 30 * 86_400_000),
     };
-    if async_.concurrency_min > async_.concurrency_max {
-        if let Some(p) = async_raw.concurrency_min.as_ref() {
-            l.error(
-                p.pos,
-                "invalid-value",
-                "`consumer_concurrency.min` is larger than `max`".into(),
-            );
-        }
+    if async_.concurrency_min > async_.concurrency_max
+        && let Some(p) = async_raw.concurrency_min.as_ref()
+    {
+        l.error(
+            p.pos,
+            "invalid-value",
+            "`consumer_concurrency.min` is larger than `max`".into(),
+        );
     }
     let gateway = raw.gateway.as_ref().map(|g| Gateway {
         auth: g.auth.as_ref().map(|a| a.value.clone()),

@@ -226,14 +226,13 @@ fn by_name(events: &[Event]) -> EventsByName<'_> {
 
 fn choose_target<'m>(module: &'m Module, op: &Op, events: &EventsByName) -> Option<&'m Aggregate> {
     for emitted in &op.emits {
-        if let Some(event) = events.get(emitted.raw.as_str()) {
-            if let Some(agg) = module
+        if let Some(event) = events.get(emitted.raw.as_str())
+            && let Some(agg) = module
                 .aggregates
                 .iter()
                 .find(|a| a.name.raw == event.entity.raw)
-            {
-                return Some(agg);
-            }
+        {
+            return Some(agg);
         }
     }
     let op_lower = op.name.raw.to_lowercase();
@@ -354,20 +353,20 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
             name: agg.name.raw.clone(),
         });
     }
-    if let (Some(agg), Some(loc)) = (agg, locate) {
-        if kind != "create" {
-            let not_found = op
-                .errors
-                .iter()
-                .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
-                .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
-                .map(|e| e.name.pascal.clone());
-            r.locate = Some(Locate {
-                input: loc.name.rust.clone(),
-                json: loc.rename.clone().unwrap_or_else(|| loc.name.raw.clone()),
-                not_found,
-            });
-        }
+    if let (Some(agg), Some(loc)) = (agg, locate)
+        && kind != "create"
+    {
+        let not_found = op
+            .errors
+            .iter()
+            .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
+            .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
+            .map(|e| e.name.pascal.clone());
+        r.locate = Some(Locate {
+            input: loc.name.rust.clone(),
+            json: loc.rename.clone().unwrap_or_else(|| loc.name.raw.clone()),
+            not_found,
+        });
     }
 
     // Assignments.
@@ -491,38 +490,36 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
 
     // Where a named value can come from, in order of preference.
     let lookup = |name: &str, r: &Recipe, prefer_old: bool| -> Option<Value> {
-        if prefer_old {
-            if let Some(rest) = name.strip_prefix("old") {
-                let field_name = lower_first(rest);
-                if let Some(field) =
-                    agg.and_then(|a| a.fields.iter().find(|f| f.name.raw == field_name))
-                {
-                    let var = format!("old_{}", field.name.snake);
-                    if r.captures.iter().any(|c| c.target == var) {
-                        return Some(Value {
-                            expr: var,
-                            ty: field.ty.clone(),
-                        });
-                    }
+        if prefer_old && let Some(rest) = name.strip_prefix("old") {
+            let field_name = lower_first(rest);
+            if let Some(field) =
+                agg.and_then(|a| a.fields.iter().find(|f| f.name.raw == field_name))
+            {
+                let var = format!("old_{}", field.name.snake);
+                if r.captures.iter().any(|c| c.target == var) {
+                    return Some(Value {
+                        expr: var,
+                        ty: field.ty.clone(),
+                    });
                 }
             }
         }
-        if let Some(f) = op.output.iter().find(|f| f.name.raw == name) {
-            if r.fresh_ids.contains(&f.name.snake) {
-                return Some(Value {
-                    expr: f.name.snake.clone(),
-                    ty: Ty::primitive("string"),
-                });
-            }
+        if let Some(f) = op.output.iter().find(|f| f.name.raw == name)
+            && r.fresh_ids.contains(&f.name.snake)
+        {
+            return Some(Value {
+                expr: f.name.snake.clone(),
+                ty: Ty::primitive("string"),
+            });
         }
         if let Some(agg) = agg {
             if name == "id" || name == format!("{}Id", agg.name.camel) {
                 return Some(id_value.clone());
             }
-            if let Some(f) = matching_field(agg, name) {
-                if kind != "delete" || f.name.raw == name {
-                    return Some(entity_value(f));
-                }
+            if let Some(f) = matching_field(agg, name)
+                && (kind != "delete" || f.name.raw == name)
+            {
+                return Some(entity_value(f));
             }
         }
         op.input
@@ -658,11 +655,13 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
 /// Records that the default body parses string input `input` into enum `to`.
 fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
     let to = to.required();
-    if input.ty.kind == "string" && !input.ty.optional && to.kind == "enum" {
-        if let Some(first) = to.variants.as_ref().and_then(|v| v.first()) {
-            r.parsed_inputs
-                .push((input.name.raw.clone(), first.clone()));
-        }
+    if input.ty.kind == "string"
+        && !input.ty.optional
+        && to.kind == "enum"
+        && let Some(first) = to.variants.as_ref().and_then(|v| v.first())
+    {
+        r.parsed_inputs
+            .push((input.name.raw.clone(), first.clone()));
     }
 }
 

@@ -40,16 +40,16 @@ pub fn register(env: &mut Environment<'static>) {
 
 /// Maps a model type (a map with `rust`/`ts`) or a primitive's spec name.
 fn type_of(value: &Value, lang: &str) -> Result<String, Error> {
-    if let Ok(mapped) = value.get_attr(lang) {
-        if let Some(s) = mapped.as_str() {
-            return Ok(s.to_string());
-        }
+    if let Ok(mapped) = value.get_attr(lang)
+        && let Some(s) = mapped.as_str()
+    {
+        return Ok(s.to_string());
     }
     if let Some(spec) = value.as_str() {
-        if let Ok(expr) = types::parse(spec) {
-            if let Some(ty) = primitive_type(&expr) {
-                return Ok(if lang == "rust" { ty.rust } else { ty.ts });
-            }
+        if let Ok(expr) = types::parse(spec)
+            && let Some(ty) = primitive_type(&expr)
+        {
+            return Ok(if lang == "rust" { ty.rust } else { ty.ts });
         }
         return Err(Error::new(
             ErrorKind::InvalidOperation,

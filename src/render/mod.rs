@@ -176,12 +176,27 @@ pub fn builtin_ids() -> impl Iterator<Item = &'static str> {
     BUILTIN_TEMPLATES.iter().map(|(id, _)| *id)
 }
 
+/// Instructions one file's render may take. Templates are code a user may
+/// override: a loop that never ends must end with an error at its line.
+/// The largest built-in render (the tests of a 1,000-module context) takes
+/// under a fiftieth of this, and a runaway loop stops in about 1.5 s;
+/// `PARASOL_TEMPLATE_FUEL` raises it for larger specs.
+pub const DEFAULT_FUEL: u64 = 50_000_000;
+
+fn fuel() -> u64 {
+    std::env::var("PARASOL_TEMPLATE_FUEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_FUEL)
+}
+
 /// The environment every command renders with.
 pub fn environment(templates: &TemplateSet) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_debug(true);
+    env.set_fuel(Some(fuel()));
     env.set_syntax(
         SyntaxConfig::builder()
             .trim_blocks(true)
@@ -200,15 +215,25 @@ pub fn environment(templates: &TemplateSet) -> Environment<'static> {
 /// A template failure as a diagnostic at the template's own file and line.
 /// Failures of built-in templates are parasol bugs and say so.
 pub fn template_error(templates: &TemplateSet, err: &minijinja::Error) -> Diagnostic {
-    let name = err.name().unwrap_or("<unknown>").to_string();
+    template_error_in(templates, err, "<unknown>")
+}
+
+/// `template_error` for a failure while rendering `rendering`, which is
+/// named when the error itself does not say (a failed write).
+pub fn template_error_in(
+    templates: &TemplateSet,
+    err: &minijinja::Error,
+    rendering: &str,
+) -> Diagnostic {
+    let name = err.name().unwrap_or(rendering).to_string();
     let mut line = err.line().unwrap_or(1) as u32;
     let mut col = 1;
     // The byte range, when known, gives the column (and a more exact line).
-    if let (Some(range), Some(source)) = (err.range(), templates.source(&name)) {
-        if let Some(before) = source.get(..range.start) {
-            line = before.matches('\n').count() as u32 + 1;
-            col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-        }
+    if let (Some(range), Some(source)) = (err.range(), templates.source(&name))
+        && let Some(before) = source.get(..range.start)
+    {
+        line = before.matches('\n').count() as u32 + 1;
+        col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
     }
     let origin = templates.origin(&name);
     let detail = err

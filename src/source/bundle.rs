@@ -207,8 +207,60 @@ pub fn front_matter(file: &SourceFile) -> Result<String, Diagnostic> {
     .at(Location::in_file(file, Pos::new(1, 1, 3))))
 }
 
+/// Where bundles may be read from. A bundle arrives with a spec (a cloned
+/// repository, a pull request): an include of `../../etc/passwd` must not
+/// read, let alone print, a file outside the project. Allowed are the
+/// folder of the file that starts the load (the spec, or the bundle given
+/// to `bundle resolve`) and everything below it, the folder of the nearest
+/// `parasol.yaml` above that file, and the folders its `bundle_roots:`
+/// lists. Compared after resolving links, so a link cannot lead out.
+#[derive(Debug, Clone, Default)]
+pub struct IncludePolicy {
+    roots: Vec<PathBuf>,
+}
+
+impl IncludePolicy {
+    /// The policy for a load started from `file`.
+    pub fn for_file(file: &Path) -> Self {
+        let dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut roots = Vec::new();
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        if let Some(project_file) = crate::source::project::find(&dir) {
+            let mut ignored = Diagnostics::new();
+            if let Some(project) = crate::source::project::load(&project_file, &mut ignored) {
+                roots.push(project.root.clone());
+                roots.extend(project.bundle_roots);
+            } else if let Some(root) = project_file.parent() {
+                roots.push(root.to_path_buf());
+            }
+        }
+        roots.push(dir);
+        IncludePolicy {
+            roots: roots
+                .into_iter()
+                .filter_map(|r| std::fs::canonicalize(r).ok())
+                .collect(),
+        }
+    }
+
+    /// Everything is allowed (in-memory loads in tests).
+    pub fn anywhere() -> Self {
+        IncludePolicy {
+            roots: vec![PathBuf::from("/")],
+        }
+    }
+
+    fn allows(&self, canonical: &Path) -> bool {
+        self.roots.iter().any(|root| canonical.starts_with(root))
+    }
+}
+
 struct Loader<'d> {
     diags: &'d mut Diagnostics,
+    policy: IncludePolicy,
     bundles: Vec<Bundle>,
     by_path: HashMap<PathBuf, usize>,
     /// Canonical paths and display names of the bundles being loaded.
@@ -231,6 +283,11 @@ impl Loader<'_> {
     }
 
     fn load(&mut self, path: &Path, origin: Option<&Origin>) -> Option<usize> {
+        if path.as_os_str().is_empty() || path.ends_with("..") {
+            let d = Diagnostic::error("missing-include", "an include names no file");
+            self.fail(origin, d, path);
+            return None;
+        }
         let canonical = match std::fs::canonicalize(path) {
             Ok(p) => p,
             Err(e) => {
@@ -246,6 +303,20 @@ impl Loader<'_> {
                 return None;
             }
         };
+        if !self.policy.allows(&canonical) {
+            let d = Diagnostic::error(
+                "include-outside-project",
+                format!(
+                    "bundle `{}` is outside the project; parasol does not read it",
+                    crate::diag::display_path(path)
+                ),
+            )
+            .with_help(
+                "move the bundle into the project, or list its folder under `bundle_roots:` in parasol.yaml",
+            );
+            self.fail(origin, d, path);
+            return None;
+        }
         if let Some(start) = self.stack.iter().position(|(p, _)| *p == canonical) {
             let mut chain: Vec<String> =
                 self.stack[start..].iter().map(|(_, n)| n.clone()).collect();
@@ -427,21 +498,20 @@ fn decode_header(d: &mut Decoder<'_>, root: &yaml::Node) -> Header {
             }
         }
     }
-    if let Some(list) = top.get("includes") {
-        if let Some(items) = d.seq(list, "`includes`") {
-            for item in items {
-                if item.as_scalar().is_some() {
-                    if let Some(s) = d.string(item, "an include") {
-                        header.includes.push(s);
-                    }
-                } else if let Some(fields) = d.fields(item, "an include", &["bundle"]) {
-                    if let Some(s) = d
-                        .require(&fields, item.pos, "bundle", "an include")
-                        .and_then(|n| d.string(n, "an include path"))
-                    {
-                        header.includes.push(s);
-                    }
+    if let Some(list) = top.get("includes")
+        && let Some(items) = d.seq(list, "`includes`")
+    {
+        for item in items {
+            if item.as_scalar().is_some() {
+                if let Some(s) = d.string(item, "an include") {
+                    header.includes.push(s);
                 }
+            } else if let Some(fields) = d.fields(item, "an include", &["bundle"])
+                && let Some(s) = d
+                    .require(&fields, item.pos, "bundle", "an include")
+                    .and_then(|n| d.string(n, "an include path"))
+            {
+                header.includes.push(s);
             }
         }
     }
@@ -520,9 +590,10 @@ fn mark(
 /// A bundle to load, and where the spec names it (for errors).
 pub type Root = (PathBuf, Option<(Arc<SourceFile>, Pos)>);
 
-pub fn load(roots: &[Root], diags: &mut Diagnostics) -> BundleSet {
+pub fn load(roots: &[Root], policy: IncludePolicy, diags: &mut Diagnostics) -> BundleSet {
     let mut loader = Loader {
         diags,
+        policy,
         bundles: Vec::new(),
         by_path: HashMap::new(),
         stack: Vec::new(),

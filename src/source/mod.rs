@@ -14,7 +14,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile, display_path};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, display_path};
 
 /// Joins `relative` onto `base` and removes `.` and `..` lexically, so
 /// messages show `bundles/a.md` rather than `bundles/./a.md`.
@@ -24,33 +24,40 @@ pub fn join_normalised(base: &Path, relative: &str) -> std::path::PathBuf {
     for component in base.join(relative).components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
                     out.pop();
-                } else {
-                    out.push("..");
                 }
-            }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
     out
 }
 
-/// Reads a text input file, enforcing the size limit before reading it whole.
+/// Reads a text input file, enforcing the size limit before reading it
+/// whole. Only regular files are read (a FIFO or a device would block or
+/// never end). Failures to open carry no position: there is no line to
+/// show, and callers that know where the path was written (an include, a
+/// manifest) place the error there.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
     let shown = display_path(path);
-    let fail = |message: String| {
-        Diagnostic::error("unreadable-file", message).at(Location::bare(shown.clone(), 1, 1))
-    };
-    let file = std::fs::File::open(path)
-        .map_err(|e| fail(format!("cannot read `{shown}`: {}", io_message(&e))))?;
-    let meta = file
-        .metadata()
+    let fail = |message: String| Diagnostic::error("unreadable-file", message);
+    let meta = std::fs::metadata(path)
         .map_err(|e| fail(format!("cannot read `{shown}`: {}", io_message(&e))))?;
     if meta.is_dir() {
         return Err(fail(format!("`{shown}` is a folder, not a file")));
     }
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "`{shown}` is not a regular file (a device, pipe or socket); parasol does not read it"
+        )));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| fail(format!("cannot read `{shown}`: {}", io_message(&e))))?;
     let limit = yaml::LIMITS.max_bytes;
     let mut bytes = Vec::new();
     // Read one byte past the limit so an oversized file is noticed without reading it all.

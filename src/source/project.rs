@@ -17,6 +17,10 @@ pub struct Project {
     pub out_rust: PathBuf,
     pub out_ts: PathBuf,
     pub templates: Option<PathBuf>,
+    /// Folders outside the project that bundles may be included from.
+    pub bundle_roots: Vec<PathBuf>,
+    /// The `parasol.yaml` read, if one was found.
+    pub file: Option<PathBuf>,
 }
 
 impl Project {
@@ -28,6 +32,8 @@ impl Project {
             out_rust: root.join("generated/rust"),
             out_ts: root.join("generated/ts"),
             templates: None,
+            bundle_roots: Vec::new(),
+            file: None,
         }
     }
 }
@@ -65,12 +71,17 @@ pub fn load(path: &Path, diags: &mut Diagnostics) -> Option<Project> {
         }
     };
     let mut project = Project::defaults(&root);
+    project.file = Some(path.to_path_buf());
     let errors_before = diags.error_count();
     let mut d = Decoder {
         file: file.clone(),
         diags,
     };
-    let f = d.fields(&node, "`parasol.yaml`", &["specs", "out", "templates"])?;
+    let f = d.fields(
+        &node,
+        "`parasol.yaml`",
+        &["specs", "out", "templates", "bundle_roots"],
+    )?;
     if let Some(specs) = d.opt_string(f.get("specs"), "`specs`") {
         project.specs = root.join(specs.value);
     }
@@ -91,6 +102,15 @@ pub fn load(path: &Path, diags: &mut Diagnostics) -> Option<Project> {
     }
     if let Some(templates) = d.opt_string(f.get("templates"), "`templates`") {
         project.templates = Some(root.join(templates.value));
+    }
+    if let Some(list) = f.get("bundle_roots")
+        && let Some(items) = d.seq(list, "`bundle_roots`")
+    {
+        for item in items {
+            if let Some(dir) = d.string(item, "a bundle root") {
+                project.bundle_roots.push(root.join(dir.value));
+            }
+        }
     }
     (diags.error_count() == errors_before).then_some(project)
 }

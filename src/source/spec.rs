@@ -201,25 +201,24 @@ pub fn decode(file: Arc<SourceFile>, root: &Node, diags: &mut Diagnostics) -> Ra
         root.pos,
         "parasol",
         "the spec (format version, `parasol: 1`)",
-    ) {
-        if let Some(version) = d.int(node, "`parasol` (the format version)") {
-            if !SUPPORTED_VERSIONS.contains(&version.value) {
-                d.error(
-                    version.pos,
-                    "unsupported-version",
-                    format!(
-                        "unsupported spec format version `{}`; this parasol reads version {}",
-                        version.value,
-                        SUPPORTED_VERSIONS
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-            }
-            spec.version = Some(version);
+    ) && let Some(version) = d.int(node, "`parasol` (the format version)")
+    {
+        if !SUPPORTED_VERSIONS.contains(&version.value) {
+            d.error(
+                version.pos,
+                "unsupported-version",
+                format!(
+                    "unsupported spec format version `{}`; this parasol reads version {}",
+                    version.value,
+                    SUPPORTED_VERSIONS
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
+        spec.version = Some(version);
     }
     spec.bundles = d.string_list(top.get("bundle"), "`bundle`");
     if let Some(node) = d.require(&top, root.pos, "bounded_context", "the spec") {
@@ -449,15 +448,15 @@ fn workflow(d: &mut Decoder<'_>, name: &Spanned<String>, node: &Node) -> RawWork
     wf.compensation = d.opt_string(f.get("compensation"), "`compensation`");
     wf.state_sync = d.opt_string(f.get("state_sync"), "`state_sync`");
     wf.input = fields(d, f.get("input"), name.pos, &format!("input of {what}"));
-    if let Some(steps) = d.require(&f, name.pos, "steps", &what) {
-        if let Some(items) = d.seq(steps, &format!("`steps` of {what}")) {
-            wf.steps = items.iter().map(|n| step(d, n)).collect();
-        }
+    if let Some(steps) = d.require(&f, name.pos, "steps", &what)
+        && let Some(items) = d.seq(steps, &format!("`steps` of {what}"))
+    {
+        wf.steps = items.iter().map(|n| step(d, n)).collect();
     }
-    if let Some(success) = f.get("on_success") {
-        if let Some(sf) = d.fields(success, "`on_success`", &["notify"]) {
-            wf.on_success = d.opt_string(sf.get("notify"), "`notify`");
-        }
+    if let Some(success) = f.get("on_success")
+        && let Some(sf) = d.fields(success, "`on_success`", &["notify"])
+    {
+        wf.on_success = d.opt_string(sf.get("notify"), "`notify`");
     }
     wf
 }
@@ -486,14 +485,15 @@ fn step(d: &mut Decoder<'_>, node: &Node) -> RawStep {
         )
         .and_then(|n| d.string(n, "`call`"));
     s.compensate = d.opt_string(f.get("compensate"), "`compensate`");
-    if let Some(with) = f.get("with") {
-        if let Some(entries) = d.map(with, "`with`") {
-            for entry in entries {
-                let binding = match &entry.value.value {
-                    Value::Scalar(sc) if sc.plain => Some(RawBinding::Plain(sc.text.clone())),
-                    Value::Scalar(sc) => Some(RawBinding::Quoted(sc.text.clone())),
-                    _ => {
-                        d.error(
+    if let Some(with) = f.get("with")
+        && let Some(entries) = d.map(with, "`with`")
+    {
+        for entry in entries {
+            let binding = match &entry.value.value {
+                Value::Scalar(sc) if sc.plain => Some(RawBinding::Plain(sc.text.clone())),
+                Value::Scalar(sc) => Some(RawBinding::Quoted(sc.text.clone())),
+                _ => {
+                    d.error(
                             entry.value.pos,
                             "wrong-type",
                             format!(
@@ -502,15 +502,14 @@ fn step(d: &mut Decoder<'_>, node: &Node) -> RawStep {
                                 entry.value.kind_name()
                             ),
                         );
-                        None
-                    }
-                };
-                if let Some(binding) = binding {
-                    s.with.push((
-                        Spanned::new(entry.key.clone(), entry.key_pos),
-                        Spanned::new(binding, entry.value.pos),
-                    ));
+                    None
                 }
+            };
+            if let Some(binding) = binding {
+                s.with.push((
+                    Spanned::new(entry.key.clone(), entry.key_pos),
+                    Spanned::new(binding, entry.value.pos),
+                ));
             }
         }
     }
@@ -606,8 +605,8 @@ fn communication(d: &mut Decoder<'_>, node: &Node) -> RawCommunication {
     ) else {
         return c;
     };
-    if let Some(sync) = f.get("sync") {
-        if let Some(sf) = d.fields(
+    if let Some(sync) = f.get("sync")
+        && let Some(sf) = d.fields(
             sync,
             "`communication.sync`",
             &[
@@ -616,65 +615,62 @@ fn communication(d: &mut Decoder<'_>, node: &Node) -> RawCommunication {
                 "retries",
                 "circuit_breaker",
             ],
-        ) {
-            let mut raw = RawSync {
-                connect_timeout: d.opt_string(sf.get("connect_timeout"), "`connect_timeout`"),
-                read_timeout: d.opt_string(sf.get("read_timeout"), "`read_timeout`"),
-                retries: sf.get("retries").and_then(|n| d.int(n, "`retries`")),
-                ..RawSync::default()
-            };
-            if let Some(cb) = sf.get("circuit_breaker") {
-                if let Some(cf) =
-                    d.fields(cb, "`circuit_breaker`", &["failure_threshold", "open_for"])
-                {
-                    raw.failure_threshold =
-                        d.opt_string(cf.get("failure_threshold"), "`failure_threshold`");
-                    raw.open_for = d.opt_string(cf.get("open_for"), "`open_for`");
-                }
-            }
-            c.sync = Some(raw);
+        )
+    {
+        let mut raw = RawSync {
+            connect_timeout: d.opt_string(sf.get("connect_timeout"), "`connect_timeout`"),
+            read_timeout: d.opt_string(sf.get("read_timeout"), "`read_timeout`"),
+            retries: sf.get("retries").and_then(|n| d.int(n, "`retries`")),
+            ..RawSync::default()
+        };
+        if let Some(cb) = sf.get("circuit_breaker")
+            && let Some(cf) = d.fields(cb, "`circuit_breaker`", &["failure_threshold", "open_for"])
+        {
+            raw.failure_threshold =
+                d.opt_string(cf.get("failure_threshold"), "`failure_threshold`");
+            raw.open_for = d.opt_string(cf.get("open_for"), "`open_for`");
         }
+        c.sync = Some(raw);
     }
-    if let Some(async_node) = f.get("async") {
-        if let Some(af) = d.fields(
+    if let Some(async_node) = f.get("async")
+        && let Some(af) = d.fields(
             async_node,
             "`communication.async`",
             &["batch_size", "linger", "consumer_concurrency", "retention"],
-        ) {
-            let mut raw = RawAsync {
-                batch_size: af.get("batch_size").and_then(|n| d.int(n, "`batch_size`")),
-                linger: d.opt_string(af.get("linger"), "`linger`"),
-                ..RawAsync::default()
-            };
-            if let Some(cc) = af.get("consumer_concurrency") {
-                if let Some(cf) = d.fields(cc, "`consumer_concurrency`", &["min", "max"]) {
-                    raw.concurrency_min = cf.get("min").and_then(|n| d.int(n, "`min`"));
-                    raw.concurrency_max = cf.get("max").and_then(|n| d.int(n, "`max`"));
-                }
-            }
-            if let Some(ret) = af.get("retention") {
-                if let Some(rf) = d.fields(ret, "`retention`", &["events", "dead_letter"]) {
-                    raw.retention_events = d.opt_string(rf.get("events"), "`events`");
-                    raw.retention_dead_letter =
-                        d.opt_string(rf.get("dead_letter"), "`dead_letter`");
-                }
-            }
-            c.async_ = Some(raw);
+        )
+    {
+        let mut raw = RawAsync {
+            batch_size: af.get("batch_size").and_then(|n| d.int(n, "`batch_size`")),
+            linger: d.opt_string(af.get("linger"), "`linger`"),
+            ..RawAsync::default()
+        };
+        if let Some(cc) = af.get("consumer_concurrency")
+            && let Some(cf) = d.fields(cc, "`consumer_concurrency`", &["min", "max"])
+        {
+            raw.concurrency_min = cf.get("min").and_then(|n| d.int(n, "`min`"));
+            raw.concurrency_max = cf.get("max").and_then(|n| d.int(n, "`max`"));
         }
+        if let Some(ret) = af.get("retention")
+            && let Some(rf) = d.fields(ret, "`retention`", &["events", "dead_letter"])
+        {
+            raw.retention_events = d.opt_string(rf.get("events"), "`events`");
+            raw.retention_dead_letter = d.opt_string(rf.get("dead_letter"), "`dead_letter`");
+        }
+        c.async_ = Some(raw);
     }
-    if let Some(gateway) = f.get("gateway") {
-        if let Some(gf) = d.fields(gateway, "`communication.gateway`", &["auth", "rate_limit"]) {
-            c.gateway = Some(RawGateway {
-                auth: d.opt_string(gf.get("auth"), "`auth`"),
-                rate_limit: d.opt_string(gf.get("rate_limit"), "`rate_limit`"),
-            });
-        }
+    if let Some(gateway) = f.get("gateway")
+        && let Some(gf) = d.fields(gateway, "`communication.gateway`", &["auth", "rate_limit"])
+    {
+        c.gateway = Some(RawGateway {
+            auth: d.opt_string(gf.get("auth"), "`auth`"),
+            rate_limit: d.opt_string(gf.get("rate_limit"), "`rate_limit`"),
+        });
     }
     c.bff = d.string_list(f.get("bff"), "`bff`");
-    if let Some(streaming) = f.get("streaming") {
-        if let Some(sf) = d.fields(streaming, "`communication.streaming`", &["broker"]) {
-            c.streaming_broker = d.opt_string(sf.get("broker"), "`broker`");
-        }
+    if let Some(streaming) = f.get("streaming")
+        && let Some(sf) = d.fields(streaming, "`communication.streaming`", &["broker"])
+    {
+        c.streaming_broker = d.opt_string(sf.get("broker"), "`broker`");
     }
     c
 }

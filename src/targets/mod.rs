@@ -67,17 +67,17 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         .architecture
         .clone()
         .unwrap_or_else(|| ctx.architecture.clone());
-    if let Some(allowed) = &ctx.policy.architecture_patterns {
-        if !allowed.contains(&architecture) {
-            let source = ctx.bundle_set.describe_source("architecture_patterns");
-            diags.push(
-                Diagnostic::error(
-                    "policy",
-                    format!("architecture `{architecture}` is not allowed by {source}"),
-                )
-                .with_help(format!("allowed: {}", allowed.join(", "))),
-            );
-        }
+    if let Some(allowed) = &ctx.policy.architecture_patterns
+        && !allowed.contains(&architecture)
+    {
+        let source = ctx.bundle_set.describe_source("architecture_patterns");
+        diags.push(
+            Diagnostic::error(
+                "policy",
+                format!("architecture `{architecture}` is not allowed by {source}"),
+            )
+            .with_help(format!("allowed: {}", allowed.join(", "))),
+        );
     }
     let event_style = req.event_style.clone().unwrap_or_else(|| {
         if architecture == "cqrs-es" {

@@ -1,0 +1,370 @@
+//! The output folder, treated as untrusted input: it arrives with cloned
+//! repositories and pull requests, and other processes (another parasol,
+//! an editor) may be working in it.
+//!
+//! Everything that touches it goes through here:
+//! - paths are walked component by component without following links, so
+//!   nothing is read, written, renamed or deleted through a link below the
+//!   root (the root itself may be a link, followed once);
+//! - writes go to a temporary sibling with a name unique to the run, then a
+//!   rename, so a file holds its old or its new content;
+//! - one run at a time per output root, through an exclusive lock on
+//!   `.parasol/lock` (read-only runs take a shared one when it exists);
+//! - leftover temporary files of a killed run are removed by the next.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The folder parasol keeps its state in, inside each output root.
+pub const STATE_DIR: &str = ".parasol";
+/// The lock file, relative to the output root.
+pub const LOCK_PATH: &str = ".parasol/lock";
+/// Every temporary file parasol makes ends with this.
+const TMP_SUFFIX: &str = ".parasol-tmp";
+
+/// What is at a relative path under a root, seen without following links.
+#[derive(Debug)]
+pub enum OnDisk {
+    Missing,
+    File(Vec<u8>),
+    /// Cannot be written: a link, a folder, or a link or file on the way.
+    Blocked(String),
+}
+
+/// The output root to work in. A root that is itself a symbolic link is
+/// followed once (users link output folders); links inside it never are.
+pub fn resolve_root(root: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+        }
+        _ => root.to_path_buf(),
+    }
+}
+
+/// Why `root` cannot be an output folder, if it cannot: it, or a folder on
+/// the way to it, is a file.
+pub fn root_problem(root: &Path) -> Option<String> {
+    for ancestor in root.ancestors() {
+        match std::fs::metadata(ancestor) {
+            Ok(meta) if meta.is_dir() => return None,
+            Ok(_) if ancestor == root => {
+                return Some(format!(
+                    "the output folder `{}` is a file",
+                    crate::diag::display_path(root)
+                ));
+            }
+            Ok(_) => {
+                return Some(format!(
+                    "the output folder `{}` cannot be created: `{}` is a file",
+                    crate::diag::display_path(root),
+                    crate::diag::display_path(ancestor)
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// Looks at `rel` (`/`-separated, already checked relative) under `root`
+/// without following any link, reading it when it is a file.
+pub fn inspect(root: &Path, rel: &str) -> OnDisk {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        current.push(part);
+        let last = i + 1 == parts.len();
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let shown = parts[..=i].join("/");
+                return OnDisk::Blocked(format!(
+                    "`{shown}` is a symbolic link; parasol never reads, writes or deletes through links"
+                ));
+            }
+            Ok(meta) if !last && !meta.is_dir() => {
+                let shown = parts[..=i].join("/");
+                return OnDisk::Blocked(format!("`{shown}` is a file where a folder is needed"));
+            }
+            Ok(meta) if last && meta.is_dir() => {
+                return OnDisk::Blocked("a folder is in the way".into());
+            }
+            Ok(meta) if last && !meta.is_file() => {
+                return OnDisk::Blocked("not a regular file".into());
+            }
+            Ok(_) if last => {
+                return match std::fs::read(&current) {
+                    Ok(bytes) => OnDisk::File(bytes),
+                    Err(e) => OnDisk::Blocked(format!("cannot read it: {e}")),
+                };
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return OnDisk::Missing,
+            Err(e) => return OnDisk::Blocked(e.to_string()),
+        }
+    }
+    OnDisk::Missing
+}
+
+/// The bytes of `rel` under `root`, if it is a file reached without links.
+pub fn read_unlinked(root: &Path, rel: &str) -> Option<Vec<u8>> {
+    match inspect(root, rel) {
+        OnDisk::File(bytes) => Some(bytes),
+        _ => None,
+    }
+}
+
+/// Makes `rel` (a folder under `root`) exist, refusing any link or file on
+/// the way: a folder is never created through a link.
+pub fn ensure_dir(root: &Path, rel: &str) -> std::io::Result<()> {
+    let mut current = root.to_path_buf();
+    for part in rel.split('/').filter(|p| !p.is_empty()) {
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(std::io::Error::other(format!(
+                    "`{}` is a symbolic link; parasol never writes through links",
+                    crate::diag::display_path(&current)
+                )));
+            }
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "`{}` is a file where a folder is needed",
+                    crate::diag::display_path(&current)
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::create_dir(&current) {
+                    Ok(()) => {}
+                    // Another process made it meanwhile: checked again next turn.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+                if std::fs::symlink_metadata(&current)?
+                    .file_type()
+                    .is_symlink()
+                {
+                    return Err(std::io::Error::other(
+                        "a link appeared while creating folders",
+                    ));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A temporary name beside `path`, unique to this process and call.
+fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Long names keep their start: the temporary name must stay a valid name.
+    let name: String = name.chars().take(160).collect();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{name}.{}-{n}{TMP_SUFFIX}", std::process::id()))
+}
+
+/// Writes through a temporary sibling (in an existing folder) and a rename,
+/// so the file holds either its old or its new content whatever happens.
+/// The temporary name is new (`create_new`: never a link or another run's
+/// file); the rename replaces a directory entry, never follows a link.
+/// Keeps an existing file's permissions. No fsync: atomic against crashes
+/// of parasol, not power loss.
+pub fn replace_file(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        fill(&mut file)?;
+        drop(file);
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && meta.is_file()
+        {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `bytes` to `rel` under `root`, creating folders without
+/// following links.
+pub fn write_in(root: &Path, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some((dir, _)) = rel.rsplit_once('/') {
+        ensure_dir(root, dir)?;
+    }
+    if let OnDisk::Blocked(why) = inspect_entry(root, rel) {
+        return Err(std::io::Error::other(why));
+    }
+    replace_file(&root.join(rel), |file| file.write_all(bytes))
+}
+
+/// Like `inspect`, without reading the file.
+fn inspect_entry(root: &Path, rel: &str) -> OnDisk {
+    let mut current = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        current.push(part);
+        let last = i + 1 == parts.len();
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return OnDisk::Blocked(format!(
+                    "`{}` is a symbolic link; parasol never writes through links",
+                    parts[..=i].join("/")
+                ));
+            }
+            Ok(meta) if last && !meta.is_file() => {
+                return OnDisk::Blocked(format!("`{rel}` is not a regular file"));
+            }
+            Ok(meta) if !last && !meta.is_dir() => {
+                return OnDisk::Blocked(format!(
+                    "`{}` is a file where a folder is needed",
+                    parts[..=i].join("/")
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => return OnDisk::Missing,
+        }
+    }
+    OnDisk::File(Vec::new())
+}
+
+/// Removes temporary files a killed run left in `dir` (a folder under
+/// `root`, reached without links). Only parasol's own names are touched.
+pub fn remove_leftovers(root: &Path, dir: &str) {
+    let path = if dir.is_empty() {
+        root.to_path_buf()
+    } else {
+        let mut current = root.to_path_buf();
+        for part in dir.split('/') {
+            current.push(part);
+            match std::fs::symlink_metadata(&current) {
+                Ok(meta) if meta.is_dir() => {}
+                _ => return,
+            }
+        }
+        current
+    };
+    let Ok(entries) = std::fs::read_dir(&path) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.')
+            && name.ends_with(TMP_SUFFIX)
+            && let Ok(meta) = std::fs::symlink_metadata(entry.path())
+            && meta.is_file()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Holds the lock on an output root until dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: Option<File>,
+}
+
+/// Takes the exclusive lock of `root` for a run that writes, creating
+/// `.parasol` (never through a link). Waits for another run holding it,
+/// saying so once on standard error.
+pub fn lock_exclusive(root: &Path) -> std::io::Result<Lock> {
+    ensure_dir(root, STATE_DIR)?;
+    if let OnDisk::Blocked(why) = inspect_entry(root, LOCK_PATH) {
+        return Err(std::io::Error::other(why));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(root.join(LOCK_PATH))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::term::note(&format!(
+                "waiting for another parasol run to finish in {}",
+                crate::diag::display_path(root)
+            ));
+            file.lock()?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    Ok(Lock { _file: Some(file) })
+}
+
+/// Takes a shared lock of `root` for a run that only reads, when a lock
+/// file exists (a read-only run creates nothing): it waits for a writing
+/// run to finish, so it never sees a tree half written.
+pub fn lock_shared(root: &Path) -> Lock {
+    if !matches!(inspect_entry(root, LOCK_PATH), OnDisk::File(_)) {
+        return Lock { _file: None };
+    }
+    let Ok(file) = File::open(root.join(LOCK_PATH)) else {
+        return Lock { _file: None };
+    };
+    if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock_shared() {
+        crate::term::note(&format!(
+            "waiting for another parasol run to finish in {}",
+            crate::diag::display_path(root)
+        ));
+        let _ = file.lock_shared();
+    }
+    Lock { _file: Some(file) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_are_unique_and_recognised() {
+        let a = temp_path(Path::new("out/src/lib.rs"));
+        let b = temp_path(Path::new("out/src/lib.rs"));
+        assert_ne!(a, b);
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".lib.rs.") && name.ends_with(TMP_SUFFIX));
+    }
+
+    #[test]
+    fn leftovers_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/.lib.rs.1-0.parasol-tmp"), "x").unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "y").unwrap();
+        std::fs::write(dir.path().join("src/.hidden"), "z").unwrap();
+        remove_leftovers(dir.path(), "src");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path().join("src"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".hidden", "lib.rs"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_are_never_created_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("src")).unwrap();
+        assert!(ensure_dir(dir.path(), "src/modules").is_err());
+        assert!(write_in(dir.path(), "src/lib.rs", b"x").is_err());
+        assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+    }
+}
