@@ -285,6 +285,24 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
+/// What stops a run before it touches any of its output folders: one
+/// that is a file, or whose manifest cannot be trusted.
+pub fn preflight(plans: &[Plan]) -> Vec<Diagnostic> {
+    let mut refused = Vec::new();
+    for plan in plans {
+        let root = resolve_root(&plan.root);
+        if let Some(problem) = outdir::root_problem(&root) {
+            refused.push(
+                Diagnostic::error("output-not-a-folder", problem)
+                    .with_help("choose another `--out`, or move the file away"),
+            );
+        } else if let Err(e @ ManifestError::Unsafe { .. }) = Manifest::read(&root) {
+            refused.push(e.diagnostic(&root));
+        }
+    }
+    refused
+}
+
 /// Compares the plan with the disk and, in write mode, makes the disk match.
 pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     let root = resolve_root(&plan.root);

@@ -251,9 +251,16 @@ pub fn load_context(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    for empty in raw.bundles.iter().filter(|b| b.value.trim().is_empty()) {
+        diags.push(
+            Diagnostic::error("missing-include", "an include names no file")
+                .at(Location::in_file(&raw.file, empty.pos)),
+        );
+    }
     let roots: Vec<_> = raw
         .bundles
         .iter()
+        .filter(|b| !b.value.trim().is_empty())
         .map(|b| {
             (
                 source::join_normalised(&spec_dir, &b.value),

@@ -175,6 +175,17 @@ fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
 /// Emits every plan, prints the reports, and maps them to an exit code:
 /// 1 when a check found drift, a write left a conflict, or a write failed.
 pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
+    // An output folder that cannot be trusted stops the whole run before
+    // any folder is touched.
+    let refused = emit::preflight(plans);
+    if !refused.is_empty() {
+        let mut all = diags.clone();
+        for d in refused {
+            all.push(d);
+        }
+        report(&all, output.format);
+        return FAILED;
+    }
     let disk = Disk::new();
     let reports: Vec<Report> = plans
         .iter()
@@ -444,8 +455,8 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
 
 /// `parasol generate --all`: every recorded output of the project
 /// regenerated from its manifest's recipe (as `check` replays it), and
-/// `bc generate` with default settings for every spec under `specs:` that
-/// has no recorded `bc generate` output yet. One run: everything is
+/// `bc generate` with default settings (both languages) for every spec
+/// under `specs:` whose context has no recorded `bc generate` output yet. One run: everything is
 /// planned before anything is written.
 pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     let format = output.format;
@@ -491,13 +502,11 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
         else {
             continue;
         };
-        let missing: Vec<Lang> = [Lang::Rust, Lang::Ts]
-            .into_iter()
-            .filter(|lang| !recorded.contains(&(ctx.name.raw.clone(), *lang)))
-            .collect();
-        if missing.is_empty() {
+        // A context generated before keeps the languages it was generated in.
+        if recorded.iter().any(|(context, _)| *context == ctx.name.raw) {
             continue;
         }
+        let missing = [Lang::Rust, Lang::Ts];
         let ctx_value = crate::render::value(&ctx);
         let sources = crate::fresh::Sources::of(&ctx, &spec);
         for lang in missing {

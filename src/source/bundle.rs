@@ -283,11 +283,6 @@ impl Loader<'_> {
     }
 
     fn load(&mut self, path: &Path, origin: Option<&Origin>) -> Option<usize> {
-        if path.as_os_str().is_empty() || path.ends_with("..") {
-            let d = Diagnostic::error("missing-include", "an include names no file");
-            self.fail(origin, d, path);
-            return None;
-        }
         let canonical = match std::fs::canonicalize(path) {
             Ok(p) => p,
             Err(e) => {
@@ -407,6 +402,11 @@ impl Loader<'_> {
                 file: file.clone(),
                 pos: include.pos,
             };
+            if include.value.trim().is_empty() {
+                let d = Diagnostic::error("missing-include", "an include names no file");
+                self.fail(Some(&origin), d, path);
+                continue;
+            }
             let target = crate::source::join_normalised(&dir, &include.value);
             if let Some(id) = self.load(&target, Some(&origin)) {
                 includes.push(id);
