@@ -517,8 +517,8 @@ fn a_closed_pipe_ends_output_quietly() {
         "\"$P\" templates list | head -1".to_string(),
         format!("\"$P\" bc visualize --spec {spec} | head -1"),
         format!("\"$P\" bc generate --spec {spec} --out {out} --diff | head -1"),
-        format!("\"$P\" schema | head -1"),
-        format!("\"$P\" completions bash | head -1"),
+        "\"$P\" schema | head -1".to_string(),
+        "\"$P\" completions bash | head -1".to_string(),
     ] {
         let (code, stderr) = piped(&format!("{command} > /dev/null"));
         assert_eq!(code, 0, "{command}: {stderr}");
