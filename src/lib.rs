@@ -20,6 +20,7 @@ mod par;
 pub mod patterns;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod report;
 mod scaffold;

@@ -21,6 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const STATE_DIR: &str = ".parasol";
 /// The lock file, relative to the output root.
 pub const LOCK_PATH: &str = ".parasol/lock";
+/// Keeps the lock out of version control.
+const GITIGNORE_PATH: &str = ".parasol/.gitignore";
 /// Every temporary file parasol makes ends with this.
 const TMP_SUFFIX: &str = ".parasol-tmp";
 
@@ -285,6 +287,10 @@ pub struct Lock {
 /// saying so once on standard error.
 pub fn lock_exclusive(root: &Path) -> std::io::Result<Lock> {
     ensure_dir(root, STATE_DIR)?;
+    // The manifest belongs in version control (`check` needs it); the lock does not.
+    if matches!(inspect_entry(root, GITIGNORE_PATH), OnDisk::Missing) {
+        write_in(root, GITIGNORE_PATH, b"/lock\n")?;
+    }
     if let OnDisk::Blocked(why) = inspect_entry(root, LOCK_PATH) {
         return Err(std::io::Error::other(why));
     }

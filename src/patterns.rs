@@ -13,8 +13,8 @@ use crate::generate::{Lang, Renderer};
 use crate::model::{Context, Workflow};
 use crate::pipeline::relative_to;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
+use crate::policy::{self, Ask};
 use crate::targets::{self, Requested, Settings, item};
-use crate::validate::refusal;
 
 pub const EVENT_PATTERNS: &str = "generate event-patterns";
 pub const ORCHESTRATION: &str = "setup orchestration";
@@ -78,36 +78,25 @@ impl EventPatterns {
 /// Refusals of the bundle policy and of the flags themselves.
 pub fn check_event_patterns(ctx: &Context, request: &EventPatterns, diags: &mut Diagnostics) {
     if request.style == "event-sourced" {
-        if request.no_event_sourcing {
-            diags.push(Diagnostic::error(
-                "policy",
-                "event style `event-sourced` is refused: `--no-event-sourcing` was given",
-            ));
-        } else if ctx.policy.no_event_sourcing {
-            diags.push(
-                refusal(
-                    ctx,
-                    "v5_principles",
-                    "no_event_sourcing",
-                    "event style `event-sourced` is refused".into(),
-                )
-                .with_help("use `--style v5-lightweight` or `--style domain-events`"),
-            );
+        let ask = Ask::EventSourcing {
+            what: "event style `event-sourced` is refused".into(),
+            refused_by_flag: request.no_event_sourcing,
+        };
+        let help = "use `--style v5-lightweight` or `--style domain-events`";
+        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+            diags.push(refusal);
         }
     }
-    if request.coordination == "backend"
-        && ctx.policy.frontend_orchestration
-        && !request.allow_backend_saga
-    {
-        diags.push(
-            refusal(
-                ctx,
-                "v5_principles",
-                "frontend_orchestration",
-                "backend coordination (choreography handlers) is a backend saga".into(),
-            )
-            .with_help("use `--coordination frontend`, or pass `--allow-backend-saga` to override the bundle"),
-        );
+    if request.coordination == "backend" {
+        let ask = Ask::BackendSaga {
+            what: "backend coordination (choreography handlers) is a backend saga".into(),
+            allowed_by_flag: request.allow_backend_saga,
+        };
+        let help =
+            "use `--coordination frontend`, or pass `--allow-backend-saga` to override the bundle";
+        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+            diags.push(refusal);
+        }
     }
 }
 
@@ -393,25 +382,20 @@ pub fn plan_orchestration(
         );
         return Err(diags);
     };
-    if request.location == "backend"
-        && ctx.policy.frontend_orchestration
-        && !request.allow_backend_saga
-    {
-        diags.push(
-            refusal(
-                ctx,
-                "v5_principles",
-                "frontend_orchestration",
-                format!(
-                    "a backend saga for workflow `{}` is refused",
-                    request.workflow
-                ),
-            )
-            .with_help(
-                "use `--location frontend`, or pass `--allow-backend-saga` to override the bundle",
+    if request.location == "backend" {
+        let ask = Ask::BackendSaga {
+            what: format!(
+                "a backend saga for workflow `{}` is refused",
+                request.workflow
             ),
-        );
-        return Err(diags);
+            allowed_by_flag: request.allow_backend_saga,
+        };
+        let help =
+            "use `--location frontend`, or pass `--allow-backend-saga` to override the bundle";
+        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+            diags.push(refusal);
+            return Err(diags);
+        }
     }
     // The spec's settings for this workflow, overridden by the request.
     let mut view = ctx.clone();

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 use crate::model::{Context, Event};
+use crate::policy::{self, Ask};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Check {
@@ -61,83 +62,47 @@ fn at(ctx: &Context, pos: Pos) -> Location {
     Location::in_file(&ctx.file, pos)
 }
 
-/// A policy refusal, naming the bundle that decided `key` and the principle.
-pub fn refusal(ctx: &Context, key: &str, principle: &str, message: String) -> Diagnostic {
-    let source = ctx.bundle_set.describe_source(key);
-    let diagnostic = Diagnostic::error(
-        "policy",
-        format!("{message}: {source} sets `{key}: {principle}`"),
-    );
-    // Callers with a spec position replace this with it.
-    match ctx.bundle_set.locate(key, principle) {
-        Some(location) => diagnostic.at(location),
-        None => diagnostic,
-    }
-}
-
+/// The bundle policy applied to what the spec asks for (see `policy`).
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
     let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
-    if let Some(allowed) = &ctx.policy.architecture_patterns
-        && !allowed.contains(&ctx.architecture)
-    {
-        let source = ctx.bundle_set.describe_source("architecture_patterns");
-        diags.push(
-            Diagnostic::error(
-                "policy",
-                format!(
-                    "architecture `{}` is not allowed by {source}",
-                    ctx.architecture
-                ),
-            )
-            .at(at(ctx, arch_pos))
-            .with_help(format!("allowed: {}", allowed.join(", "))),
-        );
-    }
-    if ctx.policy.no_event_sourcing && ctx.architecture == "cqrs-es" {
-        diags.push(
-            refusal(
-                ctx,
-                "v5_principles",
-                "no_event_sourcing",
-                "architecture `cqrs-es` uses event sourcing".into(),
-            )
-            .at(at(ctx, arch_pos))
-            .with_help("use `v5-event-driven` (CRUD + notifications) or change the bundle"),
-        );
+    let asks = [
+        Ask::Architecture(&ctx.architecture),
+        Ask::EventSourcing {
+            what: "architecture `cqrs-es` uses event sourcing".into(),
+            refused_by_flag: false,
+        },
+    ];
+    for ask in &asks {
+        if matches!(ask, Ask::EventSourcing { .. }) && ctx.architecture != "cqrs-es" {
+            continue;
+        }
+        if let Some(refusal) = policy::decide(ctx, ask, Some(at(ctx, arch_pos)), None) {
+            diags.push(refusal);
+        }
     }
     for wf in &ctx.workflows {
-        let pos = wf.coordination_pos.unwrap_or(wf.pos);
-        if wf.coordination != "frontend"
-            && ctx.policy.frontend_orchestration
-            && !overrides.allow_backend_saga
-        {
-            diags.push(
-                refusal(
-                    ctx,
-                    "v5_principles",
-                    "frontend_orchestration",
-                    format!("workflow `{}` asks for a backend saga (`coordination: {}`)", wf.name.raw, wf.coordination),
-                )
-                .at(at(ctx, pos))
-                .with_help("use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle"),
-            );
+        if wf.coordination == "frontend" {
+            continue;
         }
-        if let Some(styles) = &ctx.policy.communication_styles
-            && wf.coordination != "frontend"
-            && !styles.contains(&wf.coordination)
-        {
-            let source = ctx.bundle_set.describe_source("communication_styles");
-            diags.push(
-                Diagnostic::error(
-                    "policy",
-                    format!(
-                        "communication style `{}` of workflow `{}` is not allowed by {source}",
-                        wf.coordination, wf.name.raw
-                    ),
-                )
-                .at(at(ctx, pos))
-                .with_help(format!("allowed: {}", styles.join(", "))),
-            );
+        let pos = wf.coordination_pos.unwrap_or(wf.pos);
+        let saga = Ask::BackendSaga {
+            what: format!(
+                "workflow `{}` asks for a backend saga (`coordination: {}`)",
+                wf.name.raw, wf.coordination
+            ),
+            allowed_by_flag: overrides.allow_backend_saga,
+        };
+        let style = Ask::CommunicationStyle {
+            style: &wf.coordination,
+            workflow: &wf.name.raw,
+        };
+        let help =
+            "use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle";
+        if let Some(refusal) = policy::decide(ctx, &saga, Some(at(ctx, pos)), Some(help)) {
+            diags.push(refusal);
+        }
+        if let Some(refusal) = policy::decide(ctx, &style, Some(at(ctx, pos)), None) {
+            diags.push(refusal);
         }
     }
 }

@@ -773,3 +773,116 @@ fn an_unchanged_output_is_recognised_without_rendering_and_any_change_is_not() {
     assert!(edited.stdout.contains("conflict"), "{}", edited.stdout);
     assert_eq!(std::fs::read_to_string(&app).unwrap(), "// mine\n");
 }
+
+/// The user's own bundle chain (seed 000 including a catalogue that does
+/// not list `v5-event-driven`): the seed's V5 command is accepted, `cqrs-es`
+/// stays refused under `no_event_sourcing`, and the other catalogued
+/// architectures are allowed (docs/policy.md).
+#[test]
+fn an_included_catalogue_of_architectures_is_not_a_whitelist() {
+    let fixture = repo().join("tests/fixtures/policy-chain");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in ["order-management.bc.yaml", "bundles"] {
+        let from = fixture.join(entry);
+        if from.is_dir() {
+            std::fs::create_dir_all(dir.path().join(entry)).unwrap();
+            for file in std::fs::read_dir(&from).unwrap() {
+                let file = file.unwrap();
+                std::fs::copy(file.path(), dir.path().join(entry).join(file.file_name())).unwrap();
+            }
+        } else {
+            std::fs::copy(&from, dir.path().join(entry)).unwrap();
+        }
+    }
+    let spec = dir.path().join("order-management.bc.yaml");
+    let spec_s = spec.to_str().unwrap();
+    let out = dir.path().join("out");
+    // The seed's own command.
+    parasol(&[
+        "bc",
+        "generate",
+        "OrderManagement",
+        "--spec",
+        spec_s,
+        "--out",
+        out.to_str().unwrap(),
+        "--architecture",
+        "v5-event-driven",
+        "--event-style",
+        "lightweight-notifications",
+        "--transaction-pattern",
+        "frontend-orchestration",
+        "--state-management",
+        "optimistic-updates",
+    ])
+    .ok();
+    let refused = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        spec_s,
+        "--out",
+        out.to_str().unwrap(),
+        "--architecture",
+        "cqrs-es",
+        "--dry-run",
+    ]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("sets `v5_principles: no_event_sourcing`")
+            && refused.stderr.contains("bundles/v5-event-driven.md:17:7"),
+        "{}",
+        refused.stderr
+    );
+    let text = std::fs::read_to_string(&spec).unwrap();
+    for architecture in [
+        "hexagonal",
+        "clean-architecture",
+        "modular-monolith",
+        "v5-event-driven",
+    ] {
+        let with = text.replace(
+            "  name: OrderManagement\n",
+            &format!("  name: OrderManagement\n  architecture: {architecture}\n"),
+        );
+        std::fs::write(&spec, with).unwrap();
+        parasol(&["bc", "validate", "--spec", spec_s]).ok();
+    }
+    let with = text.replace(
+        "  name: OrderManagement\n",
+        "  name: OrderManagement\n  architecture: cqrs-es\n",
+    );
+    std::fs::write(&spec, with).unwrap();
+    let run = parasol(&["bc", "validate", "--spec", spec_s]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("uses event sourcing"), "{}", run.stderr);
+    // A catalogue that names neither V5 nor `event-driven`, with no V5 bundle: refused.
+    std::fs::write(
+        dir.path().join("bundles/v5-event-driven.md"),
+        "---\nbundle: { name: plain, version: 1.0.0 }\nincludes: [./bc-architecture-patterns.md]\n---\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bundles/bc-architecture-patterns.md"),
+        "---\nbundle: { name: catalogue, version: 1.0.0 }\nconfig: { architecture_patterns: [hexagonal] }\n---\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &spec,
+        text.replace(
+            "  name: OrderManagement\n",
+            "  name: OrderManagement\n  architecture: v5-event-driven\n",
+        ),
+    )
+    .unwrap();
+    let run = parasol(&["bc", "validate", "--spec", spec_s]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is in no bundle's `architecture_patterns`"),
+        "{}",
+        run.stderr
+    );
+}

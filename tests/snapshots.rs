@@ -16,8 +16,9 @@ fn joined(dir: &std::path::Path) -> String {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        // The manifest records the spec's path relative to this temporary folder.
-        if !entry.file_type().is_file() || path.ends_with("manifest.json") {
+        // parasol's state: the manifest records the spec's path relative to
+        // this temporary folder; the lock is empty.
+        if !entry.file_type().is_file() || path.starts_with(".parasol/") {
             continue;
         }
         out.push_str(&format!("==== {path} ====\n"));

@@ -17,13 +17,7 @@ use crate::source::bundle::BundleSet;
 use crate::source::decode::Spanned;
 use crate::source::spec::*;
 
-pub const ARCHITECTURES: &[&str] = &[
-    "v5-event-driven",
-    "hexagonal",
-    "clean-architecture",
-    "cqrs-es",
-    "modular-monolith",
-];
+pub use crate::policy::ARCHITECTURES;
 pub const COORDINATIONS: &[&str] = &["frontend", "orchestration", "choreography"];
 pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
 pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
@@ -380,28 +374,6 @@ fn op_error_status(code: &str) -> u16 {
     }
 }
 
-fn policy_from(bundles: &BundleSet) -> Policy {
-    let principle = |p: &str| bundles.list_contains("v5_principles", p);
-    let rule = |key: &str| {
-        bundles
-            .config
-            .get("module_rules")
-            .and_then(|r| r.get(key))
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-    };
-    Policy {
-        no_event_sourcing: principle("no_event_sourcing"),
-        frontend_orchestration: principle("frontend_orchestration"),
-        crud_plus_events: principle("crud_plus_events"),
-        lightweight_events: principle("lightweight_events"),
-        forbid_cycles: rule("forbid_cycles"),
-        public_api_only: rule("public_api_only"),
-        architecture_patterns: bundles.string_list("architecture_patterns"),
-        communication_styles: bundles.string_list("communication_styles"),
-    }
-}
-
 /// Builds the model. Returns `None` only when there is no context to speak
 /// of; otherwise a best-effort model (dangling references dropped) so that
 /// later checks can still report their findings in the same run.
@@ -421,7 +393,7 @@ pub fn lower(
         broken_events: BTreeSet::new(),
         broken_types: BTreeSet::new(),
     };
-    let policy = policy_from(&bundles);
+    let policy = Policy::from_bundles(&bundles);
 
     let name = match &rc.name {
         Some(n) if l.check_name(n, NameKind::Context, "bounded context name") => {
@@ -442,7 +414,7 @@ pub fn lower(
             .help = Some(help);
             "v5-event-driven".into()
         }
-        None => default_architecture(&policy),
+        None => policy.default_architecture(),
     };
 
     if rc.modules.is_empty() {
@@ -1211,20 +1183,6 @@ pub fn lower(
     samples::fill(&mut context);
     shared_types(&mut context);
     Some(context)
-}
-
-/// The architecture when the spec names none: V5, unless the bundle allows
-/// only other patterns; then the first of those parasol knows.
-fn default_architecture(policy: &Policy) -> String {
-    let v5 = "v5-event-driven".to_string();
-    match &policy.architecture_patterns {
-        Some(allowed) if !allowed.contains(&v5) => allowed
-            .iter()
-            .find(|a| ARCHITECTURES.contains(&a.as_str()))
-            .cloned()
-            .unwrap_or(v5),
-        _ => v5,
-    }
 }
 
 fn unknown_event(l: &mut Lowerer<'_>, ev: &Spanned<String>, declared: &[String], context: &str) {

@@ -69,18 +69,7 @@ pub struct Uses {
     pub maps: bool,
 }
 
-/// Policy derived from the bundles, as templates and checks read it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Policy {
-    pub no_event_sourcing: bool,
-    pub frontend_orchestration: bool,
-    pub crud_plus_events: bool,
-    pub lightweight_events: bool,
-    pub forbid_cycles: bool,
-    pub public_api_only: bool,
-    pub architecture_patterns: Option<Vec<String>>,
-    pub communication_styles: Option<Vec<String>>,
-}
+pub use crate::policy::Policy;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Module {

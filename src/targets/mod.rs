@@ -7,9 +7,9 @@ pub mod ts;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::model::Context;
-use crate::validate::refusal;
+use crate::policy::{self, Ask};
 
 /// Generation settings after defaults: flags, then the spec, then the bundle policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,18 +67,12 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         .architecture
         .clone()
         .unwrap_or_else(|| ctx.architecture.clone());
-    if let Some(allowed) = &ctx.policy.architecture_patterns
-        && !allowed.contains(&architecture)
-    {
-        let source = ctx.bundle_set.describe_source("architecture_patterns");
-        diags.push(
-            Diagnostic::error(
-                "policy",
-                format!("architecture `{architecture}` is not allowed by {source}"),
-            )
-            .with_help(format!("allowed: {}", allowed.join(", "))),
-        );
-    }
+    let mut refuse = |ask: Ask<'_>, help: Option<&str>| {
+        if let Some(refusal) = policy::decide(ctx, &ask, None, help) {
+            diags.push(refusal);
+        }
+    };
+    refuse(Ask::Architecture(&architecture), None);
     let event_style = req.event_style.clone().unwrap_or_else(|| {
         if architecture == "cqrs-es" {
             "event-sourced".into()
@@ -91,19 +85,17 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
             "domain-events".into()
         }
     });
-    if ctx.policy.no_event_sourcing && (event_style == "event-sourced" || architecture == "cqrs-es")
-    {
+    if event_style == "event-sourced" || architecture == "cqrs-es" {
         let what = if event_style == "event-sourced" {
             "event style `event-sourced`"
         } else {
             "architecture `cqrs-es`"
         };
-        diags.push(refusal(
-            ctx,
-            "v5_principles",
-            "no_event_sourcing",
-            format!("{what} is refused"),
-        ));
+        let ask = Ask::EventSourcing {
+            what: format!("{what} is refused"),
+            refused_by_flag: false,
+        };
+        refuse(ask, None);
     }
     let transaction_pattern = req.transaction_pattern.clone().unwrap_or_else(|| {
         if ctx
@@ -122,18 +114,16 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
             "frontend-orchestration".into()
         }
     });
-    if transaction_pattern != "frontend-orchestration"
-        && ctx.policy.frontend_orchestration
-        && !req.allow_backend_saga
-    {
-        diags.push(
-            refusal(
-                ctx,
-                "v5_principles",
-                "frontend_orchestration",
-                format!("transaction pattern `{transaction_pattern}` runs a backend saga"),
-            )
-            .with_help("coordinate workflows at the edge, or pass `--allow-backend-saga` to override the bundle"),
+    if transaction_pattern != "frontend-orchestration" {
+        let ask = Ask::BackendSaga {
+            what: format!("transaction pattern `{transaction_pattern}` runs a backend saga"),
+            allowed_by_flag: req.allow_backend_saga,
+        };
+        refuse(
+            ask,
+            Some(
+                "coordinate workflows at the edge, or pass `--allow-backend-saga` to override the bundle",
+            ),
         );
     }
     Settings {

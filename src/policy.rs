@@ -1,0 +1,240 @@
+//! Every refusal the bundles can make, decided in one place. `validate`
+//! and every generator ask here; nothing else reads the policy keys.
+//! The semantics are written down in `docs/policy.md`:
+//!
+//! - `architecture_patterns` is a **catalogue**: each bundle that has one
+//!   lists the architectures it makes available, and an architecture is
+//!   allowed when any bundle in the include tree lists it. A bundle with
+//!   `v5_principles` declares `v5-event-driven` itself, and a catalogue
+//!   listing `event-driven` covers `v5-event-driven` (V5 is an
+//!   event-driven architecture). With no catalogue anywhere, every
+//!   architecture parasol knows is allowed.
+//! - `communication_styles` is a catalogue in the same way, for workflow
+//!   coordinations other than `frontend` (which is always allowed).
+//! - Principles (`v5_principles`) then restrict what the catalogues allow:
+//!   `no_event_sourcing` refuses `cqrs-es` and the `event-sourced` style;
+//!   `frontend_orchestration` refuses anything that runs a backend saga
+//!   unless `--allow-backend-saga` overrides it.
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Location};
+use crate::model::Context;
+use crate::source::bundle::BundleSet;
+
+/// The architectures parasol generates.
+pub const ARCHITECTURES: &[&str] = &[
+    "v5-event-driven",
+    "hexagonal",
+    "clean-architecture",
+    "cqrs-es",
+    "modular-monolith",
+];
+
+/// What the bundles decide, read once from the include tree.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Policy {
+    pub no_event_sourcing: bool,
+    pub frontend_orchestration: bool,
+    pub crud_plus_events: bool,
+    pub lightweight_events: bool,
+    pub forbid_cycles: bool,
+    pub public_api_only: bool,
+    /// Architectures the catalogues make available (`None`: no catalogue).
+    pub architecture_patterns: Option<Vec<String>>,
+    /// Coordinations the catalogues make available (`None`: no catalogue).
+    pub communication_styles: Option<Vec<String>>,
+}
+
+impl Policy {
+    pub fn from_bundles(bundles: &BundleSet) -> Policy {
+        let principle = |p: &str| bundles.list_contains("v5_principles", p);
+        let rule = |key: &str| {
+            bundles
+                .config
+                .get("module_rules")
+                .and_then(|r| r.get(key))
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        };
+        let declares_v5 = bundles
+            .bundles
+            .iter()
+            .any(|b| b.config.get("v5_principles").is_some());
+        let mut architectures = catalogue(bundles, "architecture_patterns");
+        if let Some(list) = &mut architectures {
+            let covers_v5 = declares_v5 || list.iter().any(|a| a == "event-driven");
+            if covers_v5 && !list.iter().any(|a| a == "v5-event-driven") {
+                list.push("v5-event-driven".into());
+            }
+        }
+        Policy {
+            no_event_sourcing: principle("no_event_sourcing"),
+            frontend_orchestration: principle("frontend_orchestration"),
+            crud_plus_events: principle("crud_plus_events"),
+            lightweight_events: principle("lightweight_events"),
+            forbid_cycles: rule("forbid_cycles"),
+            public_api_only: rule("public_api_only"),
+            architecture_patterns: architectures,
+            communication_styles: catalogue(bundles, "communication_styles"),
+        }
+    }
+
+    /// The architecture when the spec names none: V5 when it is allowed,
+    /// else the first allowed architecture parasol knows.
+    pub fn default_architecture(&self) -> String {
+        let v5 = "v5-event-driven".to_string();
+        match &self.architecture_patterns {
+            Some(allowed) if !allowed.contains(&v5) => allowed
+                .iter()
+                .find(|a| ARCHITECTURES.contains(&a.as_str()))
+                .cloned()
+                .unwrap_or(v5),
+            _ => v5,
+        }
+    }
+}
+
+/// The union, in include order, of every bundle's own list under `key`.
+fn catalogue(bundles: &BundleSet, key: &str) -> Option<Vec<String>> {
+    let mut found = false;
+    let mut all: Vec<String> = Vec::new();
+    for bundle in &bundles.bundles {
+        if let Some(list) = bundle.config.get(key).and_then(|v| v.as_array()) {
+            found = true;
+            for item in list {
+                let item = match item {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if !all.contains(&item) {
+                    all.push(item);
+                }
+            }
+        }
+    }
+    found.then_some(all)
+}
+
+/// Something a command or a spec asks for that the bundles may refuse.
+#[derive(Debug, Clone)]
+pub enum Ask<'a> {
+    /// An architecture, from the spec or `--architecture`.
+    Architecture(&'a str),
+    /// Event sourcing: an architecture (`cqrs-es`) or an event style.
+    EventSourcing {
+        /// The message, before the reason (`event style `event-sourced` is refused`).
+        what: String,
+        /// `--no-event-sourcing` was given.
+        refused_by_flag: bool,
+    },
+    /// Anything that runs a saga in the backend.
+    BackendSaga {
+        /// The message, before the reason.
+        what: String,
+        /// `--allow-backend-saga` was given.
+        allowed_by_flag: bool,
+    },
+    /// A workflow coordination other than `frontend`.
+    CommunicationStyle { style: &'a str, workflow: &'a str },
+}
+
+/// The refusal of `ask`, if the bundles (or the flags) refuse it. `at` is
+/// where the ask was written (a spec node); without one, the refusal
+/// points at the bundle line that decides it. `help` replaces the default
+/// advice.
+pub fn decide(
+    ctx: &Context,
+    ask: &Ask<'_>,
+    at: Option<Location>,
+    help: Option<&str>,
+) -> Option<Diagnostic> {
+    let policy = &ctx.policy;
+    let refusal = match ask {
+        Ask::Architecture(name) => {
+            let allowed = policy.architecture_patterns.as_ref()?;
+            if allowed.iter().any(|a| a == name) {
+                return None;
+            }
+            Diagnostic::error(
+                "policy",
+                format!(
+                    "architecture `{name}` is in no bundle's `architecture_patterns` ({})",
+                    sources(&ctx.bundle_set, "architecture_patterns")
+                ),
+            )
+            .with_help(format!("allowed: {}", allowed.join(", ")))
+        }
+        Ask::EventSourcing {
+            what,
+            refused_by_flag,
+        } => {
+            if *refused_by_flag {
+                Diagnostic::error("policy", format!("{what}: `--no-event-sourcing` was given"))
+            } else if policy.no_event_sourcing {
+                principle(ctx, "no_event_sourcing", what.clone())
+                    .with_help("use `v5-event-driven` (CRUD + notifications) or change the bundle")
+            } else {
+                return None;
+            }
+        }
+        Ask::BackendSaga {
+            what,
+            allowed_by_flag,
+        } => {
+            if !policy.frontend_orchestration || *allowed_by_flag {
+                return None;
+            }
+            principle(ctx, "frontend_orchestration", what.clone()).with_help(
+                "coordinate at the edge, or pass `--allow-backend-saga` to override the bundle",
+            )
+        }
+        Ask::CommunicationStyle { style, workflow } => {
+            let allowed = policy.communication_styles.as_ref()?;
+            if allowed.iter().any(|s| s == style) {
+                return None;
+            }
+            Diagnostic::error(
+                "policy",
+                format!(
+                    "communication style `{style}` of workflow `{workflow}` is in no bundle's `communication_styles` ({})",
+                    sources(&ctx.bundle_set, "communication_styles")
+                ),
+            )
+            .with_help(format!("allowed: {}", allowed.join(", ")))
+        }
+    };
+    let refusal = match help {
+        Some(help) => refusal.with_help(help),
+        None => refusal,
+    };
+    Some(match at {
+        Some(location) => refusal.at(location),
+        None => refusal,
+    })
+}
+
+/// A refusal by a `v5_principles` entry, at its line in the bundle.
+fn principle(ctx: &Context, name: &str, message: String) -> Diagnostic {
+    let key = "v5_principles";
+    let source = ctx.bundle_set.describe_source(key);
+    let diagnostic = Diagnostic::error(
+        "policy",
+        format!("{message}: {source} sets `{key}: {name}`"),
+    );
+    match ctx.bundle_set.locate(key, name) {
+        Some(location) => diagnostic.at(location),
+        None => diagnostic,
+    }
+}
+
+/// "bundle `a` (a.md), bundle `b` (b.md)": the bundles with their own `key`.
+fn sources(bundles: &BundleSet, key: &str) -> String {
+    let named: Vec<String> = bundles
+        .bundles
+        .iter()
+        .filter(|b| b.config.get(key).is_some())
+        .map(|b| format!("bundle `{}` ({})", b.name, b.file.display))
+        .collect();
+    named.join(", ")
+}
