@@ -13,6 +13,7 @@ pub mod diag;
 pub mod emit;
 pub mod fresh;
 pub mod generate;
+pub mod generators;
 pub mod manifest;
 pub mod model;
 pub mod outdir;

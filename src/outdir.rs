@@ -287,10 +287,6 @@ pub struct Lock {
 /// saying so once on standard error.
 pub fn lock_exclusive(root: &Path) -> std::io::Result<Lock> {
     ensure_dir(root, STATE_DIR)?;
-    // The manifest belongs in version control (`check` needs it); the lock does not.
-    if matches!(inspect_entry(root, GITIGNORE_PATH), OnDisk::Missing) {
-        write_in(root, GITIGNORE_PATH, b"/lock\n")?;
-    }
     if let OnDisk::Blocked(why) = inspect_entry(root, LOCK_PATH) {
         return Err(std::io::Error::other(why));
     }
@@ -310,6 +306,11 @@ pub fn lock_exclusive(root: &Path) -> std::io::Result<Lock> {
             file.lock()?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    // Only now: the holder of the lock removes other runs' temporary files.
+    // The manifest belongs in version control (`check` needs it); the lock does not.
+    if matches!(inspect_entry(root, GITIGNORE_PATH), OnDisk::Missing) {
+        write_in(root, GITIGNORE_PATH, b"/lock\n")?;
     }
     Ok(Lock { _file: Some(file) })
 }

@@ -463,31 +463,3 @@ fn saga_files(workflow: &Value) -> Vec<FileSpec> {
     .map(|(path, template)| FileSpec::generated(path, template).with("workflow", workflow.clone()))
     .collect()
 }
-
-/// Replays a manifest recipe of these generators.
-pub fn replay(
-    command: &str,
-    renderer: &Renderer<'_>,
-    ctx: &Context,
-    settings: &serde_json::Value,
-    root: &Path,
-    spec_path: &Path,
-) -> Option<Result<Plan, Diagnostics>> {
-    let language_root = root.parent().unwrap_or(root);
-    let unreadable = |e: serde_json::Error| -> Diagnostics {
-        Diagnostic::error("manifest", format!("unreadable recipe: {e}")).into()
-    };
-    match command {
-        EVENT_PATTERNS => Some(
-            serde_json::from_value::<EventPatterns>(settings.clone())
-                .map_err(unreadable)
-                .and_then(|r| plan_event_patterns(renderer, ctx, &r, language_root, spec_path)),
-        ),
-        ORCHESTRATION => Some(
-            serde_json::from_value::<Orchestration>(settings.clone())
-                .map_err(unreadable)
-                .and_then(|r| plan_orchestration(renderer, ctx, &r, language_root, spec_path)),
-        ),
-        _ => None,
-    }
-}

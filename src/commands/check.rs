@@ -5,7 +5,7 @@ use crate::commands::generate::{finish, template_set};
 use crate::commands::{FAILED, report};
 use crate::diag::{Diagnostic, Diagnostics, display_path};
 use crate::emit::{self, Disk, Mode};
-use crate::generate::{self, find_manifests};
+use crate::generate::find_manifests;
 use crate::manifest::Manifest;
 use crate::pipeline;
 
@@ -53,7 +53,7 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
             fresh.push(report);
             continue;
         }
-        match generate::replay(root, &templates) {
+        match crate::generators::replay(root, &templates) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }

@@ -486,7 +486,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
         {
             recorded.push((manifest.recipe.context.clone(), recipe.lang));
         }
-        match generate::replay(root, &templates) {
+        match crate::generators::replay(root, &templates) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }
