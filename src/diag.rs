@@ -112,6 +112,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            crate::codes::is_known(code),
+            "diagnostic code `{code}` is not in src/codes.rs"
+        );
         Diagnostic {
             severity: Severity::Error,
             code,

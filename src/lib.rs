@@ -8,6 +8,7 @@
 //! memory, via `render` and `targets`) → `emit` (write, check, dry-run, diff).
 
 pub mod cli;
+pub mod codes;
 mod commands;
 pub mod diag;
 pub mod emit;

@@ -14,6 +14,7 @@ use crate::model::{Context, Workflow};
 use crate::pipeline::relative_to;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
 use crate::policy::{self, Ask};
+use crate::render::tpl;
 use crate::targets::{self, Requested, Settings, item};
 
 pub const EVENT_PATTERNS: &str = "generate event-patterns";
@@ -153,50 +154,50 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
     match lang {
         Lang::Rust => {
             files.extend([
-                FileSpec::generated("Cargo.toml", "rust/events/Cargo.toml.j2"),
-                FileSpec::generated("README.md", "rust/events/README.md.j2"),
-                FileSpec::generated(".gitignore", "rust/gitignore.j2"),
-                FileSpec::generated("src/lib.rs", "rust/events/src/lib.rs.j2"),
-                FileSpec::generated("src/events.rs", "rust/src/events.rs.j2"),
-                FileSpec::generated("src/event_bus.rs", "rust/src/event_bus.rs.j2"),
-                FileSpec::generated("src/sse.rs", "rust/src/sse.rs.j2"),
-                FileSpec::generated("src/request.rs", "rust/src/request.rs.j2"),
-                FileSpec::generated("src/error.rs", "rust/src/error.rs.j2"),
-                FileSpec::generated("src/types.rs", "rust/src/types.rs.j2"),
+                FileSpec::generated("Cargo.toml", tpl::RUST_EVENTS_CARGO_TOML),
+                FileSpec::generated("README.md", tpl::COMMON_EVENTS_README_MD),
+                FileSpec::generated(".gitignore", tpl::RUST_GITIGNORE),
+                FileSpec::generated("src/lib.rs", tpl::RUST_EVENTS_SRC_LIB_RS),
+                FileSpec::generated("src/events.rs", tpl::RUST_SRC_EVENTS_RS),
+                FileSpec::generated("src/event_bus.rs", tpl::RUST_SRC_EVENT_BUS_RS),
+                FileSpec::generated("src/sse.rs", tpl::RUST_SRC_SSE_RS),
+                FileSpec::generated("src/request.rs", tpl::RUST_SRC_REQUEST_RS),
+                FileSpec::generated("src/error.rs", tpl::RUST_SRC_ERROR_RS),
+                FileSpec::generated("src/types.rs", tpl::RUST_SRC_TYPES_RS),
             ]);
             files.extend(test(
                 "tests/notifications.rs",
-                "rust/events/tests/notifications.rs.j2",
+                tpl::RUST_EVENTS_TESTS_NOTIFICATIONS_RS,
                 events,
             ));
             match request.style.as_str() {
                 "domain-events" => {
                     files.push(FileSpec::generated(
                         "src/domain_events.rs",
-                        "rust/events/src/domain_events.rs.j2",
+                        tpl::RUST_EVENTS_SRC_DOMAIN_EVENTS_RS,
                     ));
                     files.extend(test(
                         "tests/domain_events.rs",
-                        "rust/events/tests/domain_events.rs.j2",
+                        tpl::RUST_EVENTS_TESTS_DOMAIN_EVENTS_RS,
                         events,
                     ));
                 }
                 "event-sourced" => {
                     files.push(FileSpec::generated(
                         "src/event_store.rs",
-                        "rust/events/src/event_store.rs.j2",
+                        tpl::RUST_EVENTS_SRC_EVENT_STORE_RS,
                     ));
                     files.push(FileSpec::generated(
                         "src/aggregates.rs",
-                        "rust/events/src/aggregates.rs.j2",
+                        tpl::RUST_EVENTS_SRC_AGGREGATES_RS,
                     ));
                     files.push(FileSpec::user(
                         "src/apply.rs",
-                        "rust/events/src/apply.rs.j2",
+                        tpl::RUST_EVENTS_SRC_APPLY_RS,
                     ));
                     files.extend(test(
                         "tests/event_store.rs",
-                        "rust/events/tests/event_store.rs.j2",
+                        tpl::RUST_EVENTS_TESTS_EVENT_STORE_RS,
                         aggregate_events,
                     ));
                 }
@@ -205,48 +206,48 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
             if request.saga() && !ctx.workflows.is_empty() {
                 files.push(FileSpec::generated(
                     "src/choreography.rs",
-                    "rust/events/src/choreography.rs.j2",
+                    tpl::RUST_EVENTS_SRC_CHOREOGRAPHY_RS,
                 ));
                 files.push(FileSpec::generated(
                     "tests/choreography.rs",
-                    "rust/events/tests/choreography.rs.j2",
+                    tpl::RUST_EVENTS_TESTS_CHOREOGRAPHY_RS,
                 ));
             }
         }
         Lang::Ts => {
             files.extend([
-                FileSpec::generated("package.json", "ts/package.json.j2"),
-                FileSpec::generated("tsconfig.json", "ts/tsconfig.json.j2"),
-                FileSpec::generated("tsconfig.test.json", "ts/tsconfig.test.json.j2"),
-                FileSpec::generated("README.md", "rust/events/README.md.j2"),
-                FileSpec::generated(".gitignore", "ts/gitignore.j2"),
-                FileSpec::generated("src/index.ts", "ts/events/src/index.ts.j2"),
-                FileSpec::generated("src/types.ts", "ts/src/types.ts.j2"),
-                FileSpec::generated("src/events.ts", "ts/src/events.ts.j2"),
-                FileSpec::generated("src/sync.ts", "ts/src/sync.ts.j2"),
-                FileSpec::generated("test/fakes.ts", "ts/test/fakes.ts.j2"),
-                FileSpec::generated("test/sync.test.ts", "ts/test/sync.test.ts.j2"),
+                FileSpec::generated("package.json", tpl::TS_PACKAGE_JSON),
+                FileSpec::generated("tsconfig.json", tpl::TS_TSCONFIG_JSON),
+                FileSpec::generated("tsconfig.test.json", tpl::TS_TSCONFIG_TEST_JSON),
+                FileSpec::generated("README.md", tpl::COMMON_EVENTS_README_MD),
+                FileSpec::generated(".gitignore", tpl::TS_GITIGNORE),
+                FileSpec::generated("src/index.ts", tpl::TS_EVENTS_SRC_INDEX_TS),
+                FileSpec::generated("src/types.ts", tpl::TS_SRC_TYPES_TS),
+                FileSpec::generated("src/events.ts", tpl::TS_SRC_EVENTS_TS),
+                FileSpec::generated("src/sync.ts", tpl::TS_SRC_SYNC_TS),
+                FileSpec::generated("test/fakes.ts", tpl::TS_TEST_FAKES_TS),
+                FileSpec::generated("test/sync.test.ts", tpl::TS_TEST_SYNC_TEST_TS),
             ]);
             match request.style.as_str() {
                 "domain-events" => {
                     files.push(FileSpec::generated(
                         "src/domain-events.ts",
-                        "ts/events/src/domain-events.ts.j2",
+                        tpl::TS_EVENTS_SRC_DOMAIN_EVENTS_TS,
                     ));
                     files.extend(test(
                         "test/domain-events.test.ts",
-                        "ts/events/test/domain-events.test.ts.j2",
+                        tpl::TS_EVENTS_TEST_DOMAIN_EVENTS_TEST_TS,
                         events,
                     ));
                 }
                 "event-sourced" => {
                     files.push(FileSpec::generated(
                         "src/event-store.ts",
-                        "ts/events/src/event-store.ts.j2",
+                        tpl::TS_EVENTS_SRC_EVENT_STORE_TS,
                     ));
                     files.extend(test(
                         "test/event-store.test.ts",
-                        "ts/events/test/event-store.test.ts.j2",
+                        tpl::TS_EVENTS_TEST_EVENT_STORE_TEST_TS,
                         events,
                     ));
                 }
@@ -424,7 +425,7 @@ pub fn plan_orchestration(
     };
     match request.lang {
         Lang::Ts => files.push(
-            FileSpec::generated("src/orchestration.ts", "ts/src/orchestration.ts.j2")
+            FileSpec::generated("src/orchestration.ts", tpl::TS_SRC_ORCHESTRATION_TS)
                 .with("workflow", workflow_value.clone()),
         ),
         Lang::Rust => files.extend(saga_files(&workflow_value)),
@@ -447,17 +448,17 @@ pub fn plan_orchestration(
 
 fn saga_files(workflow: &Value) -> Vec<FileSpec> {
     [
-        ("Cargo.toml", "rust/saga/Cargo.toml.j2"),
-        ("README.md", "rust/saga/README.md.j2"),
-        (".gitignore", "rust/gitignore.j2"),
-        ("src/lib.rs", "rust/saga/src/lib.rs.j2"),
-        ("src/main.rs", "rust/saga/src/main.rs.j2"),
-        ("src/http.rs", "rust/saga/src/http.rs.j2"),
-        ("src/journal.rs", "rust/saga/src/journal.rs.j2"),
-        ("src/modules.rs", "rust/saga/src/modules.rs.j2"),
-        ("src/saga.rs", "rust/saga/src/saga.rs.j2"),
-        ("src/steps.rs", "rust/saga/src/steps.rs.j2"),
-        ("tests/saga.rs", "rust/saga/tests/saga.rs.j2"),
+        ("Cargo.toml", tpl::RUST_SAGA_CARGO_TOML),
+        ("README.md", tpl::RUST_SAGA_README_MD),
+        (".gitignore", tpl::RUST_GITIGNORE),
+        ("src/lib.rs", tpl::RUST_SAGA_SRC_LIB_RS),
+        ("src/main.rs", tpl::RUST_SAGA_SRC_MAIN_RS),
+        ("src/http.rs", tpl::RUST_SAGA_SRC_HTTP_RS),
+        ("src/journal.rs", tpl::RUST_SAGA_SRC_JOURNAL_RS),
+        ("src/modules.rs", tpl::RUST_SAGA_SRC_MODULES_RS),
+        ("src/saga.rs", tpl::RUST_SAGA_SRC_SAGA_RS),
+        ("src/steps.rs", tpl::RUST_SAGA_SRC_STEPS_RS),
+        ("tests/saga.rs", tpl::RUST_SAGA_TESTS_SAGA_RS),
     ]
     .into_iter()
     .map(|(path, template)| FileSpec::generated(path, template).with("workflow", workflow.clone()))

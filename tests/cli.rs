@@ -886,3 +886,17 @@ fn an_included_catalogue_of_architectures_is_not_a_whitelist() {
         run.stderr
     );
 }
+
+/// The command line as users read it: a change to any flag or text shows
+/// up in review.
+#[test]
+fn help_texts() {
+    for (name, args) in [
+        ("help_top", vec!["--help"]),
+        ("help_bc_generate", vec!["bc", "generate", "--help"]),
+        ("help_generate", vec!["generate", "--help"]),
+    ] {
+        let run = parasol_with_env(&repo(), &args, &[("COLUMNS", "100")]).ok();
+        insta::assert_snapshot!(name, run.stdout);
+    }
+}

@@ -86,6 +86,19 @@ fn check_rejected(relative: &str, expect: &str, at: &str) -> String {
         validate.stderr
     );
 
+    // Every code it reports is a registered one (docs/diagnostics.md).
+    let json = parasol(&["bc", "validate", "--spec", relative, "--format", "json"]);
+    let report: parasol::report::JsonReport = serde_json::from_str(&json.stdout)
+        .unwrap_or_else(|e| panic!("{relative}: {e}\n{}", json.stdout));
+    assert!(!report.diagnostics.is_empty(), "{relative}");
+    for d in &report.diagnostics {
+        assert!(
+            parasol::codes::is_known(&d.code),
+            "{relative}: code `{}` is not in src/codes.rs",
+            d.code
+        );
+    }
+
     let out = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(out.path().join("rust/shop/src")).unwrap();
     std::fs::write(out.path().join("rust/shop/src/keep.rs"), "// untouched\n").unwrap();

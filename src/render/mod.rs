@@ -20,6 +20,11 @@ use crate::diag::{Diagnostic, Diagnostics, Location, did_you_mean, display_path}
 
 include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
+/// The id of every built-in template, as a constant (`tpl::RUST_SRC_MAIN_RS`).
+pub mod tpl {
+    include!(concat!(env!("OUT_DIR"), "/template_ids.rs"));
+}
+
 /// A template value from any serialisable model part.
 pub fn value<T: serde::Serialize>(data: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(data))
@@ -265,4 +270,44 @@ pub fn template_error_in(
         d = d.with_note(format!("in the template:\n{}", excerpt.join("\n")));
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates name each other (`import`, `include`, `from`, `extends`):
+    /// every name must be a built-in template.
+    #[test]
+    fn every_template_a_template_names_exists() {
+        let pattern = ["import", "include", "from", "extends"];
+        for (id, source) in BUILTIN_TEMPLATES {
+            for tag in source.split("{%").skip(1) {
+                let tag = tag.trim_start_matches(['-', '+']).trim_start();
+                let Some(keyword) = pattern.iter().find(|k| tag.starts_with(*k)) else {
+                    continue;
+                };
+                let rest = tag[keyword.len()..].trim_start();
+                let Some(quoted) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                let name = &quoted[..quoted.find('"').expect("closing quote")];
+                assert!(
+                    builtin_source(name).is_some(),
+                    "{id} names template `{name}`, which does not exist"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn template_id_constants_name_built_in_templates() {
+        for id in [
+            tpl::RUST_SRC_MAIN_RS,
+            tpl::COMMON_README_MD,
+            tpl::TS_SRC_HTTP_TS,
+        ] {
+            assert!(builtin_source(id).is_some(), "{id}");
+        }
+    }
 }

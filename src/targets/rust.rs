@@ -2,41 +2,42 @@
 
 use crate::model::Context;
 use crate::plan::FileSpec;
+use crate::render::tpl;
 
 /// Every file of the crate. Module folders use the snake_case name even for
 /// keywords (`mod r#type;` lives in `type/mod.rs`).
 pub fn files(ctx: &Context) -> Vec<FileSpec> {
     let mut files = vec![
-        FileSpec::generated("Cargo.toml", "rust/Cargo.toml.j2"),
-        FileSpec::generated("README.md", "common/README.md.j2"),
-        FileSpec::generated(".gitignore", "rust/gitignore.j2"),
-        FileSpec::generated("src/lib.rs", "rust/src/lib.rs.j2"),
-        FileSpec::generated("src/main.rs", "rust/src/main.rs.j2"),
-        FileSpec::generated("src/app.rs", "rust/src/app.rs.j2"),
-        FileSpec::generated("src/error.rs", "rust/src/error.rs.j2"),
-        FileSpec::generated("src/request.rs", "rust/src/request.rs.j2"),
-        FileSpec::generated("src/events.rs", "rust/src/events.rs.j2"),
-        FileSpec::generated("src/event_bus.rs", "rust/src/event_bus.rs.j2"),
-        FileSpec::generated("src/sse.rs", "rust/src/sse.rs.j2"),
-        FileSpec::generated("src/faults.rs", "rust/src/faults.rs.j2"),
-        FileSpec::generated("src/repository.rs", "rust/src/repository.rs.j2"),
-        FileSpec::generated("src/types.rs", "rust/src/types.rs.j2"),
-        FileSpec::generated("src/http.rs", "rust/src/http.rs.j2"),
-        FileSpec::generated("src/modules/mod.rs", "rust/src/modules/mod.rs.j2"),
-        FileSpec::generated("tests/common/mod.rs", "rust/tests/common/mod.rs.j2"),
-        FileSpec::generated("tests/service.rs", "rust/tests/service.rs.j2"),
-        FileSpec::generated("tests/http.rs", "rust/tests/http.rs.j2"),
-        FileSpec::generated("tests/sse.rs", "rust/tests/sse.rs.j2"),
-        FileSpec::user("tests/ops.rs", "rust/tests/ops.rs.j2"),
+        FileSpec::generated("Cargo.toml", tpl::RUST_CARGO_TOML),
+        FileSpec::generated("README.md", tpl::COMMON_README_MD),
+        FileSpec::generated(".gitignore", tpl::RUST_GITIGNORE),
+        FileSpec::generated("src/lib.rs", tpl::RUST_SRC_LIB_RS),
+        FileSpec::generated("src/main.rs", tpl::RUST_SRC_MAIN_RS),
+        FileSpec::generated("src/app.rs", tpl::RUST_SRC_APP_RS),
+        FileSpec::generated("src/error.rs", tpl::RUST_SRC_ERROR_RS),
+        FileSpec::generated("src/request.rs", tpl::RUST_SRC_REQUEST_RS),
+        FileSpec::generated("src/events.rs", tpl::RUST_SRC_EVENTS_RS),
+        FileSpec::generated("src/event_bus.rs", tpl::RUST_SRC_EVENT_BUS_RS),
+        FileSpec::generated("src/sse.rs", tpl::RUST_SRC_SSE_RS),
+        FileSpec::generated("src/faults.rs", tpl::RUST_SRC_FAULTS_RS),
+        FileSpec::generated("src/repository.rs", tpl::RUST_SRC_REPOSITORY_RS),
+        FileSpec::generated("src/types.rs", tpl::RUST_SRC_TYPES_RS),
+        FileSpec::generated("src/http.rs", tpl::RUST_SRC_HTTP_RS),
+        FileSpec::generated("src/modules/mod.rs", tpl::RUST_SRC_MODULES_MOD_RS),
+        FileSpec::generated("tests/common/mod.rs", tpl::RUST_TESTS_COMMON_MOD_RS),
+        FileSpec::generated("tests/service.rs", tpl::RUST_TESTS_SERVICE_RS),
+        FileSpec::generated("tests/http.rs", tpl::RUST_TESTS_HTTP_RS),
+        FileSpec::generated("tests/sse.rs", tpl::RUST_TESTS_SSE_RS),
+        FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS),
     ];
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
             "src/read_models.rs",
-            "rust/src/read_models.rs.j2",
+            tpl::RUST_SRC_READ_MODELS_RS,
         ));
         files.push(FileSpec::user(
             "src/projections.rs",
-            "rust/src/projections.rs.j2",
+            tpl::RUST_SRC_PROJECTIONS_RS,
         ));
     }
     for (i, module) in ctx.modules.iter().enumerate() {
@@ -44,27 +45,27 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         let per_module = [
             (
                 format!("{dir}/mod.rs"),
-                "rust/src/modules/module/mod.rs.j2",
+                tpl::RUST_SRC_MODULES_MODULE_MOD_RS,
                 false,
             ),
             (
                 format!("{dir}/model.rs"),
-                "rust/src/modules/module/model.rs.j2",
+                tpl::RUST_SRC_MODULES_MODULE_MODEL_RS,
                 false,
             ),
             (
                 format!("{dir}/service.rs"),
-                "rust/src/modules/module/service.rs.j2",
+                tpl::RUST_SRC_MODULES_MODULE_SERVICE_RS,
                 false,
             ),
             (
                 format!("{dir}/http.rs"),
-                "rust/src/modules/module/http.rs.j2",
+                tpl::RUST_SRC_MODULES_MODULE_HTTP_RS,
                 false,
             ),
             (
                 format!("{dir}/ops.rs"),
-                "rust/src/modules/module/ops.rs.j2",
+                tpl::RUST_SRC_MODULES_MODULE_OPS_RS,
                 true,
             ),
         ];
@@ -80,7 +81,7 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
             files.push(
                 FileSpec::user(
                     format!("{dir}/handlers.rs"),
-                    "rust/src/modules/module/handlers.rs.j2",
+                    tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
                 )
                 .with_item("module", "modules", i),
             );

@@ -4,36 +4,37 @@
 
 use crate::model::Context;
 use crate::plan::FileSpec;
+use crate::render::tpl;
 
 pub fn files(ctx: &Context) -> Vec<FileSpec> {
     let mut files = vec![
-        FileSpec::generated("package.json", "ts/package.json.j2"),
-        FileSpec::generated("tsconfig.json", "ts/tsconfig.json.j2"),
-        FileSpec::generated("tsconfig.test.json", "ts/tsconfig.test.json.j2"),
-        FileSpec::generated("README.md", "common/README.md.j2"),
-        FileSpec::generated(".gitignore", "ts/gitignore.j2"),
-        FileSpec::generated("src/index.ts", "ts/src/index.ts.j2"),
-        FileSpec::generated("src/types.ts", "ts/src/types.ts.j2"),
-        FileSpec::generated("src/events.ts", "ts/src/events.ts.j2"),
-        FileSpec::generated("src/errors.ts", "ts/src/errors.ts.j2"),
-        FileSpec::generated("src/http.ts", "ts/src/http.ts.j2"),
-        FileSpec::generated("src/workflow.ts", "ts/src/workflow.ts.j2"),
-        FileSpec::generated("src/coordinator.ts", "ts/src/coordinator.ts.j2"),
-        FileSpec::generated("src/sync.ts", "ts/src/sync.ts.j2"),
-        FileSpec::generated("src/store.ts", "ts/src/store.ts.j2"),
-        FileSpec::generated("src/stores.ts", "ts/src/stores.ts.j2"),
-        FileSpec::generated("src/client.ts", "ts/src/client.ts.j2"),
-        FileSpec::generated("test/fakes.ts", "ts/test/fakes.ts.j2"),
-        FileSpec::generated("test/workflow.test.ts", "ts/test/workflow.test.ts.j2"),
-        FileSpec::generated("test/http.test.ts", "ts/test/http.test.ts.j2"),
-        FileSpec::generated("test/store.test.ts", "ts/test/store.test.ts.j2"),
-        FileSpec::generated("test/sync.test.ts", "ts/test/sync.test.ts.j2"),
+        FileSpec::generated("package.json", tpl::TS_PACKAGE_JSON),
+        FileSpec::generated("tsconfig.json", tpl::TS_TSCONFIG_JSON),
+        FileSpec::generated("tsconfig.test.json", tpl::TS_TSCONFIG_TEST_JSON),
+        FileSpec::generated("README.md", tpl::COMMON_README_MD),
+        FileSpec::generated(".gitignore", tpl::TS_GITIGNORE),
+        FileSpec::generated("src/index.ts", tpl::TS_SRC_INDEX_TS),
+        FileSpec::generated("src/types.ts", tpl::TS_SRC_TYPES_TS),
+        FileSpec::generated("src/events.ts", tpl::TS_SRC_EVENTS_TS),
+        FileSpec::generated("src/errors.ts", tpl::TS_SRC_ERRORS_TS),
+        FileSpec::generated("src/http.ts", tpl::TS_SRC_HTTP_TS),
+        FileSpec::generated("src/workflow.ts", tpl::TS_SRC_WORKFLOW_TS),
+        FileSpec::generated("src/coordinator.ts", tpl::TS_SRC_COORDINATOR_TS),
+        FileSpec::generated("src/sync.ts", tpl::TS_SRC_SYNC_TS),
+        FileSpec::generated("src/store.ts", tpl::TS_SRC_STORE_TS),
+        FileSpec::generated("src/stores.ts", tpl::TS_SRC_STORES_TS),
+        FileSpec::generated("src/client.ts", tpl::TS_SRC_CLIENT_TS),
+        FileSpec::generated("test/fakes.ts", tpl::TS_TEST_FAKES_TS),
+        FileSpec::generated("test/workflow.test.ts", tpl::TS_TEST_WORKFLOW_TEST_TS),
+        FileSpec::generated("test/http.test.ts", tpl::TS_TEST_HTTP_TEST_TS),
+        FileSpec::generated("test/store.test.ts", tpl::TS_TEST_STORE_TEST_TS),
+        FileSpec::generated("test/sync.test.ts", tpl::TS_TEST_SYNC_TEST_TS),
     ];
     for (i, module) in ctx.modules.iter().enumerate() {
         files.push(
             FileSpec::generated(
                 format!("src/modules/{}.ts", module.name.kebab),
-                "ts/src/modules/module.ts.j2",
+                tpl::TS_SRC_MODULES_MODULE_TS,
             )
             .with_item("module", "modules", i),
         );
@@ -42,14 +43,14 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         files.push(
             FileSpec::generated(
                 format!("src/workflows/{}.ts", workflow.name.kebab),
-                "ts/src/workflows/workflow.ts.j2",
+                tpl::TS_SRC_WORKFLOWS_WORKFLOW_TS,
             )
             .with_item("workflow", "workflows", i),
         );
         files.push(
             FileSpec::generated(
                 format!("test/{}.test.ts", workflow.name.kebab),
-                "ts/test/workflow_orchestrator.test.ts.j2",
+                tpl::TS_TEST_WORKFLOW_ORCHESTRATOR_TEST_TS,
             )
             .with_item("workflow", "workflows", i),
         );
