@@ -14,21 +14,7 @@ use crate::plan::{self, FileSpec, Header, Plan, Recipe};
 use crate::render::TemplateSet;
 use crate::targets::{self, Requested, Settings};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Rust,
-    Ts,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Rust => "rust",
-            Lang::Ts => "ts",
-        }
-    }
-}
+pub use crate::settings::Lang;
 
 /// The settings a `bc generate` run records in its manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub mod render;
 pub mod report;
 mod scaffold;
 pub mod schema;
+pub mod settings;
 pub mod source;
 pub mod targets;
 pub mod term;

@@ -15,6 +15,7 @@ use crate::pipeline::relative_to;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
 use crate::policy::{self, Ask};
 use crate::render::tpl;
+use crate::settings::{Compensation, Coordination, Location, PatternStyle, StateSync};
 use crate::targets::{self, Requested, Settings, item};
 
 pub const EVENT_PATTERNS: &str = "generate event-patterns";
@@ -24,10 +25,8 @@ pub const ORCHESTRATION: &str = "setup orchestration";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventPatterns {
     pub lang: Lang,
-    /// `v5-lightweight` | `domain-events` | `event-sourced`.
-    pub style: String,
-    /// `frontend` | `backend`.
-    pub coordination: String,
+    pub style: PatternStyle,
+    pub coordination: Coordination,
     /// The workflow NAME resolved to, if it named one.
     #[serde(default)]
     pub workflow: Option<String>,
@@ -64,7 +63,7 @@ impl EventPatterns {
 
     /// Whether choreography handlers are generated.
     pub fn saga(&self) -> bool {
-        self.coordination == "backend" && !self.no_saga
+        self.coordination == Coordination::Backend && !self.no_saga
     }
 
     /// The output folder name, under the language root.
@@ -78,7 +77,7 @@ impl EventPatterns {
 
 /// Refusals of the bundle policy and of the flags themselves.
 pub fn check_event_patterns(ctx: &Context, request: &EventPatterns, diags: &mut Diagnostics) {
-    if request.style == "event-sourced" {
+    if request.style == PatternStyle::EventSourced {
         let ask = Ask::EventSourcing {
             what: "event style `event-sourced` is refused".into(),
             refused_by_flag: request.no_event_sourcing,
@@ -88,7 +87,7 @@ pub fn check_event_patterns(ctx: &Context, request: &EventPatterns, diags: &mut 
             diags.push(refusal);
         }
     }
-    if request.coordination == "backend" {
+    if request.coordination == Coordination::Backend {
         let ask = Ask::BackendSaga {
             what: "backend coordination (choreography handlers) is a backend saga".into(),
             allowed_by_flag: request.allow_backend_saga,
@@ -170,8 +169,8 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                 tpl::RUST_EVENTS_TESTS_NOTIFICATIONS_RS,
                 events,
             ));
-            match request.style.as_str() {
-                "domain-events" => {
+            match request.style {
+                PatternStyle::DomainEvents => {
                     files.push(FileSpec::generated(
                         "src/domain_events.rs",
                         tpl::RUST_EVENTS_SRC_DOMAIN_EVENTS_RS,
@@ -182,7 +181,7 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         events,
                     ));
                 }
-                "event-sourced" => {
+                PatternStyle::EventSourced => {
                     files.push(FileSpec::generated(
                         "src/event_store.rs",
                         tpl::RUST_EVENTS_SRC_EVENT_STORE_RS,
@@ -201,7 +200,7 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         aggregate_events,
                     ));
                 }
-                _ => {}
+                PatternStyle::V5Lightweight => {}
             }
             if request.saga() && !ctx.workflows.is_empty() {
                 files.push(FileSpec::generated(
@@ -228,8 +227,8 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                 FileSpec::generated("test/fakes.ts", tpl::TS_TEST_FAKES_TS),
                 FileSpec::generated("test/sync.test.ts", tpl::TS_TEST_SYNC_TEST_TS),
             ]);
-            match request.style.as_str() {
-                "domain-events" => {
+            match request.style {
+                PatternStyle::DomainEvents => {
                     files.push(FileSpec::generated(
                         "src/domain-events.ts",
                         tpl::TS_EVENTS_SRC_DOMAIN_EVENTS_TS,
@@ -240,7 +239,7 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         events,
                     ));
                 }
-                "event-sourced" => {
+                PatternStyle::EventSourced => {
                     files.push(FileSpec::generated(
                         "src/event-store.ts",
                         tpl::TS_EVENTS_SRC_EVENT_STORE_TS,
@@ -251,7 +250,7 @@ fn event_files(lang: Lang, request: &EventPatterns, ctx: &Context) -> Vec<FileSp
                         events,
                     ));
                 }
-                _ => {}
+                PatternStyle::V5Lightweight => {}
             }
         }
     }
@@ -319,12 +318,9 @@ fn plan(
 pub struct Orchestration {
     pub lang: Lang,
     pub workflow: String,
-    /// `frontend` | `backend`.
-    pub location: String,
-    /// `best-effort` | `strict`.
-    pub compensation: String,
-    /// `realtime-sse` | `polling` | `none`.
-    pub state_sync: String,
+    pub location: Location,
+    pub compensation: Compensation,
+    pub state_sync: StateSync,
     #[serde(default)]
     pub allow_backend_saga: bool,
 }
@@ -342,7 +338,7 @@ impl Orchestration {
     }
 
     pub fn folder(&self, ctx: &Context, workflow: &Workflow) -> String {
-        let suffix = if self.location == "backend" {
+        let suffix = if self.location == Location::Backend {
             "saga"
         } else {
             "orchestration"
@@ -383,7 +379,7 @@ pub fn plan_orchestration(
         );
         return Err(diags);
     };
-    if request.location == "backend" {
+    if request.location == Location::Backend {
         let ask = Ask::BackendSaga {
             what: format!(
                 "a backend saga for workflow `{}` is refused",
@@ -402,9 +398,9 @@ pub fn plan_orchestration(
     let mut view = ctx.clone();
     let workflow = {
         let w = &mut view.workflows[index];
-        w.compensation = request.compensation.clone();
-        w.state_sync = request.state_sync.clone();
-        w.coordination = if request.location == "backend" {
+        w.compensation = request.compensation.as_str().into();
+        w.state_sync = request.state_sync.as_str().into();
+        w.coordination = if request.location == Location::Backend {
             "orchestration".into()
         } else {
             "frontend".into()

@@ -20,16 +20,8 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location};
 use crate::model::Context;
+use crate::settings::Architecture;
 use crate::source::bundle::BundleSet;
-
-/// The architectures parasol generates.
-pub const ARCHITECTURES: &[&str] = &[
-    "v5-event-driven",
-    "hexagonal",
-    "clean-architecture",
-    "cqrs-es",
-    "modular-monolith",
-];
 
 /// What the bundles decide, read once from the include tree.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -87,7 +79,7 @@ impl Policy {
         match &self.architecture_patterns {
             Some(allowed) if !allowed.contains(&v5) => allowed
                 .iter()
-                .find(|a| ARCHITECTURES.contains(&a.as_str()))
+                .find(|a| Architecture::parse(a).is_some())
                 .cloned()
                 .unwrap_or(v5),
             _ => v5,

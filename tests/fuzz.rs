@@ -14,6 +14,7 @@
 
 mod support;
 
+use parasol::settings::{Compensation, Coordination, Location, PatternStyle, StateSync};
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -114,8 +115,8 @@ fn plan_everything(renderer: &Renderer<'_>, ctx: &Context) {
         plans.push(plan_bc(renderer, ctx, &value, &requested, lang, root, spec));
         let events = EventPatterns {
             lang,
-            style: "domain-events".into(),
-            coordination: "frontend".into(),
+            style: PatternStyle::DomainEvents,
+            coordination: Coordination::Frontend,
             workflow: None,
             no_event_sourcing: false,
             no_saga: false,
@@ -124,13 +125,16 @@ fn plan_everything(renderer: &Renderer<'_>, ctx: &Context) {
         plans.push(plan_event_patterns(renderer, ctx, &events, root, spec));
     }
     for workflow in &ctx.workflows {
-        for (lang, location) in [(Lang::Ts, "frontend"), (Lang::Rust, "backend")] {
+        for (lang, location) in [
+            (Lang::Ts, Location::Frontend),
+            (Lang::Rust, Location::Backend),
+        ] {
             let request = Orchestration {
                 lang,
                 workflow: workflow.name.raw.clone(),
-                location: location.into(),
-                compensation: "best-effort".into(),
-                state_sync: "polling".into(),
+                location,
+                compensation: Compensation::BestEffort,
+                state_sync: StateSync::Polling,
                 allow_backend_saga: true,
             };
             plans.push(plan_orchestration(renderer, ctx, &request, root, spec));

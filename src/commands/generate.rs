@@ -9,17 +9,10 @@ use crate::pipeline::{self, SpecSelection};
 use crate::plan::Plan;
 use crate::render::TemplateSet;
 use crate::report::JsonReport;
+use crate::settings::{Compensation, Location, StateSync};
 use crate::source::project::Project;
 use crate::targets::Requested;
 use crate::validate::{Check, Overrides};
-
-fn kebab<T: clap::ValueEnum>(value: &T) -> String {
-    value
-        .to_possible_value()
-        .expect("no skipped values")
-        .get_name()
-        .to_string()
-}
 
 pub fn mode_of(output: &OutputArgs) -> Mode {
     if output.dry_run {
@@ -76,10 +69,10 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         return FAILED;
     };
     let requested = Requested {
-        architecture: args.architecture.as_ref().map(kebab),
-        event_style: args.event_style.as_ref().map(kebab),
-        transaction_pattern: args.transaction_pattern.as_ref().map(kebab),
-        state_management: args.state_management.as_ref().map(kebab),
+        architecture: args.architecture.map(Into::into),
+        event_style: args.event_style.map(Into::into),
+        transaction_pattern: args.transaction_pattern.map(Into::into),
+        state_management: args.state_management.map(Into::into),
         allow_backend_saga: args.allow_backend_saga,
     };
     let langs = langs_of(&args.lang);
@@ -317,15 +310,9 @@ fn load_named(
 }
 
 fn langs_of(requested: &[cli::Lang]) -> Vec<Lang> {
-    let mut langs: Vec<Lang> = requested
-        .iter()
-        .map(|l| match l {
-            cli::Lang::Rust => Lang::Rust,
-            cli::Lang::Ts => Lang::Ts,
-        })
-        .collect();
+    let mut langs: Vec<Lang> = requested.iter().map(|&l| l.into()).collect();
     if langs.is_empty() {
-        langs = vec![Lang::Rust, Lang::Ts];
+        langs = Lang::ALL.to_vec();
     }
     langs.sort();
     langs.dedup();
@@ -351,8 +338,8 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     for lang in langs_of(&args.lang) {
         let request = crate::patterns::EventPatterns {
             lang,
-            style: kebab(&args.style),
-            coordination: kebab(&args.coordination),
+            style: args.style.into(),
+            coordination: args.coordination.into(),
             workflow: workflow.clone(),
             no_event_sourcing: args.no_event_sourcing,
             no_saga: args.no_saga,
@@ -392,26 +379,27 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
         return FAILED;
     };
     let location = match args.location {
-        Some(location) => kebab(&location),
-        None if workflow.coordination == "frontend" => "frontend".into(),
-        None => "backend".into(),
+        Some(location) => location.into(),
+        None if workflow.coordination == "frontend" => Location::Frontend,
+        None => Location::Backend,
     };
+    // The spec's words were validated against the same lists.
     let request = crate::patterns::Orchestration {
-        lang: if location == "backend" {
+        lang: if location == Location::Backend {
             Lang::Rust
         } else {
             Lang::Ts
         },
         workflow: workflow.name.raw.clone(),
         location,
-        compensation: args
-            .compensation_strategy
-            .as_ref()
-            .map_or_else(|| workflow.compensation.clone(), kebab),
-        state_sync: args
-            .state_sync
-            .as_ref()
-            .map_or_else(|| workflow.state_sync.clone(), kebab),
+        compensation: args.compensation_strategy.map_or_else(
+            || Compensation::parse(&workflow.compensation).unwrap_or(Compensation::BestEffort),
+            Into::into,
+        ),
+        state_sync: args.state_sync.map_or_else(
+            || StateSync::parse(&workflow.state_sync).unwrap_or(StateSync::RealtimeSse),
+            Into::into,
+        ),
         allow_backend_saga: args.allow_backend_saga,
     };
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);

@@ -17,7 +17,7 @@ use crate::source::bundle::BundleSet;
 use crate::source::decode::Spanned;
 use crate::source::spec::*;
 
-pub use crate::policy::ARCHITECTURES;
+use crate::settings::Architecture;
 pub const COORDINATIONS: &[&str] = &["frontend", "orchestration", "choreography"];
 pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
 pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
@@ -402,10 +402,11 @@ pub fn lower(
         _ => Name::new("Context"),
     };
     let architecture = match &rc.architecture {
-        Some(a) if ARCHITECTURES.contains(&a.value.as_str()) => a.value.clone(),
+        Some(a) if Architecture::parse(&a.value).is_some() => a.value.clone(),
         Some(a) => {
-            let help = did_you_mean(&a.value, ARCHITECTURES.iter().copied())
-                .unwrap_or_else(|| format!("one of {}", ARCHITECTURES.join(", ")));
+            let words = Architecture::ALL.iter().map(|a| a.as_str());
+            let help = did_you_mean(&a.value, words.clone())
+                .unwrap_or_else(|| format!("one of {}", words.collect::<Vec<_>>().join(", ")));
             l.error(
                 a.pos,
                 "unknown-architecture",

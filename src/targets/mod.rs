@@ -10,32 +10,30 @@ use serde::{Deserialize, Serialize};
 use crate::diag::Diagnostics;
 use crate::model::Context;
 use crate::policy::{self, Ask};
+use crate::settings::{Architecture, EventStyle, StateManagement, TransactionPattern};
 
 /// Generation settings after defaults: flags, then the spec, then the bundle policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
-    pub architecture: String,
-    /// `lightweight-notifications` | `domain-events` | `event-sourced`.
-    pub event_style: String,
-    /// `frontend-orchestration` | `backend-orchestration` | `choreography`.
-    pub transaction_pattern: String,
-    /// `optimistic-updates` | `server-confirmed`.
-    pub state_management: String,
+    pub architecture: Architecture,
+    pub event_style: EventStyle,
+    pub transaction_pattern: TransactionPattern,
+    pub state_management: StateManagement,
     #[serde(default)]
     pub allow_backend_saga: bool,
 }
 
-/// What the user asked for on the command line (kebab-case values).
+/// What the user asked for on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requested {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
+    pub architecture: Option<Architecture>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_style: Option<String>,
+    pub event_style: Option<EventStyle>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_pattern: Option<String>,
+    pub transaction_pattern: Option<TransactionPattern>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state_management: Option<String>,
+    pub state_management: Option<StateManagement>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_backend_saga: bool,
 }
@@ -45,10 +43,19 @@ impl Requested {
     pub fn flags(&self) -> String {
         let mut out = String::new();
         for (flag, value) in [
-            ("--architecture", &self.architecture),
-            ("--event-style", &self.event_style),
-            ("--transaction-pattern", &self.transaction_pattern),
-            ("--state-management", &self.state_management),
+            (
+                "--architecture",
+                self.architecture.map(Architecture::as_str),
+            ),
+            ("--event-style", self.event_style.map(EventStyle::as_str)),
+            (
+                "--transaction-pattern",
+                self.transaction_pattern.map(TransactionPattern::as_str),
+            ),
+            (
+                "--state-management",
+                self.state_management.map(StateManagement::as_str),
+            ),
         ] {
             if let Some(v) = value {
                 out.push_str(&format!(" {flag} {v}"));
@@ -63,30 +70,30 @@ impl Requested {
 
 /// Resolves settings and reports what the bundle policy forbids.
 pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Settings {
-    let architecture = req
-        .architecture
-        .clone()
-        .unwrap_or_else(|| ctx.architecture.clone());
+    // The model's architecture was validated against the same words.
+    let architecture = req.architecture.unwrap_or_else(|| {
+        Architecture::parse(&ctx.architecture).unwrap_or(Architecture::V5EventDriven)
+    });
     let mut refuse = |ask: Ask<'_>, help: Option<&str>| {
         if let Some(refusal) = policy::decide(ctx, &ask, None, help) {
             diags.push(refusal);
         }
     };
-    refuse(Ask::Architecture(&architecture), None);
-    let event_style = req.event_style.clone().unwrap_or_else(|| {
-        if architecture == "cqrs-es" {
-            "event-sourced".into()
+    refuse(Ask::Architecture(architecture.as_str()), None);
+    let event_style = req.event_style.unwrap_or({
+        if architecture == Architecture::CqrsEs {
+            EventStyle::EventSourced
         } else if ctx.policy.lightweight_events
             || ctx.policy.crud_plus_events
-            || architecture == "v5-event-driven"
+            || architecture == Architecture::V5EventDriven
         {
-            "lightweight-notifications".into()
+            EventStyle::LightweightNotifications
         } else {
-            "domain-events".into()
+            EventStyle::DomainEvents
         }
     });
-    if event_style == "event-sourced" || architecture == "cqrs-es" {
-        let what = if event_style == "event-sourced" {
+    if event_style == EventStyle::EventSourced || architecture == Architecture::CqrsEs {
+        let what = if event_style == EventStyle::EventSourced {
             "event style `event-sourced`"
         } else {
             "architecture `cqrs-es`"
@@ -97,24 +104,24 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         };
         refuse(ask, None);
     }
-    let transaction_pattern = req.transaction_pattern.clone().unwrap_or_else(|| {
+    let transaction_pattern = req.transaction_pattern.unwrap_or({
         if ctx
             .workflows
             .iter()
             .any(|w| w.coordination == "orchestration")
         {
-            "backend-orchestration".into()
+            TransactionPattern::BackendOrchestration
         } else if ctx
             .workflows
             .iter()
             .any(|w| w.coordination == "choreography")
         {
-            "choreography".into()
+            TransactionPattern::Choreography
         } else {
-            "frontend-orchestration".into()
+            TransactionPattern::FrontendOrchestration
         }
     });
-    if transaction_pattern != "frontend-orchestration" {
+    if transaction_pattern != TransactionPattern::FrontendOrchestration {
         let ask = Ask::BackendSaga {
             what: format!("transaction pattern `{transaction_pattern}` runs a backend saga"),
             allowed_by_flag: req.allow_backend_saga,
@@ -132,8 +139,7 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         transaction_pattern,
         state_management: req
             .state_management
-            .clone()
-            .unwrap_or_else(|| "optimistic-updates".into()),
+            .unwrap_or(StateManagement::OptimisticUpdates),
         allow_backend_saga: req.allow_backend_saga,
     }
 }
