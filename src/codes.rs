@@ -325,7 +325,13 @@ mod tests {
             );
         }
         for c in CODES {
-            assert!(crate::source::bundle::is_kebab(c.name), "{}", c.name);
+            let kebab = c.name.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+            assert!(kebab, "{}", c.name);
         }
     }
 

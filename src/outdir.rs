@@ -17,6 +17,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::model::names::is_windows_device_name;
+
 /// The folder parasol keeps its state in, inside each output root.
 pub const STATE_DIR: &str = ".parasol";
 /// The lock file, relative to the output root.
@@ -25,6 +27,30 @@ pub const LOCK_PATH: &str = ".parasol/lock";
 const GITIGNORE_PATH: &str = ".parasol/.gitignore";
 /// Every temporary file parasol makes ends with this.
 const TMP_SUFFIX: &str = ".parasol-tmp";
+
+/// Checks a planned path: relative, `/`-separated, no `..`, no characters or
+/// names that some file system refuses. A failure here is a parasol bug or a
+/// name validation missed, so nothing is written.
+pub fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.is_empty() || path.starts_with('/') || path.len() > 1024 {
+        return Err(format!("`{path}` is not a relative path"));
+    }
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(format!("`{path}` has an empty, `.` or `..` component"));
+        }
+        if part
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        {
+            return Err(format!("`{path}` has a character file systems refuse"));
+        }
+        if is_windows_device_name(part) || part.ends_with(['.', ' ']) || part.len() > 255 {
+            return Err(format!("`{path}` has a component Windows cannot create"));
+        }
+    }
+    Ok(())
+}
 
 /// What is at a relative path under a root, seen without following links.
 #[derive(Debug)]

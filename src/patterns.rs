@@ -12,11 +12,12 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::generate::{Lang, Renderer};
 use crate::model::{Context, Workflow};
 use crate::pipeline::relative_to;
+use crate::plan::item;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
-use crate::policy::{self, Ask};
+use crate::policy::Ask;
 use crate::render::tpl;
 use crate::settings::{Compensation, Coordination, Location, PatternStyle, StateSync};
-use crate::targets::{self, Requested, Settings, item};
+use crate::targets::{self, Requested, Settings};
 
 pub const EVENT_PATTERNS: &str = "generate event-patterns";
 pub const ORCHESTRATION: &str = "setup orchestration";
@@ -83,7 +84,7 @@ pub fn check_event_patterns(ctx: &Context, request: &EventPatterns, diags: &mut 
             refused_by_flag: request.no_event_sourcing,
         };
         let help = "use `--style v5-lightweight` or `--style domain-events`";
-        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+        if let Some(refusal) = ctx.refusal(&ask, None, Some(help)) {
             diags.push(refusal);
         }
     }
@@ -94,7 +95,7 @@ pub fn check_event_patterns(ctx: &Context, request: &EventPatterns, diags: &mut 
         };
         let help =
             "use `--coordination frontend`, or pass `--allow-backend-saga` to override the bundle";
-        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+        if let Some(refusal) = ctx.refusal(&ask, None, Some(help)) {
             diags.push(refusal);
         }
     }
@@ -389,7 +390,7 @@ pub fn plan_orchestration(
         };
         let help =
             "use `--location frontend`, or pass `--allow-backend-saga` to override the bundle";
-        if let Some(refusal) = policy::decide(ctx, &ask, None, Some(help)) {
+        if let Some(refusal) = ctx.refusal(&ask, None, Some(help)) {
             diags.push(refusal);
             return Err(diags);
         }

@@ -1,7 +1,7 @@
 //! Stage 5b (plan): which files a command produces and their rendered text,
 //! all in memory. Nothing touches the disk before `emit`.
 //!
-//! Targets (`crate::targets`) list file specs — a relative path, a template
+//! Targets (the `targets` module) list file specs — a relative path, a template
 //! and whether the file is generated (always rewritten, drift-checked) or
 //! user-owned (written once, never touched again). Rendering adds the header
 //! naming the source spec and the command that regenerates the file.
@@ -12,7 +12,8 @@ use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::names::is_windows_device_name;
+pub use crate::manifest::{Ownership, Recipe};
+use crate::outdir::check_relative_path;
 use crate::render::{TemplateSet, template_error, template_error_in};
 
 /// Most files one run may generate (a runaway spec stops here, before any write).
@@ -21,15 +22,6 @@ pub const MAX_FILES: usize = 200_000;
 /// output of a 1,000-module context. A runaway template override stops
 /// here, in memory, before anything is written.
 pub const MAX_FILE_BYTES: usize = 128 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Ownership {
-    /// Always rewritten from the spec; edits are detected and never overwritten silently.
-    Generated,
-    /// Written once if missing; the user's from then on.
-    User,
-}
 
 /// One file to render.
 #[derive(Debug, Clone)]
@@ -203,7 +195,7 @@ impl<'b> ContentWriter<'b> {
         if self.last != Some(b'\n') {
             self.write_all(b"\n").expect("writing to memory");
         }
-        let sha256 = crate::manifest::hex(&sha2::Digest::finalize(self.hasher.clone()));
+        let sha256 = crate::hash::hex(&sha2::Digest::finalize(self.hasher.clone()));
         if self.blocks.is_empty() && !self.over_budget() {
             self.held
                 .fetch_add(self.pending.len(), std::sync::atomic::Ordering::Relaxed);
@@ -241,17 +233,6 @@ impl std::io::Write for ContentWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// What a set of files was generated from, recorded in the manifest so that
-/// `parasol check` can regenerate it exactly.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Recipe {
-    /// `bc generate`, `generate event-patterns`, `setup orchestration`, ...
-    pub command: String,
-    pub context: String,
-    /// The settings the command ran with (flags resolved against spec and bundle).
-    pub settings: serde_json::Value,
 }
 
 /// Rendered output for one output root.
@@ -320,28 +301,11 @@ impl Header {
     }
 }
 
-/// Checks a planned path: relative, `/`-separated, no `..`, no characters or
-/// names that some file system refuses. A failure here is a parasol bug or a
-/// name validation missed, so nothing is written.
-pub fn check_relative_path(path: &str) -> Result<(), String> {
-    if path.is_empty() || path.starts_with('/') || path.len() > 1024 {
-        return Err(format!("`{path}` is not a relative path"));
-    }
-    for part in path.split('/') {
-        if part.is_empty() || part == "." || part == ".." {
-            return Err(format!("`{path}` has an empty, `.` or `..` component"));
-        }
-        if part
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
-        {
-            return Err(format!("`{path}` has a character file systems refuse"));
-        }
-        if is_windows_device_name(part) || part.ends_with(['.', ' ']) || part.len() > 255 {
-            return Err(format!("`{path}` has a component Windows cannot create"));
-        }
-    }
-    Ok(())
+/// `modules[i]` of the serialised context, without serialising it again.
+pub fn item(ctx: &Value, list: &str, index: usize) -> Value {
+    ctx.get_attr(list)
+        .and_then(|l| l.get_item(&Value::from(index)))
+        .expect("index comes from the same context")
 }
 
 /// Renders every spec. All failures are collected; nothing is returned
@@ -383,7 +347,7 @@ pub fn render(
                 .map(|(_, value)| value)
                 .expect("`ctx` is a base variable");
             for &(name, list, index) in &spec.items {
-                vars.push((name, crate::targets::item(ctx, list, index)));
+                vars.push((name, item(ctx, list, index)));
             }
         }
         vars.push(("header", header_value.clone()));
@@ -471,7 +435,7 @@ mod tests {
         assert!(blocks.iter().map(Vec::len).sum::<usize>() < text.len() / 2);
         assert_eq!(packed.text(), text);
         assert_eq!(plain_sha, packed_sha);
-        assert_eq!(plain_sha, crate::manifest::sha256(text.as_bytes()));
+        assert_eq!(plain_sha, crate::hash::sha256(text.as_bytes()));
         assert!(packed.is(text.as_bytes()));
         assert!(!packed.is(&text.as_bytes()[..text.len() - 1]));
         let mut longer = text.clone().into_bytes();

@@ -19,7 +19,6 @@
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location};
-use crate::model::Context;
 use crate::settings::Architecture;
 use crate::source::bundle::BundleSet;
 
@@ -136,12 +135,12 @@ pub enum Ask<'a> {
 /// points at the bundle line that decides it. `help` replaces the default
 /// advice.
 pub fn decide(
-    ctx: &Context,
+    policy: &Policy,
+    bundles: &BundleSet,
     ask: &Ask<'_>,
     at: Option<Location>,
     help: Option<&str>,
 ) -> Option<Diagnostic> {
-    let policy = &ctx.policy;
     let refusal = match ask {
         Ask::Architecture(name) => {
             let allowed = policy.architecture_patterns.as_ref()?;
@@ -152,7 +151,7 @@ pub fn decide(
                 "policy",
                 format!(
                     "architecture `{name}` is in no bundle's `architecture_patterns` ({})",
-                    sources(&ctx.bundle_set, "architecture_patterns")
+                    sources(bundles, "architecture_patterns")
                 ),
             )
             .with_help(format!("allowed: {}", allowed.join(", ")))
@@ -164,7 +163,7 @@ pub fn decide(
             if *refused_by_flag {
                 Diagnostic::error("policy", format!("{what}: `--no-event-sourcing` was given"))
             } else if policy.no_event_sourcing {
-                principle(ctx, "no_event_sourcing", what.clone())
+                principle(bundles, "no_event_sourcing", what.clone())
                     .with_help("use `v5-event-driven` (CRUD + notifications) or change the bundle")
             } else {
                 return None;
@@ -177,7 +176,7 @@ pub fn decide(
             if !policy.frontend_orchestration || *allowed_by_flag {
                 return None;
             }
-            principle(ctx, "frontend_orchestration", what.clone()).with_help(
+            principle(bundles, "frontend_orchestration", what.clone()).with_help(
                 "coordinate at the edge, or pass `--allow-backend-saga` to override the bundle",
             )
         }
@@ -190,7 +189,7 @@ pub fn decide(
                 "policy",
                 format!(
                     "communication style `{style}` of workflow `{workflow}` is in no bundle's `communication_styles` ({})",
-                    sources(&ctx.bundle_set, "communication_styles")
+                    sources(bundles, "communication_styles")
                 ),
             )
             .with_help(format!("allowed: {}", allowed.join(", ")))
@@ -207,14 +206,14 @@ pub fn decide(
 }
 
 /// A refusal by a `v5_principles` entry, at its line in the bundle.
-fn principle(ctx: &Context, name: &str, message: String) -> Diagnostic {
+fn principle(bundles: &BundleSet, name: &str, message: String) -> Diagnostic {
     let key = "v5_principles";
-    let source = ctx.bundle_set.describe_source(key);
+    let source = bundles.describe_source(key);
     let diagnostic = Diagnostic::error(
         "policy",
         format!("{message}: {source} sets `{key}: {name}`"),
     );
-    match ctx.bundle_set.locate(key, name) {
+    match bundles.locate(key, name) {
         Some(location) => diagnostic.at(location),
         None => diagnostic,
     }

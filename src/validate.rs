@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 use crate::model::{Context, Event};
-use crate::policy::{self, Ask};
+use crate::policy::Ask;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Check {
@@ -76,7 +76,7 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
         if matches!(ask, Ask::EventSourcing { .. }) && ctx.architecture != "cqrs-es" {
             continue;
         }
-        if let Some(refusal) = policy::decide(ctx, ask, Some(at(ctx, arch_pos)), None) {
+        if let Some(refusal) = ctx.refusal(ask, Some(at(ctx, arch_pos)), None) {
             diags.push(refusal);
         }
     }
@@ -98,10 +98,10 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
         };
         let help =
             "use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle";
-        if let Some(refusal) = policy::decide(ctx, &saga, Some(at(ctx, pos)), Some(help)) {
+        if let Some(refusal) = ctx.refusal(&saga, Some(at(ctx, pos)), Some(help)) {
             diags.push(refusal);
         }
-        if let Some(refusal) = policy::decide(ctx, &style, Some(at(ctx, pos)), None) {
+        if let Some(refusal) = ctx.refusal(&style, Some(at(ctx, pos)), None) {
             diags.push(refusal);
         }
     }

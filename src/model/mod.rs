@@ -70,6 +70,7 @@ pub struct Uses {
 }
 
 pub use crate::policy::Policy;
+use crate::policy::{Ask, decide};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Module {
@@ -363,6 +364,16 @@ pub struct RateLimit {
 }
 
 impl Context {
+    /// The bundles' refusal of `ask`, if they refuse it (see `policy::decide`).
+    pub fn refusal(
+        &self,
+        ask: &Ask<'_>,
+        at: Option<crate::diag::Location>,
+        help: Option<&str>,
+    ) -> Option<crate::diag::Diagnostic> {
+        decide(&self.policy, &self.bundle_set, ask, at, help)
+    }
+
     pub fn module(&self, snake: &str) -> Option<&Module> {
         self.modules.iter().find(|m| m.name.snake == snake)
     }

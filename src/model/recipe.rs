@@ -718,7 +718,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 {
                     let verb = event.name.raw.rsplit('.').next().unwrap_or_default();
                     Some((
-                        format!("{}.to_string()", crate::render::filters::rust_string(verb)),
+                        format!("{}.to_string()", crate::spell::rust_string(verb)),
                         false,
                     ))
                 } else {

@@ -90,7 +90,7 @@ impl TemplateSet {
             hasher.update(source.as_bytes());
             hasher.update([0]);
         }
-        crate::manifest::hex(&hasher.finalize())
+        crate::hash::hex(&hasher.finalize())
     }
 
     /// Reads every file under `dir` as an override of the built-in template

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostics;
 use crate::model::Context;
-use crate::policy::{self, Ask};
+use crate::policy::Ask;
 use crate::settings::{Architecture, EventStyle, StateManagement, TransactionPattern};
 
 /// Generation settings after defaults: flags, then the spec, then the bundle policy.
@@ -75,7 +75,7 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         Architecture::parse(&ctx.architecture).unwrap_or(Architecture::V5EventDriven)
     });
     let mut refuse = |ask: Ask<'_>, help: Option<&str>| {
-        if let Some(refusal) = policy::decide(ctx, &ask, None, help) {
+        if let Some(refusal) = ctx.refusal(&ask, None, help) {
             diags.push(refusal);
         }
     };
@@ -142,11 +142,4 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
             .unwrap_or(StateManagement::OptimisticUpdates),
         allow_backend_saga: req.allow_backend_saga,
     }
-}
-
-/// `modules[i]` of the serialised context, without serialising it again.
-pub fn item(ctx: &minijinja::Value, list: &str, index: usize) -> minijinja::Value {
-    ctx.get_attr(list)
-        .and_then(|l| l.get_item(&minijinja::Value::from(index)))
-        .expect("index comes from the same context")
 }
