@@ -11,9 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 use parasol::diag::Diagnostics;
 use parasol::generate::{Lang, Renderer, plan_bc};
+use parasol::load::load_context;
 use parasol::model::Context;
 use parasol::model::lower::lower;
-use parasol::pipeline::load_context;
 use parasol::render::{self, TemplateSet};
 use parasol::source::{self, bundle};
 use parasol::targets::Requested;

@@ -666,7 +666,7 @@ fn apply(
     for dir in deleted_dirs {
         prune_empty(root, &dir);
     }
-    // The tree is exactly as planned: later runs may trust it (`fresh`).
+    // The tree is exactly as planned: later runs may trust it (`fingerprint`).
     let clean = errors.is_empty()
         && outcomes
             .iter()

@@ -8,8 +8,8 @@ use minijinja::{Environment, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostics;
+use crate::load::relative_to;
 use crate::model::Context;
-use crate::pipeline::relative_to;
 use crate::plan::{self, FileSpec, Header, Plan, Recipe};
 use crate::render::TemplateSet;
 use crate::targets::{self, Requested, Settings};
@@ -18,7 +18,7 @@ pub use crate::settings::Lang;
 
 /// The settings a `bc generate` run records in its manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BcRecipe {
+pub struct BcRequest {
     pub lang: Lang,
     #[serde(default)]
     pub requested: Requested,
@@ -166,7 +166,7 @@ pub fn prepare_bc(
         recipe: Recipe {
             command: BC_GENERATE.into(),
             context: ctx.name.raw.clone(),
-            settings: serde_json::to_value(BcRecipe {
+            settings: serde_json::to_value(BcRequest {
                 lang,
                 requested: requested.clone(),
             })

@@ -11,11 +11,11 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, display_path};
-use crate::generate::{self, BcRecipe, Renderer};
+use crate::generate::{self, BcRequest, Renderer};
+use crate::load;
 use crate::manifest::{Manifest, ManifestError};
 use crate::model::Context;
 use crate::patterns::{self, EventPatterns, Orchestration};
-use crate::pipeline;
 use crate::plan::Plan;
 use crate::render::TemplateSet;
 use crate::validate::{Check, Overrides};
@@ -59,7 +59,7 @@ fn unreadable(message: String) -> Diagnostics {
 /// `bc generate`: the service and the frontend package of a context.
 pub struct BcGenerate;
 
-impl Request for BcRecipe {
+impl Request for BcRequest {
     fn allow_backend_saga(&self) -> bool {
         self.requested.allow_backend_saga
     }
@@ -71,7 +71,7 @@ impl Generator for BcGenerate {
     }
 
     fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
-        overrides_of::<BcRecipe>(recorded)
+        overrides_of::<BcRequest>(recorded)
     }
 
     fn replay(
@@ -82,7 +82,7 @@ impl Generator for BcGenerate {
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
-        let recipe: BcRecipe = typed(recorded).map_err(unreadable)?;
+        let recipe: BcRequest = typed(recorded).map_err(unreadable)?;
         let ctx_value = crate::render::value(ctx);
         generate::plan_bc(
             renderer,
@@ -212,7 +212,7 @@ pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics>
         .overrides(&manifest.recipe.settings)
         .map_err(located)?;
     let mut diags = Diagnostics::new();
-    let Some(ctx) = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags) else {
+    let Some(ctx) = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags) else {
         return Err(diags);
     };
     if diags.has_errors() {

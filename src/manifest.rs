@@ -51,7 +51,7 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
     /// What the tree was generated from, recorded when that run left it
-    /// exactly as planned (see `fresh`). A cache: not part of any drift.
+    /// exactly as planned (see `fingerprint`). A cache: not part of any drift.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Inputs>,
 }

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::generate::{Lang, Renderer};
+use crate::load::relative_to;
 use crate::model::{Context, Workflow};
-use crate::pipeline::relative_to;
 use crate::plan::item;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
 use crate::policy::Ask;

@@ -243,7 +243,7 @@ pub struct Plan {
     /// The spec path recorded in the manifest (relative to the root where possible).
     pub spec_path: String,
     pub files: Vec<PlannedFile>,
-    /// What the files depend on, to record after a clean write (`fresh::stamp`).
+    /// What the files depend on, to record after a clean write (`fingerprint::stamp`).
     pub inputs: Option<crate::manifest::Inputs>,
 }
 

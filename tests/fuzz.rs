@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parasol::diag::{Diagnostics, Severity};
 use parasol::generate::{Lang, Renderer, plan_bc};
+use parasol::load::load_text;
 use parasol::model::Context;
 use parasol::patterns::{EventPatterns, Orchestration, plan_event_patterns, plan_orchestration};
-use parasol::pipeline::load_text;
 use parasol::render::{self, TemplateSet};
 use parasol::targets::Requested;
 use proptest::prelude::*;
@@ -488,7 +488,7 @@ fn mutated_bundles_never_crash_loading() {
         }
         let mut diags = Diagnostics::new();
         let context =
-            parasol::pipeline::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags);
+            parasol::load::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags);
         tally.tried.fetch_add(1, Ordering::Relaxed);
         for d in diags.iter().filter(|d| d.severity == Severity::Error) {
             assert!(

@@ -23,8 +23,8 @@ use support::*;
 /// Plans `bc generate --lang rust` of `text` (no bundles) into `root`.
 fn plan(text: &str, root: &Path) -> Plan {
     let mut diags = Diagnostics::new();
-    let ctx = parasol::pipeline::load_text("shop.bc.yaml", text.as_bytes(), &mut diags)
-        .expect("a context");
+    let ctx =
+        parasol::load::load_text("shop.bc.yaml", text.as_bytes(), &mut diags).expect("a context");
     assert!(!diags.has_errors(), "{}", diags.render_human());
     let templates = TemplateSet::builtin();
     let renderer = Renderer::new(&templates);

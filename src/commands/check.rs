@@ -6,12 +6,12 @@ use crate::commands::{FAILED, report};
 use crate::diag::{Diagnostic, Diagnostics, display_path};
 use crate::emit::{self, Disk, Mode};
 use crate::generate::find_manifests;
+use crate::load;
 use crate::manifest::Manifest;
-use crate::pipeline;
 
 pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
     let mut diags = Diagnostics::new();
-    let Some(project) = pipeline::project(project_file, &mut diags) else {
+    let Some(project) = load::project(project_file, &mut diags) else {
         report(&diags, args.format);
         return FAILED;
     };
@@ -48,7 +48,7 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         let fresh_report = Manifest::read(root)
             .ok()
             .flatten()
-            .and_then(|manifest| crate::fresh::check(root, &manifest, &templates));
+            .and_then(|manifest| crate::fingerprint::check(root, &manifest, &templates));
         if let Some(report) = fresh_report {
             fresh.push(report);
             continue;

@@ -5,7 +5,7 @@ use crate::commands::{FAILED, OK, command_name, json, report};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Disk, Mode, Report};
 use crate::generate::{self, Lang, Renderer};
-use crate::pipeline::{self, SpecSelection};
+use crate::load::{self, SpecSelection};
 use crate::plan::Plan;
 use crate::render::TemplateSet;
 use crate::report::JsonReport;
@@ -52,7 +52,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let format = args.output.format;
     crate::timings::start();
     let mut diags = Diagnostics::new();
-    let Some(project) = pipeline::project(project_file, &mut diags) else {
+    let Some(project) = load::project(project_file, &mut diags) else {
         report(&diags, format);
         return FAILED;
     };
@@ -64,7 +64,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let overrides = Overrides {
         allow_backend_saga: args.allow_backend_saga,
     };
-    let Some(spec_path) = pipeline::locate_spec(&selection, &project, &mut diags) else {
+    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
         report(&diags, format);
         return FAILED;
     };
@@ -86,7 +86,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             } else {
                 &ts_root
             };
-            let recipe = generate::BcRecipe {
+            let recipe = generate::BcRequest {
                 lang,
                 requested: requested.clone(),
             };
@@ -102,10 +102,10 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             return finish(reports, mode, &args.output, &diags);
         }
     }
-    let context = pipeline::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    let context = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
     crate::timings::mark("validate");
     if let Some(ctx) = &context {
-        pipeline::check_context_name(&selection, ctx, &mut diags);
+        load::check_context_name(&selection, ctx, &mut diags);
     }
     let (Some(ctx), false) = (context, diags.has_errors()) else {
         report(&diags, format);
@@ -129,7 +129,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     if report_if_failed(&diags, format) {
         return FAILED;
     }
-    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generate::diagrams(&ctx);
     let renderer = Renderer::new(&templates);
     let ctx_value = crate::render::value_of(ctx);
@@ -191,13 +191,13 @@ pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnos
 /// records nothing, so that its warnings are shown again next time.
 fn stamp_all(
     plans: &mut [Plan],
-    sources: &crate::fresh::Sources,
+    sources: &crate::fingerprint::Sources,
     templates: &TemplateSet,
     diags: &Diagnostics,
 ) {
     if diags.is_empty() {
         for plan in plans {
-            crate::fresh::stamp(plan, sources, templates);
+            crate::fingerprint::stamp(plan, sources, templates);
         }
     }
 }
@@ -213,14 +213,15 @@ fn fresh_reports<'a>(
 ) -> Option<Vec<Report>> {
     let mut reports = Vec::new();
     for (base, settings) in bases {
-        let found = crate::fresh::roots_for(base, generate::BC_GENERATE, &settings, spec_path);
+        let found =
+            crate::fingerprint::roots_for(base, generate::BC_GENERATE, &settings, spec_path);
         let [(root, manifest)] = found.as_slice() else {
             return None;
         };
         if context.is_some_and(|c| c != manifest.recipe.context) {
             return None;
         }
-        reports.push(crate::fresh::check(root, manifest, templates)?);
+        reports.push(crate::fingerprint::check(root, manifest, templates)?);
     }
     Some(reports)
 }
@@ -293,13 +294,13 @@ fn load_named(
     Diagnostics,
 )> {
     let mut diags = Diagnostics::new();
-    let project = pipeline::project(project_file, &mut diags)?;
-    let Some(named) = pipeline::find_named(name, spec, &project, workflows_only, &mut diags) else {
+    let project = load::project(project_file, &mut diags)?;
+    let Some(named) = load::find_named(name, spec, &project, workflows_only, &mut diags) else {
         report(&diags, format);
         return None;
     };
     let overrides = Overrides { allow_backend_saga };
-    let context = pipeline::load_context(&named.spec, &Check::ALL, &overrides, &mut diags);
+    let context = load::load_context(&named.spec, &Check::ALL, &overrides, &mut diags);
     match context {
         Some(ctx) if !diags.has_errors() => Some((project, named.spec, ctx, named.workflow, diags)),
         _ => {
@@ -358,7 +359,7 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     if report_if_failed(&diags, format) {
         return FAILED;
     }
-    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
@@ -436,7 +437,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
         );
     }
     let mut plans = [plan];
-    let sources = crate::fresh::Sources::of(&ctx, &spec_path);
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
@@ -449,7 +450,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
 pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     let format = output.format;
     let mut diags = Diagnostics::new();
-    let Some(project) = pipeline::project(project_file, &mut diags) else {
+    let Some(project) = load::project(project_file, &mut diags) else {
         report(&diags, format);
         return FAILED;
     };
@@ -470,7 +471,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
         if let Ok(Some(manifest)) = crate::manifest::Manifest::read(root)
             && manifest.recipe.command == generate::BC_GENERATE
             && let Ok(recipe) =
-                serde_json::from_value::<generate::BcRecipe>(manifest.recipe.settings.clone())
+                serde_json::from_value::<generate::BcRequest>(manifest.recipe.settings.clone())
         {
             recorded.push((manifest.recipe.context.clone(), recipe.lang));
         }
@@ -479,14 +480,13 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
             Err(errors) => diags.extend(errors),
         }
     }
-    let specs = pipeline::spec_files(&project.specs);
+    let specs = load::spec_files(&project.specs);
     if specs.is_empty() && roots.is_empty() {
-        diags.push(pipeline::no_specs(&project));
+        diags.push(load::no_specs(&project));
     }
     let renderer = Renderer::new(&templates);
     for spec in specs {
-        let Some(ctx) =
-            pipeline::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags)
+        let Some(ctx) = load::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags)
         else {
             continue;
         };
@@ -496,7 +496,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
         }
         let missing = [Lang::Rust, Lang::Ts];
         let ctx_value = crate::render::value(&ctx);
-        let sources = crate::fresh::Sources::of(&ctx, &spec);
+        let sources = crate::fingerprint::Sources::of(&ctx, &spec);
         for lang in missing {
             let base = if lang == Lang::Rust {
                 &rust_root
@@ -520,7 +520,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     }
     for (mut plan, sources) in fresh_plans {
         if diags.is_empty() {
-            crate::fresh::stamp(&mut plan, &sources, &templates);
+            crate::fingerprint::stamp(&mut plan, &sources, &templates);
         }
         plans.push(plan);
     }

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{EjectArgs, Format, TemplatesListArgs};
 use crate::commands::{FAILED, OK, report};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean, display_path};
-use crate::pipeline;
+use crate::load;
 use crate::render::{TemplateSet, builtin_ids, builtin_source};
 
 fn override_dir(
@@ -14,7 +14,7 @@ fn override_dir(
     if let Some(dir) = explicit {
         return Some(dir.to_path_buf());
     }
-    pipeline::project(project_file, diags).and_then(|p| p.templates)
+    load::project(project_file, diags).and_then(|p| p.templates)
 }
 
 pub fn list(project_file: Option<&Path>, args: TemplatesListArgs) -> u8 {

@@ -3,8 +3,8 @@ use std::path::{Path, PathBuf};
 use crate::cli::{CheckName, Format, ValidateArgs};
 use crate::commands::{FAILED, OK, command_name, json};
 use crate::diag::{Diagnostic, Diagnostics, display_path, plural};
+use crate::load::{self, SpecSelection};
 use crate::model::Context;
-use crate::pipeline::{self, SpecSelection};
 use crate::report::{JsonContext, JsonReport};
 use crate::validate::{Check, Overrides};
 
@@ -30,17 +30,17 @@ pub fn run(project_file: Option<&Path>, args: ValidateArgs) -> u8 {
     let overrides = Overrides {
         allow_backend_saga: args.allow_backend_saga,
     };
-    let project = pipeline::project(project_file, &mut diags);
+    let project = load::project(project_file, &mut diags);
     let specs: Vec<PathBuf> = match &project {
         None => Vec::new(),
         Some(project) if args.all => {
-            let files = pipeline::spec_files(&project.specs);
+            let files = load::spec_files(&project.specs);
             if files.is_empty() {
-                diags.push(pipeline::no_specs(project));
+                diags.push(load::no_specs(project));
             }
             files
         }
-        Some(project) => pipeline::locate_spec(&selection, project, &mut diags)
+        Some(project) => load::locate_spec(&selection, project, &mut diags)
             .into_iter()
             .collect(),
     };
@@ -48,10 +48,10 @@ pub fn run(project_file: Option<&Path>, args: ValidateArgs) -> u8 {
     let mut seen: Vec<(String, PathBuf)> = Vec::new();
     for spec in specs {
         let errors_before = diags.error_count();
-        let Some(ctx) = pipeline::load_context(&spec, &checks, &overrides, &mut diags) else {
+        let Some(ctx) = load::load_context(&spec, &checks, &overrides, &mut diags) else {
             continue;
         };
-        pipeline::check_context_name(&selection, &ctx, &mut diags);
+        load::check_context_name(&selection, &ctx, &mut diags);
         if let Some((_, other)) = seen.iter().find(|(name, _)| *name == ctx.name.raw) {
             diags.push(
                 Diagnostic::error(

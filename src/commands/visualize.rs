@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use crate::cli::{DiagramFormat, DiagramPart, Format, VisualizeArgs};
 use crate::commands::{FAILED, OK, report};
 use crate::diag::Diagnostics;
-use crate::pipeline::{self, SpecSelection};
+use crate::load::{self, SpecSelection};
 use crate::validate::{Check, Overrides};
 use crate::visualize::{self, Part};
 
@@ -16,10 +16,10 @@ pub fn run(project_file: Option<&Path>, args: VisualizeArgs) -> anyhow::Result<u
         spec: args.spec.spec.clone(),
         project_file: project_file.map(Path::to_path_buf),
     };
-    let context = pipeline::project(project_file, &mut diags)
-        .and_then(|project| pipeline::locate_spec(&selection, &project, &mut diags))
+    let context = load::project(project_file, &mut diags)
+        .and_then(|project| load::locate_spec(&selection, &project, &mut diags))
         .and_then(|spec| {
-            pipeline::load_context(
+            load::load_context(
                 &spec,
                 &Check::ALL,
                 &Overrides {
@@ -29,7 +29,7 @@ pub fn run(project_file: Option<&Path>, args: VisualizeArgs) -> anyhow::Result<u
             )
         });
     if let Some(ctx) = &context {
-        pipeline::check_context_name(&selection, ctx, &mut diags);
+        load::check_context_name(&selection, ctx, &mut diags);
     }
     if report(&diags, Format::Human) {
         return Ok(FAILED);

@@ -12,7 +12,7 @@ use crate::model::names::{
 };
 use crate::model::types::{self, PRIMITIVES, Ty, TypeExpr};
 use crate::model::*;
-use crate::model::{recipe, samples};
+use crate::model::{bodies, samples};
 use crate::source::bundle::BundleSet;
 use crate::source::decode::Spanned;
 use crate::source::spec::*;
@@ -731,7 +731,7 @@ pub fn lower(
                 module: mn.snake.clone(),
                 description: o.description.clone(),
                 idempotent: o.idempotent.unwrap_or(false),
-                recipe: Recipe::default(),
+                recipe: Body::default(),
                 sample_input: serde_json::Value::Null,
                 name: on,
                 input,
@@ -1179,8 +1179,8 @@ pub fn lower(
         pos: rc.pos,
         architecture_pos: rc.architecture.as_ref().map(|a| a.pos),
     };
-    recipe::plan_all(&mut context);
-    recipe::plan_projections(&mut context);
+    bodies::plan_all(&mut context);
+    bodies::plan_projections(&mut context);
     samples::fill(&mut context);
     shared_types(&mut context);
     Some(context)

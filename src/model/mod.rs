@@ -6,9 +6,9 @@
 //! a spec happens to list things in. Templates see only this model (it is
 //! `Serialize`); positions are kept, unserialised, for validation messages.
 
+pub mod bodies;
 pub mod lower;
 pub mod names;
-pub mod recipe;
 pub mod samples;
 pub mod types;
 
@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::diag::{Pos, SourceFile};
 use crate::source::bundle::BundleSet;
+pub use bodies::Body;
 pub use names::Name;
-pub use recipe::Recipe;
 pub use types::Ty;
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,7 +187,7 @@ pub struct Op {
     pub errors: Vec<OpError>,
     pub idempotent: bool,
     pub route: String,
-    pub recipe: Recipe,
+    pub recipe: Body,
     /// A valid input (JSON) for the default body, for generated tests.
     pub sample_input: serde_json::Value,
     #[serde(skip)]
@@ -228,7 +228,7 @@ pub struct ReadModel {
     pub fields: Vec<Field>,
     pub on: Vec<Name>,
     /// The default projection per event, rendered into a user-owned file.
-    pub projections: Vec<recipe::Projection>,
+    pub projections: Vec<bodies::Projection>,
     pub route: String,
     pub description: Option<String>,
     #[serde(skip)]

@@ -65,7 +65,7 @@ pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
     let mut texts: Vec<(String, &str)> = sources
         .files
         .iter()
-        .map(|(path, file)| (crate::pipeline::relative_to(path, &plan.root), &*file.text))
+        .map(|(path, file)| (crate::load::relative_to(path, &plan.root), &*file.text))
         .collect();
     texts.sort();
     texts.dedup_by(|a, b| a.0 == b.0);

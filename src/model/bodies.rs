@@ -52,7 +52,7 @@ const CREATE_VERBS: &[&str] = &[
 const DELETE_VERBS: &[&str] = &["delete", "remove", "destroy", "purge", "discard", "drop"];
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Recipe {
+pub struct Body {
     /// `create` | `update` | `transition` | `delete` | `query` | `acknowledge`.
     pub kind: &'static str,
     /// One sentence on what the default body does, for its doc comment.
@@ -281,7 +281,7 @@ pub fn plan_all(context: &mut Context) {
     }
 }
 
-fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
+fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     let verb = op.name.snake.split('_').next().unwrap_or("").to_string();
     let target = choose_target(module, op, events);
     let locate = target.and_then(|a| locate_field(op, a));
@@ -326,9 +326,9 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
         "acknowledge"
     };
 
-    let mut r = Recipe {
+    let mut r = Body {
         kind,
-        ..Recipe::default()
+        ..Body::default()
     };
     let input_value = |f: &Field| Value {
         expr: format!("input.{}", f.name.rust),
@@ -489,7 +489,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
     }
 
     // Where a named value can come from, in order of preference.
-    let lookup = |name: &str, r: &Recipe, prefer_old: bool| -> Option<Value> {
+    let lookup = |name: &str, r: &Body, prefer_old: bool| -> Option<Value> {
         if prefer_old && let Some(rest) = name.strip_prefix("old") {
             let field_name = lower_first(rest);
             if let Some(field) =
@@ -653,7 +653,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Recipe {
 }
 
 /// Records that the default body parses string input `input` into enum `to`.
-fn note_parse(r: &mut Recipe, input: &Field, to: &Ty) {
+fn note_parse(r: &mut Body, input: &Field, to: &Ty) {
     let to = to.required();
     if input.ty.kind == "string"
         && !input.ty.optional
