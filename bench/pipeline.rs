@@ -10,7 +10,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use parasol::diag::Diagnostics;
-use parasol::generate::{Lang, Renderer, plan_bc};
+use parasol::generators::{Lang, Renderer, plan_bc};
 use parasol::load::load_context;
 use parasol::model::Context;
 use parasol::model::lower::lower;

@@ -19,10 +19,10 @@ use std::path::{Component, Path};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parasol::diag::{Diagnostics, Severity};
-use parasol::generate::{Lang, Renderer, plan_bc};
+use parasol::generators::{EventPatterns, Orchestration, plan_event_patterns, plan_orchestration};
+use parasol::generators::{Lang, Renderer, plan_bc};
 use parasol::load::load_text;
 use parasol::model::Context;
-use parasol::patterns::{EventPatterns, Orchestration, plan_event_patterns, plan_orchestration};
 use parasol::render::{self, TemplateSet};
 use parasol::targets::Requested;
 use proptest::prelude::*;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parasol::diag::Diagnostics;
 use parasol::emit::{Action, Disk, Mode, Sink, emit};
-use parasol::generate::{Lang, Renderer, plan_bc};
+use parasol::generators::{Lang, Renderer, plan_bc};
 use parasol::manifest::{Manifest, sha256};
 use parasol::plan::{Content, Ownership, Plan};
 use parasol::render::{self, TemplateSet};

@@ -5,7 +5,7 @@ use crate::commands::generate::{finish, template_set};
 use crate::commands::{FAILED, report};
 use crate::diag::{Diagnostic, Diagnostics, display_path};
 use crate::emit::{self, Disk, Mode};
-use crate::generate::find_manifests;
+use crate::generators::find_manifests;
 use crate::load;
 use crate::manifest::Manifest;
 

@@ -4,7 +4,7 @@ use crate::cli::{self, Format, GenerateArgs, OutputArgs};
 use crate::commands::{FAILED, OK, command_name, json, report};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Disk, Mode, Report};
-use crate::generate::{self, Lang, Renderer};
+use crate::generators::{self, Lang, Renderer};
 use crate::load::{self, SpecSelection};
 use crate::plan::Plan;
 use crate::render::TemplateSet;
@@ -86,7 +86,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             } else {
                 &ts_root
             };
-            let recipe = generate::BcRequest {
+            let recipe = generators::BcRequest {
                 lang,
                 requested: requested.clone(),
             };
@@ -120,8 +120,8 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         } else {
             &ts_root
         };
-        let root = generate::context_root(base, &ctx);
-        match generate::prepare_bc(&ctx, &requested, lang, &root, &spec_path) {
+        let root = generators::context_root(base, &ctx);
+        match generators::prepare_bc(&ctx, &requested, lang, &root, &spec_path) {
             Ok(p) => prepared.push(p),
             Err(errors) => diags.extend(errors),
         }
@@ -130,7 +130,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         return FAILED;
     }
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
-    let diagrams = generate::diagrams(&ctx);
+    let diagrams = generators::diagrams(&ctx);
     let renderer = Renderer::new(&templates);
     let ctx_value = crate::render::value_of(ctx);
     crate::timings::mark("templates and model");
@@ -214,7 +214,7 @@ fn fresh_reports<'a>(
     let mut reports = Vec::new();
     for (base, settings) in bases {
         let found =
-            crate::fingerprint::roots_for(base, generate::BC_GENERATE, &settings, spec_path);
+            crate::fingerprint::roots_for(base, generators::BC_GENERATE, &settings, spec_path);
         let [(root, manifest)] = found.as_slice() else {
             return None;
         };
@@ -337,7 +337,7 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     let renderer = Renderer::new(&templates);
     let mut plans = Vec::new();
     for lang in langs_of(&args.lang) {
-        let request = crate::patterns::EventPatterns {
+        let request = crate::generators::EventPatterns {
             lang,
             style: args.style.into(),
             coordination: args.coordination.into(),
@@ -351,7 +351,7 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
         } else {
             &ts_root
         };
-        match crate::patterns::plan_event_patterns(&renderer, &ctx, &request, root, &spec_path) {
+        match crate::generators::plan_event_patterns(&renderer, &ctx, &request, root, &spec_path) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }
@@ -385,7 +385,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
         None => Location::Backend,
     };
     // The spec's words were validated against the same lists.
-    let request = crate::patterns::Orchestration {
+    let request = crate::generators::Orchestration {
         lang: if location == Location::Backend {
             Lang::Rust
         } else {
@@ -412,7 +412,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
     };
     let renderer = Renderer::new(&templates);
     let plan =
-        match crate::patterns::plan_orchestration(&renderer, &ctx, &request, root, &spec_path) {
+        match crate::generators::plan_orchestration(&renderer, &ctx, &request, root, &spec_path) {
             Ok(plan) => plan,
             Err(errors) => {
                 diags.extend(errors);
@@ -458,7 +458,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     let (rust_root, ts_root) = language_roots(output.out.as_deref(), &project);
     let mut roots: Vec<PathBuf> = [&rust_root, &ts_root]
         .iter()
-        .flat_map(|base| generate::find_manifests(base))
+        .flat_map(|base| generators::find_manifests(base))
         .collect();
     roots.sort();
     roots.dedup();
@@ -469,9 +469,9 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     let mut recorded: Vec<(String, Lang)> = Vec::new();
     for root in &roots {
         if let Ok(Some(manifest)) = crate::manifest::Manifest::read(root)
-            && manifest.recipe.command == generate::BC_GENERATE
+            && manifest.recipe.command == generators::BC_GENERATE
             && let Ok(recipe) =
-                serde_json::from_value::<generate::BcRequest>(manifest.recipe.settings.clone())
+                serde_json::from_value::<generators::BcRequest>(manifest.recipe.settings.clone())
         {
             recorded.push((manifest.recipe.context.clone(), recipe.lang));
         }
@@ -503,8 +503,8 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
             } else {
                 &ts_root
             };
-            let root = generate::context_root(base, &ctx);
-            match generate::plan_bc(
+            let root = generators::context_root(base, &ctx);
+            match generators::plan_bc(
                 &renderer,
                 &ctx,
                 &ctx_value,

@@ -1,0 +1,169 @@
+//! `bc generate`: the Rust service and the TypeScript package of one
+//! bounded context (file lists in `targets`).
+
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+
+use super::{Generator, Lang, Renderer, Request, diagrams, overrides_of, typed, unreadable};
+use crate::diag::Diagnostics;
+use crate::load::relative_to;
+use crate::model::Context;
+use crate::plan::{FileSpec, Header, Plan, Recipe};
+use crate::targets::{self, Requested};
+use crate::validate::Overrides;
+
+/// The settings a `bc generate` run records in its manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BcRequest {
+    pub lang: Lang,
+    #[serde(default)]
+    pub requested: Requested,
+}
+
+pub const BC_GENERATE: &str = "bc generate";
+
+/// What rendering one language of `bc generate` needs from the model,
+/// taken before the model is turned into template values (which may then
+/// consume it: see `render::value_of`).
+pub struct Prepared {
+    lang: Lang,
+    root: PathBuf,
+    recipe: Recipe,
+    spec_path: String,
+    header: Header,
+    settings: Value,
+    files: Vec<FileSpec>,
+}
+
+impl Prepared {
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+}
+
+pub fn prepare_bc(
+    ctx: &Context,
+    requested: &Requested,
+    lang: Lang,
+    root: &Path,
+    spec_path: &Path,
+) -> Result<Prepared, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let settings = targets::resolve(ctx, requested, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let files = match lang {
+        Lang::Rust => targets::rust::files(ctx),
+        Lang::Ts => targets::ts::files(ctx),
+    };
+    let header = Header {
+        spec_file: ctx.spec_file.clone(),
+        command: format!(
+            "parasol bc generate {} --lang {}{}",
+            ctx.name.raw,
+            lang.as_str(),
+            requested.flags()
+        ),
+    };
+    Ok(Prepared {
+        lang,
+        root: root.to_path_buf(),
+        recipe: Recipe {
+            command: BC_GENERATE.into(),
+            context: ctx.name.raw.clone(),
+            settings: serde_json::to_value(BcRequest {
+                lang,
+                requested: requested.clone(),
+            })
+            .expect("recipe serialises"),
+        },
+        spec_path: relative_to(spec_path, root),
+        header,
+        settings: crate::render::value(&settings),
+        files,
+    })
+}
+
+/// Plans `bc generate` for one language.
+pub fn plan_bc(
+    renderer: &Renderer<'_>,
+    ctx: &Context,
+    ctx_value: &Value,
+    requested: &Requested,
+    lang: Lang,
+    root: &Path,
+    spec_path: &Path,
+) -> Result<Plan, Diagnostics> {
+    let prepared = prepare_bc(ctx, requested, lang, root, spec_path)?;
+    renderer.render_prepared(ctx_value, &diagrams(ctx), prepared)
+}
+
+impl Renderer<'_> {
+    /// Renders a prepared `bc generate` plan.
+    pub fn render_prepared(
+        &self,
+        ctx_value: &Value,
+        diagrams: &Value,
+        prepared: Prepared,
+    ) -> Result<Plan, Diagnostics> {
+        let extra = [("lang", Value::from(prepared.lang.as_str()))];
+        let files = self.render_with(
+            ctx_value,
+            diagrams,
+            prepared.settings,
+            &prepared.header,
+            prepared.files,
+            &extra,
+        )?;
+        Ok(Plan {
+            root: prepared.root,
+            recipe: prepared.recipe,
+            spec_path: prepared.spec_path,
+            files,
+            inputs: None,
+        })
+    }
+}
+
+/// `bc generate`: the service and the frontend package of a context.
+pub struct BcGenerate;
+
+impl Request for BcRequest {
+    fn allow_backend_saga(&self) -> bool {
+        self.requested.allow_backend_saga
+    }
+}
+
+impl Generator for BcGenerate {
+    fn command(&self) -> &'static str {
+        BC_GENERATE
+    }
+
+    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
+        overrides_of::<BcRequest>(recorded)
+    }
+
+    fn replay(
+        &self,
+        renderer: &Renderer<'_>,
+        ctx: &Context,
+        recorded: &serde_json::Value,
+        root: &Path,
+        spec_path: &Path,
+    ) -> Result<Plan, Diagnostics> {
+        let recipe: BcRequest = typed(recorded).map_err(unreadable)?;
+        let ctx_value = crate::render::value(ctx);
+        plan_bc(
+            renderer,
+            ctx,
+            &ctx_value,
+            &recipe.requested,
+            recipe.lang,
+            root,
+            spec_path,
+        )
+    }
+}

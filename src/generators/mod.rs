@@ -1,0 +1,264 @@
+//! The generators. Every command that writes an output folder is a
+//! `Generator`, in its own file here: it owns its typed request (what the
+//! manifest records), the refusals it asks `policy` about, its file list
+//! and its header command, and it can plan its output again from the
+//! recorded request. `check`, `generate --all` and replay iterate
+//! `REGISTRY`, so a new generator is one file, its templates, one entry in
+//! `REGISTRY` and one CLI arm (README: "Adding a generator").
+
+pub mod bc;
+pub mod event_patterns;
+pub mod orchestration;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::diag::{Diagnostic, Diagnostics, Location, display_path};
+use crate::load::{self, relative_to};
+use crate::manifest::{Manifest, ManifestError};
+use crate::model::Context;
+use crate::plan::{self, FileSpec, Header, Plan, Recipe};
+use crate::render::TemplateSet;
+use crate::targets::Settings;
+use crate::validate::{Check, Overrides};
+
+pub use crate::settings::Lang;
+pub use bc::{BC_GENERATE, BcGenerate, BcRequest, plan_bc, prepare_bc};
+pub use event_patterns::{
+    EVENT_PATTERNS, EventPatterns, EventPatternsGenerator, plan_event_patterns,
+};
+pub use orchestration::{ORCHESTRATION, Orchestration, OrchestrationGenerator, plan_orchestration};
+
+/// A command that turns a validated context into one output folder.
+pub trait Generator: Sync {
+    /// The command as manifests record it (`bc generate`).
+    fn command(&self) -> &'static str;
+    /// What loading the spec must allow for the recorded request.
+    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String>;
+    /// Plans the output folder `root` again from its recorded request.
+    fn replay(
+        &self,
+        renderer: &Renderer<'_>,
+        ctx: &Context,
+        recorded: &serde_json::Value,
+        root: &Path,
+        spec_path: &Path,
+    ) -> Result<Plan, Diagnostics>;
+}
+
+/// A request type that can say which overrides it was made with.
+pub trait Request: DeserializeOwned {
+    fn allow_backend_saga(&self) -> bool;
+}
+
+pub(crate) fn typed<R: Request>(recorded: &serde_json::Value) -> Result<R, String> {
+    serde_json::from_value(recorded.clone()).map_err(|e| format!("unreadable recipe: {e}"))
+}
+
+pub(crate) fn overrides_of<R: Request>(recorded: &serde_json::Value) -> Result<Overrides, String> {
+    typed::<R>(recorded).map(|r| Overrides {
+        allow_backend_saga: r.allow_backend_saga(),
+    })
+}
+
+pub(crate) fn unreadable(message: String) -> Diagnostics {
+    Diagnostic::error("manifest", message).into()
+}
+
+/// The folder one context's output for one language goes to.
+pub fn context_root(language_root: &Path, ctx: &Context) -> PathBuf {
+    language_root.join(&ctx.name.kebab)
+}
+
+/// Renders files for one output root.
+pub struct Renderer<'t> {
+    pub env: Environment<'static>,
+    pub templates: &'t TemplateSet,
+    /// Bytes of rendered text held by the plans made so far.
+    held: std::sync::atomic::AtomicUsize,
+}
+
+impl<'t> Renderer<'t> {
+    pub fn new(templates: &'t TemplateSet) -> Self {
+        Renderer {
+            env: crate::render::environment(templates),
+            templates,
+            held: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Renders `files` with the context, settings and diagrams as variables.
+    pub fn render(
+        &self,
+        ctx: &Context,
+        ctx_value: &Value,
+        settings: &Settings,
+        header: &Header,
+        files: Vec<FileSpec>,
+        extra: &[(&'static str, Value)],
+    ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
+        let diagrams = diagrams(ctx);
+        let settings = crate::render::value(settings);
+        self.render_with(ctx_value, &diagrams, settings, header, files, extra)
+    }
+
+    pub(crate) fn render_with(
+        &self,
+        ctx_value: &Value,
+        diagrams: &Value,
+        settings: Value,
+        header: &Header,
+        files: Vec<FileSpec>,
+        extra: &[(&'static str, Value)],
+    ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
+        let mut base: Vec<(&'static str, Value)> = vec![
+            ("ctx", ctx_value.clone()),
+            ("settings", settings),
+            ("diagrams", diagrams.clone()),
+            ("parasol_version", Value::from(env!("CARGO_PKG_VERSION"))),
+        ];
+        base.extend(extra.iter().cloned());
+        plan::render(&self.env, self.templates, header, &base, files, &self.held)
+    }
+}
+
+/// The diagrams the generated READMEs embed.
+pub fn diagrams(ctx: &Context) -> Value {
+    Value::from(crate::visualize::markdown(
+        ctx,
+        &crate::visualize::Part::ALL,
+    ))
+}
+
+/// Every manifest under `dir` (the output root itself or folders below it).
+pub fn find_manifests(dir: &Path) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .max_depth(5)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            !(e.depth() > 0 && matches!(name.as_ref(), "node_modules" | "target" | ".git"))
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().ends_with(crate::manifest::MANIFEST_PATH))
+        .filter_map(|e| {
+            e.path()
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    roots.sort();
+    roots
+}
+
+/// The plan of one of these generators, with the request as its recipe.
+pub(crate) fn plan_of(
+    command: &str,
+    ctx: &Context,
+    request: &impl Serialize,
+    root: PathBuf,
+    spec_path: &Path,
+    files: Vec<crate::plan::PlannedFile>,
+) -> Plan {
+    Plan {
+        spec_path: relative_to(spec_path, &root),
+        root,
+        recipe: Recipe {
+            command: command.into(),
+            context: ctx.name.raw.clone(),
+            settings: serde_json::to_value(request).expect("recipe serialises"),
+        },
+        files,
+        inputs: None,
+    }
+}
+
+/// Every generator parasol has.
+pub static REGISTRY: &[&dyn Generator] = &[
+    &BcGenerate,
+    &EventPatternsGenerator,
+    &OrchestrationGenerator,
+];
+
+/// The generator a manifest names.
+pub fn find(command: &str) -> Option<&'static dyn Generator> {
+    REGISTRY.iter().copied().find(|g| g.command() == command)
+}
+
+/// Regenerates, in memory, what produced the output root `root`, from its
+/// manifest (which is untrusted input: see `Manifest::read`).
+pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics> {
+    let located = |message: String| -> Diagnostics {
+        Diagnostic::error("manifest", message)
+            .at(Location::bare(display_path(&Manifest::path(root)), 1, 1))
+            .into()
+    };
+    let manifest = match Manifest::read(root) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(located(
+                "no manifest: this folder was not generated by parasol".into(),
+            ));
+        }
+        Err(ManifestError::Unreadable(reason)) => {
+            return Err(located(format!("unreadable manifest: {reason}")));
+        }
+        Err(unsafe_manifest) => return Err(unsafe_manifest.diagnostic(root).into()),
+    };
+    let Some(generator) = find(&manifest.recipe.command) else {
+        let known: Vec<&str> = REGISTRY.iter().map(|g| g.command()).collect();
+        return Err(located(format!(
+            "unknown generator `{}` in the manifest (parasol has: {})",
+            manifest.recipe.command,
+            known.join(", ")
+        )));
+    };
+    // The manifest may only send `check` to a spec.
+    if !manifest.spec.ends_with(".bc.yaml") {
+        return Err(located(format!(
+            "the manifest names `{}` as its spec, which is not a `*.bc.yaml` file; parasol does not read it",
+            manifest.spec
+        )));
+    }
+    let spec_path = crate::source::join_normalised(root, &manifest.spec);
+    let overrides = generator
+        .overrides(&manifest.recipe.settings)
+        .map_err(located)?;
+    let mut diags = Diagnostics::new();
+    let Some(ctx) = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags) else {
+        return Err(diags);
+    };
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    if ctx.name.raw != manifest.recipe.context {
+        return Err(located(format!(
+            "the manifest was written for context `{}`, but its spec now describes `{}`",
+            manifest.recipe.context, ctx.name.raw
+        )));
+    }
+    let renderer = Renderer::new(templates);
+    generator.replay(&renderer, &ctx, &manifest.recipe.settings, root, &spec_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generator_is_registered_once() {
+        let mut names: Vec<&str> = REGISTRY.iter().map(|g| g.command()).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "two generators record the same command");
+        for name in [BC_GENERATE, EVENT_PATTERNS, ORCHESTRATION] {
+            assert!(find(name).is_some(), "`{name}` is not in the registry");
+        }
+    }
+}
