@@ -50,6 +50,19 @@ fn example_ledger() {
     check(&example_spec("ledger"));
 }
 
+/// No events at all, optional dates, decimals.
+#[test]
+fn example_library() {
+    check(&example_spec("library"));
+}
+
+/// `uuid` ids in and out, optional datetimes, aggregate references, and a
+/// workflow whose steps compensate.
+#[test]
+fn example_clinic() {
+    check(&example_spec("clinic"));
+}
+
 /// The backend saga of a workflow (`setup orchestration --location
 /// backend`) builds against its context's crate and passes its checks.
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
@@ -81,6 +94,15 @@ fn saga_of_example_long_names() {
         &example_spec("long-names"),
         "FulfilOutboundInternationalOrder",
         "warehouse-fulfilment-orchestration-fulfil-outbound-international-order-saga",
+    );
+}
+
+#[test]
+fn saga_of_example_clinic() {
+    check_saga(
+        &example_spec("clinic"),
+        "AdmitAndBill",
+        "clinic-admit-and-bill-saga",
     );
 }
 

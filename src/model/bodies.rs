@@ -60,8 +60,8 @@ pub struct Body {
     pub aggregate: Option<Target>,
     /// The input that identifies the aggregate to load.
     pub locate: Option<Locate>,
-    /// `let <name> = ctx.new_id();` before anything else.
-    pub fresh_ids: Vec<String>,
+    /// `let <name> = ctx.new_id();` (or `new_uuid()`) before anything else.
+    pub fresh_ids: Vec<FreshId>,
     /// Values captured before the change (`let old_price = entity.price;`).
     pub captures: Vec<Assign>,
     /// Field assignments: struct-literal fields for `create`, statements otherwise.
@@ -76,6 +76,8 @@ pub struct Body {
     pub entity_used: bool,
     /// For `create`: the output field that carries the new aggregate's id.
     pub id_output: Option<String>,
+    /// For `create`: that output is a `uuid`, so the id is made as one.
+    pub id_uuid: bool,
     /// Inputs the body parses into an enum: `(input name, a valid value)`.
     #[serde(skip)]
     pub parsed_inputs: Vec<(String, String)>,
@@ -102,9 +104,24 @@ pub struct Target {
     pub name: String,
 }
 
+/// An id the operation makes and returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct FreshId {
+    /// The variable (and output field) name.
+    pub name: String,
+    /// How it is made: `ctx.new_id()`, or `ctx.new_uuid()` for a `uuid` output.
+    pub make: String,
+    /// A check that it was made, on `output.<name>` (`is_empty`, `is_nil`).
+    pub made: String,
+    uuid: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Locate {
     pub input: String,
+    /// The id as the repository takes it (`&str`): `&input.x`, or
+    /// `&input.x.to_string()` for a `uuid` input.
+    pub key: String,
     /// The input's JSON name.
     pub json: String,
     /// The op's declared `*_not_found` error variant, used when the id is unknown.
@@ -155,6 +172,10 @@ fn convert(value: &Value, to: &Ty) -> Option<(String, bool)> {
         return Some((take(from, &value.expr), true));
     }
     if !from.optional && from.kind == "enum" && to_inner.kind == "string" {
+        let s = format!("{}.to_string()", value.expr);
+        return Some((if to.optional { format!("Some({s})") } else { s }, false));
+    }
+    if !from.optional && from.kind == "uuid" && to_inner.kind == "string" {
         let s = format!("{}.to_string()", value.expr);
         return Some((if to.optional { format!("Some({s})") } else { s }, false));
     }
@@ -362,7 +383,13 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
             .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
             .map(|e| e.name.pascal.clone());
+        let key = if loc.ty.required().kind == "uuid" {
+            format!("&input.{}.to_string()", loc.name.rust)
+        } else {
+            format!("&input.{}", loc.name.rust)
+        };
         r.locate = Some(Locate {
+            key,
             input: loc.name.rust.clone(),
             json: loc.rename.clone().unwrap_or_else(|| loc.name.raw.clone()),
             not_found,
@@ -385,7 +412,11 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     let expr = match source.and_then(|s| convert(&input_value(s), &field.ty)) {
                         Some((expr, false)) => Some(expr),
                         Some((expr, true)) => Some(format!("{expr}.unwrap_or_default()")),
-                        None if field.ty.kind == "datetime" => Some("ctx.now()".into()),
+                        // A required timestamp is when the record is made; an
+                        // optional one (`endedAt?`) stays unset until something sets it.
+                        None if field.ty.kind == "datetime" && !field.ty.optional => {
+                            Some("ctx.now()".into())
+                        }
                         None => None,
                     };
                     if let Some(expr) = expr {
@@ -484,7 +515,22 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     };
     for f in &op.output {
         if fresh_for(f) {
-            r.fresh_ids.push(f.name.snake.clone());
+            let uuid = f.ty.required().kind == "uuid";
+            r.fresh_ids.push(FreshId {
+                name: f.name.snake.clone(),
+                make: if uuid {
+                    "ctx.new_uuid()"
+                } else {
+                    "ctx.new_id()"
+                }
+                .into(),
+                made: format!(
+                    "!output.{}.{}()",
+                    f.name.snake,
+                    if uuid { "is_nil" } else { "is_empty" }
+                ),
+                uuid,
+            });
         }
     }
 
@@ -505,15 +551,21 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             }
         }
         if let Some(f) = op.output.iter().find(|f| f.name.raw == name)
-            && r.fresh_ids.contains(&f.name.snake)
+            && let Some(id) = r.fresh_ids.iter().find(|id| id.name == f.name.snake)
         {
             return Some(Value {
-                expr: f.name.snake.clone(),
-                ty: Ty::primitive("string"),
+                expr: id.name.clone(),
+                ty: Ty::primitive(if id.uuid { "uuid" } else { "string" }),
             });
         }
         if let Some(agg) = agg {
             if name == "id" || name == format!("{}Id", agg.name.camel) {
+                if r.id_uuid {
+                    return Some(Value {
+                        expr: "id".into(),
+                        ty: Ty::primitive("uuid"),
+                    });
+                }
                 return Some(id_value.clone());
             }
             if let Some(f) = matching_field(agg, name)
@@ -529,15 +581,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     };
 
     if kind == "create" {
-        r.id_output = op
-            .output
-            .iter()
-            .find(|f| {
-                target.is_some_and(|a| {
-                    f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel)
-                })
-            })
-            .map(|f| f.name.rust.clone());
+        let id_output = op.output.iter().find(|f| {
+            target
+                .is_some_and(|a| f.name.raw == "id" || f.name.raw == format!("{}Id", a.name.camel))
+        });
+        r.id_output = id_output.map(|f| f.name.rust.clone());
+        r.id_uuid = id_output.is_some_and(|f| f.ty.required().kind == "uuid");
     }
     for f in &op.output {
         let expr = lookup(&f.name.raw, &r, false)
@@ -574,7 +623,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             lookup(&id_name, &r, false)
                 .and_then(|v| convert(&v, &Ty::primitive("string")))
                 .map(|(e, _)| e)
-                .or_else(|| r.fresh_ids.first().map(|v| format!("{v}.clone()")))
+                .or_else(|| {
+                    r.fresh_ids.first().map(|id| {
+                        let how = if id.uuid { "to_string" } else { "clone" };
+                        format!("{}.{how}()", id.name)
+                    })
+                })
                 .unwrap_or_else(|| "ctx.new_id()".into())
         };
         let metadata = event
