@@ -47,6 +47,7 @@ pub struct Overrides {
 
 pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &mut Diagnostics) {
     policy(ctx, overrides, diags);
+    file_paths(ctx, diags);
     if checks.contains(&Check::CircularDependencies) {
         cycles(ctx, diags);
     }
@@ -60,6 +61,72 @@ pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &
 
 fn at(ctx: &Context, pos: Pos) -> Location {
     Location::in_file(&ctx.file, pos)
+}
+
+/// What `bc generate` would refuse about its files, found here first so
+/// that `bc validate` accepts nothing `bc generate` then refuses: two files
+/// of one output at the same path, or at paths that differ only in case
+/// (one file on case-insensitive file systems), and outputs over the file
+/// limit. Reported at the spec node whose name made the path.
+fn file_paths(ctx: &Context, diags: &mut Diagnostics) {
+    let outputs = [
+        ("Rust", crate::targets::rust::files(ctx)),
+        ("TypeScript", crate::targets::ts::files(ctx)),
+    ];
+    for (lang, files) in &outputs {
+        if files.len() > crate::plan::MAX_FILES {
+            diags.push(
+                Diagnostic::error(
+                    "too-many-files",
+                    format!(
+                        "the {lang} output would have {} files; parasol stops at {}",
+                        files.len(),
+                        crate::plan::MAX_FILES
+                    ),
+                )
+                .at(at(ctx, ctx.pos))
+                .with_help("split the context into several bounded contexts"),
+            );
+        }
+        let mut seen: HashMap<String, &crate::plan::FileSpec> = HashMap::new();
+        for file in files {
+            let key = file.path.to_lowercase();
+            let Some(first) = seen.get(&key).copied() else {
+                seen.insert(key, file);
+                continue;
+            };
+            let named = |f: &crate::plan::FileSpec| {
+                f.items.first().map(|&(_, list, i)| match list {
+                    "modules" => (
+                        format!("module `{}`", ctx.modules[i].name.raw),
+                        ctx.modules[i].pos,
+                    ),
+                    _ => (
+                        format!("workflow `{}`", ctx.workflows[i].name.raw),
+                        ctx.workflows[i].pos,
+                    ),
+                })
+            };
+            let (who, pos) = named(file)
+                .or_else(|| named(first))
+                .unwrap_or_else(|| ("the context".into(), ctx.pos));
+            let other = match named(first).filter(|_| named(file).is_some()) {
+                Some((first_who, _)) => format!("where {first_who} also goes"),
+                None => format!("a file parasol itself writes (`{}`)", first.path),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "name-collision",
+                    format!(
+                        "{who} would be generated into `{}` of the {lang} output, {other}",
+                        file.path
+                    ),
+                )
+                .at(at(ctx, pos))
+                .with_help("rename it"),
+            );
+        }
+    }
 }
 
 /// The bundle policy applied to what the spec asks for (see `policy`).

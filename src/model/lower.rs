@@ -434,15 +434,23 @@ pub fn lower(
             continue;
         }
         let n = Name::new(&mname.value);
-        if let Some((other, _)) = module_names.get(&n.snake) {
+        // Modules name Rust modules (snake_case) and types (`OrderService`,
+        // PascalCase), TypeScript files (kebab-case) and client properties.
+        let forms = [&n.snake, &n.pascal, &n.kebab];
+        if let Some((form, (other, _))) = forms
+            .iter()
+            .find_map(|form| module_names.get(form.as_str()).map(|o| (form, o)))
+        {
             let message = format!(
-                "modules `{other}` and `{}` both become `{}`",
-                mname.value, n.snake
+                "modules `{other}` and `{}` both become `{form}`",
+                mname.value
             );
             l.error(mname.pos, "name-collision", message);
             continue;
         }
-        module_names.insert(n.snake.clone(), (mname.value.clone(), mname.pos));
+        for form in forms {
+            module_names.insert(form.clone(), (mname.value.clone(), mname.pos));
+        }
         valid_modules.push(entry);
     }
     let mut type_owner: HashMap<String, (String, &'static str)> = HashMap::new();
@@ -789,7 +797,10 @@ pub fn lower(
                     depends_on_pos.push(dep.pos);
                 }
             } else {
-                let known: Vec<&str> = module_names.values().map(|(raw, _)| raw.as_str()).collect();
+                let mut known: Vec<&str> =
+                    module_names.values().map(|(raw, _)| raw.as_str()).collect();
+                known.sort_unstable();
+                known.dedup();
                 let help = did_you_mean(&dep.value, known.iter().copied());
                 let message = format!(
                     "module `{}` depends on unknown module `{}`",
