@@ -100,21 +100,33 @@ pub fn root_problem(root: &Path) -> Option<String> {
 /// Looks at `rel` (`/`-separated, already checked relative) under `root`
 /// without following any link, reading it when it is a file.
 pub fn inspect(root: &Path, rel: &str) -> OnDisk {
+    walk(root, rel, true)
+}
+
+/// Like `inspect`, without reading the file (`File` holds no bytes).
+fn inspect_entry(root: &Path, rel: &str) -> OnDisk {
+    walk(root, rel, false)
+}
+
+fn walk(root: &Path, rel: &str, read: bool) -> OnDisk {
     let mut current = root.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
         current.push(part);
         let last = i + 1 == parts.len();
+        let shown = || parts[..=i].join("/");
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let shown = parts[..=i].join("/");
                 return OnDisk::Blocked(format!(
-                    "`{shown}` is a symbolic link; parasol never reads, writes or deletes through links"
+                    "`{}` is a symbolic link; parasol never reads, writes or deletes through links",
+                    shown()
                 ));
             }
             Ok(meta) if !last && !meta.is_dir() => {
-                let shown = parts[..=i].join("/");
-                return OnDisk::Blocked(format!("`{shown}` is a file where a folder is needed"));
+                return OnDisk::Blocked(format!(
+                    "`{}` is a file where a folder is needed",
+                    shown()
+                ));
             }
             Ok(meta) if last && meta.is_dir() => {
                 return OnDisk::Blocked("a folder is in the way".into());
@@ -122,6 +134,7 @@ pub fn inspect(root: &Path, rel: &str) -> OnDisk {
             Ok(meta) if last && !meta.is_file() => {
                 return OnDisk::Blocked("not a regular file".into());
             }
+            Ok(_) if last && !read => return OnDisk::File(Vec::new()),
             Ok(_) if last => {
                 return match std::fs::read(&current) {
                     Ok(bytes) => OnDisk::File(bytes),
@@ -238,36 +251,6 @@ pub fn write_in(root: &Path, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
         return Err(std::io::Error::other(why));
     }
     replace_file(&root.join(rel), |file| file.write_all(bytes))
-}
-
-/// Like `inspect`, without reading the file.
-fn inspect_entry(root: &Path, rel: &str) -> OnDisk {
-    let mut current = root.to_path_buf();
-    let parts: Vec<&str> = rel.split('/').collect();
-    for (i, part) in parts.iter().enumerate() {
-        current.push(part);
-        let last = i + 1 == parts.len();
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return OnDisk::Blocked(format!(
-                    "`{}` is a symbolic link; parasol never writes through links",
-                    parts[..=i].join("/")
-                ));
-            }
-            Ok(meta) if last && !meta.is_file() => {
-                return OnDisk::Blocked(format!("`{rel}` is not a regular file"));
-            }
-            Ok(meta) if !last && !meta.is_dir() => {
-                return OnDisk::Blocked(format!(
-                    "`{}` is a file where a folder is needed",
-                    parts[..=i].join("/")
-                ));
-            }
-            Ok(_) => {}
-            Err(_) => return OnDisk::Missing,
-        }
-    }
-    OnDisk::File(Vec::new())
 }
 
 /// Removes temporary files a killed run left in `dir` (a folder under

@@ -436,21 +436,24 @@ fn a_template_that_never_ends_is_stopped_at_its_line() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = run_in(
-        dir.path(),
-        &[
-            "bc",
-            "generate",
-            "--spec",
-            canonical_spec().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--lang",
-            "rust",
-            "--templates",
-            "templates",
-        ],
-    );
+    let generate_with_templates = || {
+        run_in(
+            dir.path(),
+            &[
+                "bc",
+                "generate",
+                "--spec",
+                canonical_spec().to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--lang",
+                "rust",
+                "--templates",
+                "templates",
+            ],
+        )
+    };
+    let run = generate_with_templates();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("ran out of fuel"), "{}", run.stderr);
     assert!(
@@ -466,21 +469,7 @@ fn a_template_that_never_ends_is_stopped_at_its_line() {
         "fn main() {}\n{% for a in range(100000) %}{{ \"x\" * 100000 }}{% endfor %}\n",
     )
     .unwrap();
-    let run = run_in(
-        dir.path(),
-        &[
-            "bc",
-            "generate",
-            "--spec",
-            canonical_spec().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--lang",
-            "rust",
-            "--templates",
-            "templates",
-        ],
-    );
+    let run = generate_with_templates();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("larger than 128 MiB"), "{}", run.stderr);
     assert!(

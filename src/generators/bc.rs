@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Generator, Lang, Renderer, Request, diagrams, overrides_of, typed, unreadable};
+use super::{Lang, Renderer, Request, diagrams};
 use crate::diag::Diagnostics;
 use crate::load::relative_to;
 use crate::model::Context;
 use crate::plan::{FileSpec, Header, Plan, Recipe};
 use crate::targets::{self, Requested};
-use crate::validate::Overrides;
 
 /// The settings a `bc generate` run records in its manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,40 +127,27 @@ impl Renderer<'_> {
     }
 }
 
-/// `bc generate`: the service and the frontend package of a context.
-pub struct BcGenerate;
-
 impl Request for BcRequest {
+    const COMMAND: &'static str = BC_GENERATE;
+
     fn allow_backend_saga(&self) -> bool {
         self.requested.allow_backend_saga
     }
-}
 
-impl Generator for BcGenerate {
-    fn command(&self) -> &'static str {
-        BC_GENERATE
-    }
-
-    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
-        overrides_of::<BcRequest>(recorded)
-    }
-
-    fn replay(
+    fn replan(
         &self,
         renderer: &Renderer<'_>,
         ctx: &Context,
-        recorded: &serde_json::Value,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
-        let recipe: BcRequest = typed(recorded).map_err(unreadable)?;
         let ctx_value = crate::render::value(ctx);
         plan_bc(
             renderer,
             ctx,
             &ctx_value,
-            &recipe.requested,
-            recipe.lang,
+            &self.requested,
+            self.lang,
             root,
             spec_path,
         )

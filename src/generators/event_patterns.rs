@@ -6,7 +6,7 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Generator, Lang, Renderer, Request, overrides_of, plan_of, typed, unreadable};
+use super::{Lang, Renderer, Request, plan_of};
 use crate::diag::Diagnostics;
 use crate::model::{Context, Workflow};
 use crate::plan::{FileSpec, Header, Plan};
@@ -14,7 +14,6 @@ use crate::policy::Ask;
 use crate::render::tpl;
 use crate::settings::{Coordination, PatternStyle};
 use crate::targets::{self, Requested};
-use crate::validate::Overrides;
 
 pub const EVENT_PATTERNS: &str = "generate event-patterns";
 
@@ -295,34 +294,21 @@ pub fn plan_event_patterns(
     ))
 }
 
-/// `generate event-patterns`: the event layer of a context or workflow.
-pub struct EventPatternsGenerator;
-
 impl Request for EventPatterns {
+    const COMMAND: &'static str = EVENT_PATTERNS;
+
     fn allow_backend_saga(&self) -> bool {
         self.allow_backend_saga
     }
-}
 
-impl Generator for EventPatternsGenerator {
-    fn command(&self) -> &'static str {
-        EVENT_PATTERNS
-    }
-
-    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
-        overrides_of::<EventPatterns>(recorded)
-    }
-
-    fn replay(
+    fn replan(
         &self,
         renderer: &Renderer<'_>,
         ctx: &Context,
-        recorded: &serde_json::Value,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
-        let request: EventPatterns = typed(recorded).map_err(unreadable)?;
         let language_root = root.parent().unwrap_or(root);
-        plan_event_patterns(renderer, ctx, &request, language_root, spec_path)
+        plan_event_patterns(renderer, ctx, self, language_root, spec_path)
     }
 }

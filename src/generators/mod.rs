@@ -26,11 +26,9 @@ use crate::targets::Settings;
 use crate::validate::{Check, Overrides};
 
 pub use crate::settings::Lang;
-pub use bc::{BC_GENERATE, BcGenerate, BcRequest, plan_bc, prepare_bc};
-pub use event_patterns::{
-    EVENT_PATTERNS, EventPatterns, EventPatternsGenerator, plan_event_patterns,
-};
-pub use orchestration::{ORCHESTRATION, Orchestration, OrchestrationGenerator, plan_orchestration};
+pub use bc::{BC_GENERATE, BcRequest, plan_bc, prepare_bc};
+pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
+pub use orchestration::{ORCHESTRATION, Orchestration, plan_orchestration};
 
 /// A command that turns a validated context into one output folder.
 pub trait Generator: Sync {
@@ -49,23 +47,66 @@ pub trait Generator: Sync {
     ) -> Result<Plan, Diagnostics>;
 }
 
-/// A request type that can say which overrides it was made with.
-pub trait Request: DeserializeOwned {
+/// What a generator was asked for: recorded in each output's manifest,
+/// and enough to plan that output again. Each generator's file defines
+/// one; `Registered<R>` makes it a `Generator`.
+pub trait Request: DeserializeOwned + Sync {
+    /// The command as manifests record it.
+    const COMMAND: &'static str;
+    /// Whether it was made with `--allow-backend-saga`.
     fn allow_backend_saga(&self) -> bool;
+    /// Plans the output folder `root` (inside its language folder).
+    fn replan(
+        &self,
+        renderer: &Renderer<'_>,
+        ctx: &Context,
+        root: &Path,
+        spec_path: &Path,
+    ) -> Result<Plan, Diagnostics>;
 }
 
-pub(crate) fn typed<R: Request>(recorded: &serde_json::Value) -> Result<R, String> {
+/// The `Generator` of a request type.
+pub struct Registered<R>(std::marker::PhantomData<fn() -> R>);
+
+impl<R> Registered<R> {
+    pub const fn new() -> Self {
+        Registered(std::marker::PhantomData)
+    }
+}
+
+impl<R> Default for Registered<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn typed<R: Request>(recorded: &serde_json::Value) -> Result<R, String> {
     serde_json::from_value(recorded.clone()).map_err(|e| format!("unreadable recipe: {e}"))
 }
 
-pub(crate) fn overrides_of<R: Request>(recorded: &serde_json::Value) -> Result<Overrides, String> {
-    typed::<R>(recorded).map(|r| Overrides {
-        allow_backend_saga: r.allow_backend_saga(),
-    })
-}
+impl<R: Request> Generator for Registered<R> {
+    fn command(&self) -> &'static str {
+        R::COMMAND
+    }
 
-pub(crate) fn unreadable(message: String) -> Diagnostics {
-    Diagnostic::error("manifest", message).into()
+    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
+        typed::<R>(recorded).map(|r| Overrides {
+            allow_backend_saga: r.allow_backend_saga(),
+        })
+    }
+
+    fn replay(
+        &self,
+        renderer: &Renderer<'_>,
+        ctx: &Context,
+        recorded: &serde_json::Value,
+        root: &Path,
+        spec_path: &Path,
+    ) -> Result<Plan, Diagnostics> {
+        let request: R = typed(recorded)
+            .map_err(|message| Diagnostics::from(Diagnostic::error("manifest", message)))?;
+        request.replan(renderer, ctx, root, spec_path)
+    }
 }
 
 /// The folder one context's output for one language goes to.
@@ -180,9 +221,9 @@ pub(crate) fn plan_of(
 
 /// Every generator parasol has.
 pub static REGISTRY: &[&dyn Generator] = &[
-    &BcGenerate,
-    &EventPatternsGenerator,
-    &OrchestrationGenerator,
+    &Registered::<BcRequest>::new(),
+    &Registered::<EventPatterns>::new(),
+    &Registered::<Orchestration>::new(),
 ];
 
 /// The generator a manifest names.

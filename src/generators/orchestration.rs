@@ -6,7 +6,7 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Generator, Lang, Renderer, Request, overrides_of, plan_of, typed, unreadable};
+use super::{Lang, Renderer, Request, plan_of};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Context, Workflow};
 use crate::plan::{FileSpec, Header, Plan, item};
@@ -14,7 +14,6 @@ use crate::policy::Ask;
 use crate::render::tpl;
 use crate::settings::{Compensation, Location, StateSync};
 use crate::targets::{self, Requested, Settings};
-use crate::validate::Overrides;
 
 pub const ORCHESTRATION: &str = "setup orchestration";
 
@@ -166,34 +165,21 @@ fn saga_files(workflow: &Value) -> Vec<FileSpec> {
     .collect()
 }
 
-/// `setup orchestration`: one workflow's orchestrator or saga service.
-pub struct OrchestrationGenerator;
-
 impl Request for Orchestration {
+    const COMMAND: &'static str = ORCHESTRATION;
+
     fn allow_backend_saga(&self) -> bool {
         self.allow_backend_saga
     }
-}
 
-impl Generator for OrchestrationGenerator {
-    fn command(&self) -> &'static str {
-        ORCHESTRATION
-    }
-
-    fn overrides(&self, recorded: &serde_json::Value) -> Result<Overrides, String> {
-        overrides_of::<Orchestration>(recorded)
-    }
-
-    fn replay(
+    fn replan(
         &self,
         renderer: &Renderer<'_>,
         ctx: &Context,
-        recorded: &serde_json::Value,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
-        let request: Orchestration = typed(recorded).map_err(unreadable)?;
         let language_root = root.parent().unwrap_or(root);
-        plan_orchestration(renderer, ctx, &request, language_root, spec_path)
+        plan_orchestration(renderer, ctx, self, language_root, spec_path)
     }
 }
