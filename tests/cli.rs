@@ -900,3 +900,51 @@ fn help_texts() {
         insta::assert_snapshot!(name, run.stdout);
     }
 }
+
+/// Settings outlive flags: a run with the seed's explicit V5 flags, then a
+/// plain run, rewrites nothing; the flags are kept in the manifest, not in
+/// file headers.
+#[test]
+fn a_plain_rerun_keeps_the_settings_of_the_last_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = canonical_spec();
+    let base = [
+        "bc",
+        "generate",
+        "OrderManagement",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let flags = [
+        "--architecture",
+        "v5-event-driven",
+        "--event-style",
+        "lightweight-notifications",
+        "--transaction-pattern",
+        "frontend-orchestration",
+        "--state-management",
+        "server-confirmed",
+    ];
+    parasol(&[&base[..], &flags[..]].concat()).ok();
+    let lib = std::fs::read_to_string(out.join("rust/order-management/src/lib.rs")).unwrap();
+    assert!(!lib.contains("--state-management"), "{lib}");
+    let plain = parasol(&base).ok();
+    assert!(!plain.stdout.contains("updated"), "{}", plain.stdout);
+    parasol(&[&base[..], &["--check"][..]].concat()).ok();
+    let manifest =
+        std::fs::read_to_string(out.join("ts/order-management/.parasol/manifest.json")).unwrap();
+    assert!(manifest.contains("server-confirmed"), "{manifest}");
+    // A flag given again with another value changes the setting.
+    let changed =
+        parasol(&[&base[..], &["--state-management", "optimistic-updates"][..]].concat()).ok();
+    let manifest =
+        std::fs::read_to_string(out.join("ts/order-management/.parasol/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("optimistic-updates"),
+        "{}",
+        changed.stdout
+    );
+}

@@ -61,14 +61,11 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         spec: args.spec.spec.clone(),
         project_file: project_file.map(Path::to_path_buf),
     };
-    let overrides = Overrides {
-        allow_backend_saga: args.allow_backend_saga,
-    };
     let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
         report(&diags, format);
         return FAILED;
     };
-    let requested = Requested {
+    let given = Requested {
         architecture: args.architecture.map(Into::into),
         event_style: args.event_style.map(Into::into),
         transaction_pattern: args.transaction_pattern.map(Into::into),
@@ -77,6 +74,21 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     };
     let langs = langs_of(&args.lang);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    // Settings outlive flags: each output keeps what it was generated with,
+    // and the flags given now change only what they name.
+    let requested_for = |lang: Lang| {
+        let base = if lang == Lang::Rust {
+            &rust_root
+        } else {
+            &ts_root
+        };
+        settled(base, lang, &spec_path, &given)
+    };
+    let overrides = Overrides {
+        allow_backend_saga: langs
+            .iter()
+            .any(|&lang| requested_for(lang).allow_backend_saga),
+    };
     let mode = mode_of(&args.output);
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     if matches!(mode, Mode::Write { .. } | Mode::Check) && !diags.has_errors() {
@@ -88,7 +100,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             };
             let recipe = generators::BcRequest {
                 lang,
-                requested: requested.clone(),
+                requested: requested_for(lang),
             };
             (
                 base.as_path(),
@@ -121,7 +133,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             &ts_root
         };
         let root = generators::context_root(base, &ctx);
-        match generators::prepare_bc(&ctx, &requested, lang, &root, &spec_path) {
+        match generators::prepare_bc(&ctx, &requested_for(lang), lang, &root, &spec_path) {
             Ok(p) => prepared.push(p),
             Err(errors) => diags.extend(errors),
         }
@@ -162,6 +174,40 @@ fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
         true
     } else {
         false
+    }
+}
+
+/// The settings `bc generate` of `spec_path` runs with for `lang`: those
+/// the output under `base` recorded in its manifest, with the flags given
+/// now on top (a flag given once is kept by later plain runs; give it
+/// again with another value to change it).
+fn settled(base: &Path, lang: Lang, spec_path: &Path, given: &Requested) -> Requested {
+    let recorded = std::fs::canonicalize(spec_path)
+        .ok()
+        .and_then(|spec| {
+            let entries = std::fs::read_dir(base).ok()?;
+            let mut roots: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            roots.sort();
+            roots.into_iter().find_map(|root| {
+                let manifest = crate::manifest::Manifest::read(&root).ok()??;
+                let same_spec =
+                    std::fs::canonicalize(root.join(&manifest.spec)).is_ok_and(|p| p == spec);
+                if manifest.recipe.command != generators::BC_GENERATE || !same_spec {
+                    return None;
+                }
+                let request: generators::BcRequest =
+                    serde_json::from_value(manifest.recipe.settings).ok()?;
+                (request.lang == lang).then_some(request.requested)
+            })
+        })
+        .unwrap_or_default();
+    Requested {
+        architecture: given.architecture.or(recorded.architecture),
+        event_style: given.event_style.or(recorded.event_style),
+        transaction_pattern: given.transaction_pattern.or(recorded.transaction_pattern),
+        state_management: given.state_management.or(recorded.state_management),
+        allow_backend_saga: given.allow_backend_saga || recorded.allow_backend_saga,
     }
 }
 

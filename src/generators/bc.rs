@@ -58,13 +58,15 @@ pub fn prepare_bc(
         Lang::Rust => targets::rust::files(ctx),
         Lang::Ts => targets::ts::files(ctx),
     };
+    // No setting flags: the manifest keeps them, so a plain rerun
+    // regenerates the same output, and a changed setting changes only the
+    // files whose content depends on it.
     let header = Header {
         spec_file: ctx.spec_file.clone(),
         command: format!(
-            "parasol bc generate {} --lang {}{}",
+            "parasol bc generate {} --lang {}",
             ctx.name.raw,
-            lang.as_str(),
-            requested.flags()
+            lang.as_str()
         ),
     };
     Ok(Prepared {

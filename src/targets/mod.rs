@@ -38,36 +38,6 @@ pub struct Requested {
     pub allow_backend_saga: bool,
 }
 
-impl Requested {
-    /// The flags that reproduce this request, for headers.
-    pub fn flags(&self) -> String {
-        let mut out = String::new();
-        for (flag, value) in [
-            (
-                "--architecture",
-                self.architecture.map(Architecture::as_str),
-            ),
-            ("--event-style", self.event_style.map(EventStyle::as_str)),
-            (
-                "--transaction-pattern",
-                self.transaction_pattern.map(TransactionPattern::as_str),
-            ),
-            (
-                "--state-management",
-                self.state_management.map(StateManagement::as_str),
-            ),
-        ] {
-            if let Some(v) = value {
-                out.push_str(&format!(" {flag} {v}"));
-            }
-        }
-        if self.allow_backend_saga {
-            out.push_str(" --allow-backend-saga");
-        }
-        out
-    }
-}
-
 /// Resolves settings and reports what the bundle policy forbids.
 pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Settings {
     // The model's architecture was validated against the same words.
