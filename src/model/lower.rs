@@ -30,7 +30,8 @@ pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_EVENT_NAME_LEN: usize = 40;
 
 /// Operation names the generated module service already uses.
-const RESERVED_OPS: &[&str] = &["new", "dispatch", "start_subscriber"];
+/// Members every module service (Rust) or client class (TypeScript) has.
+const RESERVED_OPS: &[&str] = &["constructor", "dispatch", "http", "new", "start_subscriber"];
 
 /// Fields every aggregate has; a spec may not declare them again.
 const AUDIT_FIELDS: &[&str] = &[
@@ -671,7 +672,7 @@ pub fn lower(
             }
             if RESERVED_OPS.contains(&on.snake.as_str()) {
                 let message = format!(
-                    "operation `{}` clashes with a method every generated module service has",
+                    "operation `{}` clashes with a member every generated module service or client has",
                     oname.value
                 );
                 l.error(oname.pos, "reserved-name", message).help =
@@ -1153,6 +1154,68 @@ pub fn lower(
             format!("read model `{}`", r.name.raw),
             r.pos,
         );
+    }
+    // The types generated code derives from spec names share the namespace:
+    // a value object `ProductRepository` would meet the repository trait of
+    // aggregate `Product`.
+    for m in &modules {
+        let module = &m.name.pascal;
+        for suffix in ["Service", "Ctx", "Repositories", "Client"] {
+            let derived = format!("{module}{suffix}");
+            let origin = format!("module `{}` (its `{derived}`)", m.name.raw);
+            claim(&mut l, &derived, origin, m.pos);
+        }
+        for a in &m.aggregates {
+            let name = &a.name.rust_type;
+            let derived = [
+                format!("New{name}"),
+                format!("{name}Patch"),
+                format!("{name}Repository"),
+                format!("{name}Crud"),
+                format!("{}Api", a.plural.pascal),
+            ];
+            for derived in derived {
+                let origin = format!("aggregate `{}` (its `{derived}`)", a.name.raw);
+                claim(&mut l, &derived, origin, a.pos);
+            }
+        }
+    }
+    for e in &events {
+        let derived = format!("{}Metadata", e.name.pascal);
+        let origin = format!("event `{}` (its `{derived}`)", e.name.raw);
+        claim(&mut l, &derived, origin, e.pos);
+    }
+    for w in &workflows {
+        let name = &w.name.pascal;
+        for suffix in [
+            "Input",
+            "Options",
+            "Orchestration",
+            "OrchestrationOptions",
+            "Outputs",
+        ] {
+            let derived = format!("{name}{suffix}");
+            let origin = format!("workflow `{}` (its `{derived}`)", w.name.raw);
+            claim(&mut l, &derived, origin, w.pos);
+        }
+    }
+    // Operation types live in their module's namespace, beside every
+    // shared type: they may repeat across modules, not meet a spec type.
+    let spec_types: Vec<String> = crate_types.keys().cloned().collect();
+    for m in &modules {
+        for op in &m.ops {
+            for suffix in ["Input", "Output", "Error"] {
+                let derived = format!("{}{suffix}", op.name.pascal);
+                if spec_types.binary_search(&derived).is_ok() {
+                    let message = format!(
+                        "operation `{}.{}` makes the type `{derived}`, which {} also becomes",
+                        m.name.raw, op.name.raw, crate_types[&derived]
+                    );
+                    l.error(op.pos, "name-collision", message).help =
+                        Some("rename one of them".into());
+                }
+            }
+        }
     }
 
     let communication = lower_communication(&mut l, rc.communication.as_ref());
