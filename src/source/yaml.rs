@@ -201,6 +201,10 @@ enum Frame {
 
 struct Builder<'f> {
     file: &'f SourceFile,
+    /// Just after the last content: empty nodes the parser places past it
+    /// (a key left empty before a comment at the end, `? #`) are put here,
+    /// so every position is within the file.
+    end: Pos,
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
@@ -313,7 +317,10 @@ impl Builder<'_> {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
-        let pos = pos_of(&span);
+        let mut pos = pos_of(&span);
+        if (pos.line, pos.col) > (self.end.line, self.end.col) {
+            pos = self.end;
+        }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
@@ -414,6 +421,7 @@ fn subtree_size(node: &Node) -> usize {
 pub fn parse(file: &SourceFile, text: &str, limits: Limits) -> Result<Node, Vec<Diagnostic>> {
     let mut builder = Builder {
         file,
+        end: end_of_content(text),
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
