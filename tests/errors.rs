@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use support::*;
 
@@ -27,34 +27,6 @@ fn header(bytes: &[u8], key: &str) -> Option<String> {
         line.strip_prefix(&format!("# {key}: "))
             .map(|v| v.trim().to_string())
     })
-}
-
-/// A snapshot of a folder: every file's relative path and bytes.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = walk(dir)
-        .into_iter()
-        .map(|p| {
-            (
-                p.strip_prefix(dir).unwrap().display().to_string(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// Checks one bad input: validate and generate both fail cleanly, nothing is written.
@@ -102,7 +74,7 @@ fn check_rejected(relative: &str, expect: &str, at: &str) -> String {
     let out = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(out.path().join("rust/shop/src")).unwrap();
     std::fs::write(out.path().join("rust/shop/src/keep.rs"), "// untouched\n").unwrap();
-    let before = tree(out.path());
+    let before = tree_hashes(out.path());
     let generate = parasol(&[
         "bc",
         "generate",
@@ -117,7 +89,7 @@ fn check_rejected(relative: &str, expect: &str, at: &str) -> String {
         generate.stderr
     );
     assert_eq!(
-        tree(out.path()),
+        tree_hashes(out.path()),
         before,
         "{relative}: the output folder changed"
     );

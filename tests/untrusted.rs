@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,7 +21,7 @@ fn canonical_copy(dir: &Path) -> PathBuf {
     let from = canonical_spec().parent().unwrap().to_path_buf();
     let to = dir.join("spec");
     std::fs::create_dir_all(to.join("bundles")).unwrap();
-    for entry in walk(&from) {
+    for entry in files_under(&from) {
         let rel = entry.strip_prefix(&from).unwrap();
         std::fs::write(to.join(rel), std::fs::read(&entry).unwrap()).unwrap();
     }
@@ -46,40 +45,8 @@ fn changed_spec_text() -> String {
     changed
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        if meta.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-/// Every file under `dir` with the hash of its bytes (links listed, not followed).
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    walk(dir)
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap_or_default();
-            (
-                p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
-                parasol::manifest::sha256(&bytes),
-            )
-        })
-        .collect()
-}
-
 fn temp_files(dir: &Path) -> Vec<String> {
-    walk(dir)
+    files_under(dir)
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".parasol-tmp"))
         .map(|p| p.display().to_string())
@@ -122,7 +89,7 @@ fn a_manifest_naming_files_outside_the_output_folder_is_refused_and_nothing_is_t
         edit_manifest(&out, |m| {
             m["files"][traversal] = serde_json::json!({ "owner": "generated", "sha256": hash });
         });
-        let before = tree(&out);
+        let before = tree_hashes(&out);
         for force in [false, true] {
             let mut args = generate_args(spec_s, out_s);
             // Changed spec: the run would delete and update files if it went on.
@@ -151,7 +118,11 @@ fn a_manifest_naming_files_outside_the_output_folder_is_refused_and_nothing_is_t
                 run.stderr
             );
             assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
-            assert_eq!(tree(&out), before, "nothing in the output folder changed");
+            assert_eq!(
+                tree_hashes(&out),
+                before,
+                "nothing in the output folder changed"
+            );
             // `check` refuses it too, before reading anything it names.
             let check = run_in(dir.path(), &["check", "--out", out_s]);
             assert_eq!(check.code, 1);

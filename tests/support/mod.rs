@@ -7,6 +7,38 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every file under `dir`, sorted; links are listed, never followed.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => files.extend(files_under(&path)),
+            _ => files.push(path),
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A snapshot of a folder: every file's relative path and the SHA-256 of
+/// its bytes (a link's target is not read).
+pub fn tree_hashes(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (
+                p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
+                parasol::manifest::sha256(&bytes),
+            )
+        })
+        .collect()
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
