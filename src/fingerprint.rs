@@ -137,6 +137,14 @@ pub fn roots_for(
     settings: &serde_json::Value,
     spec_path: &Path,
 ) -> Vec<(PathBuf, Manifest)> {
+    let mut found = outputs_of(base, command, spec_path);
+    found.retain(|(_, manifest)| manifest.recipe.settings == *settings);
+    found
+}
+
+/// The output roots under `base` whose manifests were written by `command`
+/// from the spec at `spec_path`, sorted.
+pub fn outputs_of(base: &Path, command: &str, spec_path: &Path) -> Vec<(PathBuf, Manifest)> {
     let Ok(spec) = std::fs::canonicalize(spec_path) else {
         return Vec::new();
     };
@@ -150,8 +158,7 @@ pub fn roots_for(
             continue;
         };
         let same_spec = std::fs::canonicalize(root.join(&manifest.spec)).is_ok_and(|p| p == spec);
-        if manifest.recipe.command == command && manifest.recipe.settings == *settings && same_spec
-        {
+        if manifest.recipe.command == command && same_spec {
             found.push((root, manifest));
         }
     }

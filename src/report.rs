@@ -42,7 +42,7 @@ pub struct JsonReport {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonDiagnostic {
-    pub severity: JsonSeverity,
+    pub severity: Severity,
     /// A stable kebab-case identifier of the rule (`unknown-type`, `manifest-unsafe`, ...).
     pub code: String,
     pub message: String,
@@ -60,13 +60,6 @@ pub struct JsonDiagnostic {
     pub help: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JsonSeverity {
-    Error,
-    Warning,
 }
 
 /// A bounded context that validated.
@@ -103,7 +96,7 @@ pub struct JsonFile {
     /// Relative to the output folder, `/`-separated.
     pub path: String,
     /// What the plan asks for this file.
-    pub action: JsonAction,
+    pub action: Action,
     /// What happened, in the words of the human report: `created`,
     /// `updated`, `deleted`, `forced`, `failed` (write); the action itself
     /// (dry run, diff); `missing`, `stale`, `obsolete`, `conflict` (check);
@@ -118,30 +111,6 @@ pub struct JsonFile {
     pub diff: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum JsonAction {
-    Create,
-    Update,
-    Unchanged,
-    SkippedUserEdited,
-    Conflict,
-    DeleteStale,
-}
-
-impl From<Action> for JsonAction {
-    fn from(action: Action) -> Self {
-        match action {
-            Action::Create => JsonAction::Create,
-            Action::Update => JsonAction::Update,
-            Action::Unchanged => JsonAction::Unchanged,
-            Action::SkippedUserEdited => JsonAction::SkippedUserEdited,
-            Action::Conflict => JsonAction::Conflict,
-            Action::DeleteStale => JsonAction::DeleteStale,
-        }
-    }
-}
-
 impl JsonReport {
     pub fn new(command: &str, ok: bool, diags: &Diagnostics) -> Self {
         JsonReport {
@@ -154,10 +123,7 @@ impl JsonReport {
                 .sorted()
                 .into_iter()
                 .map(|d| JsonDiagnostic {
-                    severity: match d.severity {
-                        Severity::Error => JsonSeverity::Error,
-                        Severity::Warning => JsonSeverity::Warning,
-                    },
+                    severity: d.severity,
                     code: d.code.to_string(),
                     message: d.message.clone(),
                     file: d.location.as_ref().map(|l| l.file.to_string()),
@@ -194,7 +160,7 @@ fn output(report: &Report, mode: Mode) -> JsonOutput {
             *summary.entry(label.to_string()).or_default() += 1;
             JsonFile {
                 path: f.path.clone(),
-                action: f.action.into(),
+                action: f.action,
                 label: label.to_string(),
                 done: f.done,
                 reason: f.reason.clone(),

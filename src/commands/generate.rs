@@ -76,13 +76,23 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
     // Settings outlive flags: each output keeps what it was generated with,
     // and the flags given now change only what they name.
+    let settings: Vec<(Lang, Requested)> = langs
+        .iter()
+        .map(|&lang| {
+            let base = if lang == Lang::Rust {
+                &rust_root
+            } else {
+                &ts_root
+            };
+            (lang, settled(base, lang, &spec_path, &given))
+        })
+        .collect();
     let requested_for = |lang: Lang| {
-        let base = if lang == Lang::Rust {
-            &rust_root
-        } else {
-            &ts_root
-        };
-        settled(base, lang, &spec_path, &given)
+        settings
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, requested)| requested.clone())
+            .expect("settled for every language")
     };
     let overrides = Overrides {
         allow_backend_saga: langs
@@ -182,24 +192,12 @@ fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
 /// now on top (a flag given once is kept by later plain runs; give it
 /// again with another value to change it).
 fn settled(base: &Path, lang: Lang, spec_path: &Path, given: &Requested) -> Requested {
-    let recorded = std::fs::canonicalize(spec_path)
-        .ok()
-        .and_then(|spec| {
-            let entries = std::fs::read_dir(base).ok()?;
-            let mut roots: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            roots.sort();
-            roots.into_iter().find_map(|root| {
-                let manifest = crate::manifest::Manifest::read(&root).ok()??;
-                let same_spec =
-                    std::fs::canonicalize(root.join(&manifest.spec)).is_ok_and(|p| p == spec);
-                if manifest.recipe.command != generators::BC_GENERATE || !same_spec {
-                    return None;
-                }
-                let request: generators::BcRequest =
-                    serde_json::from_value(manifest.recipe.settings).ok()?;
-                (request.lang == lang).then_some(request.requested)
-            })
+    let recorded = crate::fingerprint::outputs_of(base, generators::BC_GENERATE, spec_path)
+        .into_iter()
+        .find_map(|(_, manifest)| {
+            let request: generators::BcRequest =
+                serde_json::from_value(manifest.recipe.settings).ok()?;
+            (request.lang == lang).then_some(request.requested)
         })
         .unwrap_or_default();
     Requested {
