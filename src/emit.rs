@@ -161,10 +161,6 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn count(&self, action: Action) -> usize {
-        self.files.iter().filter(|f| f.action == action).count()
-    }
-
     pub fn drift(&self) -> bool {
         self.manifest_drift || self.files.iter().any(|f| f.action.is_drift())
     }
