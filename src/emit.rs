@@ -37,7 +37,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
-use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest, ManifestError};
+use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest, ManifestError, Need};
 use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
 
@@ -70,6 +70,9 @@ pub enum Action {
     Update,
     Unchanged,
     SkippedUserEdited,
+    /// A user-owned file the generated code no longer fits: what to
+    /// change in it is the reason. Never written; the run fails.
+    NeedsEdit,
     Conflict,
     DeleteStale,
 }
@@ -81,6 +84,7 @@ impl Action {
             Action::Update => "update",
             Action::Unchanged => "unchanged",
             Action::SkippedUserEdited => "skipped-user-edited",
+            Action::NeedsEdit => "needs-edit",
             Action::Conflict => "conflict",
             Action::DeleteStale => "delete-stale",
         }
@@ -90,7 +94,11 @@ impl Action {
     pub fn is_drift(self) -> bool {
         matches!(
             self,
-            Action::Create | Action::Update | Action::Conflict | Action::DeleteStale
+            Action::Create
+                | Action::Update
+                | Action::Conflict
+                | Action::DeleteStale
+                | Action::NeedsEdit
         )
     }
 }
@@ -172,9 +180,14 @@ impl Report {
             .filter(|f| f.action == Action::Conflict && !f.done)
     }
 
+    /// User-owned files the generated code no longer fits.
+    pub fn needs_edit(&self) -> impl Iterator<Item = &Outcome> {
+        self.files.iter().filter(|f| f.action == Action::NeedsEdit)
+    }
+
     /// One line counting the files by what happened to them, in `mode`'s words.
     pub fn summary(&self, mode: Mode) -> String {
-        const ORDER: [&str; 13] = [
+        const ORDER: [&str; 14] = [
             "created",
             "updated",
             "deleted",
@@ -186,6 +199,7 @@ impl Report {
             "stale",
             "obsolete",
             "conflict",
+            "needs-edit",
             "failed",
             "skipped-user-edited",
         ];
@@ -398,10 +412,20 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     } else {
         // What the manifest would be after a plain write of everything planned.
         let mut would: BTreeMap<String, Entry> = BTreeMap::new();
+        let actions: HashMap<&str, Action> = outcomes
+            .iter()
+            .map(|o| (o.path.as_str(), o.action))
+            .collect();
         for file in &plan.files {
             let entry = match file.ownership {
                 Ownership::Generated => Entry::generated(hashes.get(&file.path).cloned()),
-                Ownership::User => Entry::user(),
+                Ownership::User => match (actions.get(file.path.as_str()), entries.get(&file.path))
+                {
+                    (Some(Action::Create | Action::Update), _) | (_, None) => {
+                        Entry::user(Some(file.sha256.clone()), file.needs.clone())
+                    }
+                    (_, Some(kept)) => kept.clone(),
+                },
             };
             would.insert(file.path.clone(), entry);
         }
@@ -457,9 +481,24 @@ fn classify(
             }
             (OnDisk::Missing, _) => Outcome::new(&file.path, Action::Create),
             (OnDisk::Same, _) => Outcome::new(&file.path, Action::Unchanged),
-            (OnDisk::File(_), Ownership::User) => {
-                Outcome::new(&file.path, Action::SkippedUserEdited)
-                    .because("user-owned; parasol never changes it")
+            (OnDisk::File(bytes), Ownership::User) => {
+                let hash = manifest::sha256(bytes);
+                let old = old.filter(|e| e.owner == Ownership::User);
+                if old.is_some_and(|e| e.written_by_parasol(&hash)) {
+                    Outcome::new(&file.path, Action::Update)
+                        .because("yours, but still parasol's default: kept in step with the spec")
+                } else {
+                    let no_needs = BTreeMap::new();
+                    let before = old.map_or(&no_needs, |e| &e.needs);
+                    let problems =
+                        Need::problems(&String::from_utf8_lossy(bytes), before, &file.needs);
+                    if problems.is_empty() {
+                        Outcome::new(&file.path, Action::SkippedUserEdited)
+                            .because("yours, edited; parasol leaves it alone")
+                    } else {
+                        Outcome::new(&file.path, Action::NeedsEdit).because(problems.join("\n"))
+                    }
+                }
             }
             (OnDisk::File(bytes), Ownership::Generated) => {
                 let hash = manifest::sha256(bytes);
@@ -494,8 +533,16 @@ fn classify(
                     Entry::generated(Some(file.sha256.clone())),
                 );
             }
-            (action, Ownership::User) if action != Action::Create => {
-                entries.insert(file.path.clone(), Entry::user());
+            (Action::Unchanged, Ownership::User) => {
+                entries.insert(
+                    file.path.clone(),
+                    Entry::user(Some(file.sha256.clone()), file.needs.clone()),
+                );
+            }
+            (Action::SkippedUserEdited, Ownership::User) => {
+                // Fits the spec: what it must fit from now on is the new need.
+                let sha = old.and_then(|e| e.sha256.clone());
+                entries.insert(file.path.clone(), Entry::user(sha, file.needs.clone()));
             }
             _ => {
                 if let Some(entry) = old {
@@ -503,9 +550,7 @@ fn classify(
                 }
             }
         }
-        if file.ownership == Ownership::Generated {
-            hashes.insert(file.path.clone(), file.sha256.clone());
-        }
+        hashes.insert(file.path.clone(), file.sha256.clone());
         outcomes.push(outcome);
     }
 
@@ -516,7 +561,18 @@ fn classify(
             continue;
         }
         if entry.owner == Ownership::User {
-            // Never touched; said once, then forgotten by the manifest.
+            if let OnDisk::File(bytes) = inspect(root, path)
+                && entry.written_by_parasol(&manifest::sha256(&bytes))
+            {
+                // Still parasol's default: nothing of the user's is lost.
+                entries.insert(path.clone(), entry.clone());
+                outcomes.push(
+                    Outcome::new(path, Action::DeleteStale)
+                        .because("yours, but unedited and no longer used"),
+                );
+                continue;
+            }
+            // Edited: never touched; said once, then forgotten by the manifest.
             if matches!(inspect(root, path), OnDisk::File(_)) {
                 let mut o = Outcome::new(path, Action::SkippedUserEdited)
                     .because("user-owned and no longer used: delete it if you do not need it");
@@ -616,6 +672,7 @@ fn apply(
                         owner: file.ownership,
                         sha256: None,
                         pending: None,
+                        needs: BTreeMap::new(),
                     });
                 entry.pending = hashes.get(path).cloned();
                 intent.insert(path.clone(), entry);
@@ -649,7 +706,7 @@ fn apply(
                 outcome.done = true;
                 let entry = match file.ownership {
                     Ownership::Generated => Entry::generated(hashes.get(&outcome.path).cloned()),
-                    Ownership::User => Entry::user(),
+                    Ownership::User => Entry::user(Some(file.sha256.clone()), file.needs.clone()),
                 };
                 entries.insert(outcome.path.clone(), entry);
             }
@@ -727,10 +784,15 @@ pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
         }
         let label = f.label(mode);
         let _ = write!(out, "  {label:<20} {}", f.path);
-        if let Some(reason) = &f.reason {
-            let _ = write!(out, "  ({reason})");
+        let mut reasons = f.reason.iter().flat_map(|r| r.lines());
+        if let Some(first) = reasons.next() {
+            let _ = write!(out, "  ({first})");
         }
         out.push('\n');
+        // Several things to change in one file: one per line.
+        for more in reasons {
+            let _ = writeln!(out, "  {:<20} ({more})", "");
+        }
         if matches!(mode, Mode::Diff | Mode::Check)
             && let Some(diff) = &f.diff
         {

@@ -117,7 +117,7 @@ pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Optio
         let action = action?;
         let mut outcome = Outcome::new(*path, action);
         if action == Action::SkippedUserEdited {
-            outcome.reason = Some("user-owned; parasol never changes it".into());
+            outcome.reason = Some("yours, edited; parasol leaves it alone".into());
         }
         files.push(outcome);
     }

@@ -71,13 +71,119 @@ pub struct Inputs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub owner: Ownership,
-    /// SHA-256 of the content parasol last wrote (generated files only).
+    /// SHA-256 of the content parasol last wrote: for a user-owned file,
+    /// its default, so an unedited one can follow the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     /// SHA-256 of the content a run that did not finish was writing: the
     /// file holds either that or `sha256`, and both are parasol's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<String>,
+    /// What the generated code needs from a user-owned file, per spec
+    /// element (`catalog.discontinue`), as of the last run that checked it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub needs: BTreeMap<String, Need>,
+}
+
+/// What the generated code needs from a user-owned file for one spec
+/// element, as text to look for: parasol never compiles anything, so it
+/// checks the names the generated code calls and the file's own uses of
+/// names the spec may take away.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Need {
+    /// The element, for messages (`operation \`catalog.discontinue\``).
+    pub what: String,
+    /// Text that must be in the file while the spec has the element
+    /// (`fn discontinue(`), and gone once the spec drops it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declares: Option<String>,
+    /// The full signature to add, for messages (not recorded).
+    #[serde(skip)]
+    pub signature: Option<String>,
+    /// Names the file may use only while the spec has them (`input.price`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<String>,
+    /// Names the file must mention once the spec adds them (an output field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
+}
+
+impl Need {
+    /// What in `text` must change for the generated code that now needs
+    /// `new` (and before needed `old`) to build; empty when nothing.
+    pub fn problems(
+        text: &str,
+        old: &BTreeMap<String, Need>,
+        new: &BTreeMap<String, Need>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        // Names some element still uses stay legal, whoever gave them up.
+        let current: std::collections::BTreeSet<&String> = new
+            .values()
+            .flat_map(|n| n.declares.iter().chain(&n.uses))
+            .collect();
+        for (key, need) in new {
+            let before = old.get(key);
+            if let Some(declares) = &need.declares
+                && !contains_word(text, declares)
+            {
+                let add = need.signature.as_deref().unwrap_or(declares);
+                out.push(format!("{} needs `{add}`", need.what));
+                continue;
+            }
+            let Some(before) = before else { continue };
+            // A file that no longer uses the element (a test deleted) owes it nothing.
+            let in_use =
+                need.declares.is_some() || need.uses.iter().any(|u| contains_word(text, u));
+            for set in need
+                .sets
+                .iter()
+                .filter(|s| in_use && !before.sets.contains(s))
+            {
+                if !contains_word(text, set) {
+                    out.push(format!("{} now has `{set}`: set it", need.what));
+                }
+            }
+            for used in before.uses.iter().filter(|u| !current.contains(u)) {
+                if contains_word(text, used) {
+                    out.push(format!("{}: `{used}` no longer exists", need.what));
+                }
+            }
+        }
+        for (key, need) in old {
+            if new.contains_key(key) {
+                continue;
+            }
+            for gone in need.declares.iter().chain(&need.uses) {
+                if !current.contains(gone) && contains_word(text, gone) {
+                    out.push(format!(
+                        "{} is no longer in the spec: remove `{gone}`",
+                        need.what
+                    ));
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether `needle` is in `text` as a whole word (not inside a longer name).
+pub fn contains_word(text: &str, needle: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(at) = text[from..].find(needle) {
+        let start = from + at;
+        let end = start + needle.len();
+        let before_ok =
+            !needle.starts_with(ident) || !text[..start].chars().next_back().is_some_and(ident);
+        let after_ok = !needle.ends_with(ident) || !text[end..].chars().next().is_some_and(ident);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + needle.len().max(1);
+    }
+    false
 }
 
 impl Entry {
@@ -86,14 +192,17 @@ impl Entry {
             owner: Ownership::Generated,
             sha256,
             pending: None,
+            needs: BTreeMap::new(),
         }
     }
 
-    pub fn user() -> Self {
+    /// A user-owned file whose default had `sha256` when parasol wrote it.
+    pub fn user(sha256: Option<String>, needs: BTreeMap<String, Need>) -> Self {
         Entry {
             owner: Ownership::User,
-            sha256: None,
+            sha256,
             pending: None,
+            needs,
         }
     }
 

@@ -6,13 +6,14 @@
 //! user-owned (written once, never touched again). Rendering adds the header
 //! naming the source spec and the command that regenerates the file.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
-pub use crate::manifest::{Ownership, Recipe};
+pub use crate::manifest::{Need, Ownership, Recipe};
 use crate::outdir::check_relative_path;
 use crate::render::{TemplateSet, template_error, template_error_in};
 
@@ -35,6 +36,8 @@ pub struct FileSpec {
     /// looked up when rendering, so file lists can be made before the context
     /// is turned into template values.
     pub items: Vec<(&'static str, &'static str, usize)>,
+    /// For a user-owned file: what the generated code needs from it.
+    pub needs: BTreeMap<String, Need>,
 }
 
 impl FileSpec {
@@ -45,6 +48,7 @@ impl FileSpec {
             ownership: Ownership::Generated,
             vars: Vec::new(),
             items: Vec::new(),
+            needs: BTreeMap::new(),
         }
     }
 
@@ -57,6 +61,12 @@ impl FileSpec {
 
     pub fn with(mut self, name: &'static str, value: Value) -> Self {
         self.vars.push((name, value));
+        self
+    }
+
+    /// Records what the generated code needs from this (user-owned) file.
+    pub fn needing(mut self, needs: BTreeMap<String, Need>) -> Self {
+        self.needs = needs;
         self
     }
 
@@ -74,6 +84,8 @@ pub struct PlannedFile {
     pub ownership: Ownership,
     /// SHA-256 of the content, taken while rendering (in parallel).
     pub sha256: String,
+    /// For a user-owned file: what the generated code needs from it.
+    pub needs: BTreeMap<String, Need>,
 }
 
 /// Rendered text held until `emit`. Every file is rendered before anything
@@ -373,6 +385,7 @@ pub fn render(
             content,
             ownership: spec.ownership,
             sha256,
+            needs: spec.needs.clone(),
         })
     };
     let results = crate::par::map(&specs, render_one);

@@ -265,6 +265,20 @@ fn journal(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Puts the stock the order asks for into the service: the default
+/// `checkAvailability` answers from stored counts.
+fn stock_up(service: &Server) {
+    let item = r#"{"productId":"p-1","onHand":100,"reserved":0}"#;
+    let (status, body) = http(
+        &service.url,
+        "POST",
+        "/api/inventory/stock-items",
+        &[],
+        item,
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
 fn start_run(saga: &Server, id: &str) {
     let (status, body) = http(&saga.url, "POST", SAGAS, &[("Idempotency-Key", id)], ORDER);
     assert_eq!(status, 202, "{body}");
@@ -309,6 +323,7 @@ fn the_backend_saga_finishes_or_compensates_runs_after_being_killed() {
 
     // Killed between two steps: the restarted saga carries on from there.
     let service = Server::start(&bin.service, &[]);
+    stock_up(&service);
     let journal_a = bin.journals.join("a.journal");
     let env = [
         ("PARASOL_SERVICE_URL", service.url.as_str()),
@@ -363,6 +378,7 @@ fn the_backend_saga_finishes_or_compensates_runs_after_being_killed() {
         &bin.service,
         &[("PARASOL_FAULTS", "payment.charge=delay:120s")],
     );
+    stock_up(&slow);
     let journal_b = bin.journals.join("b.journal");
     let env = [
         ("PARASOL_SERVICE_URL", slow.url.as_str()),

@@ -279,9 +279,10 @@ pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Dia
         }
     }
     let left_alone = reports.iter().flat_map(|r| r.conflicts()).count();
+    let to_edit = reports.iter().flat_map(|r| r.needs_edit()).count();
     let failed = match mode {
         Mode::Check => reports.iter().any(Report::drift),
-        Mode::Write { .. } => left_alone > 0,
+        Mode::Write { .. } => left_alone > 0 || to_edit > 0,
         _ => false,
     } || all.has_errors();
     match output.format {
@@ -297,10 +298,25 @@ pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Dia
                 }
             }
             let force = matches!(mode, Mode::Write { force: true });
-            if mode == Mode::Check && failed {
+            let stale = reports.iter().any(|r| {
+                r.manifest_drift
+                    || r.files
+                        .iter()
+                        .any(|f| f.action.is_drift() && f.action != emit::Action::NeedsEdit)
+            });
+            if mode == Mode::Check && failed && (stale || to_edit == 0) {
                 crate::term::err(
                     "error: generated output is stale; regenerate it (the headers name the command)\n",
                 );
+            }
+            if to_edit > 0 {
+                crate::term::err(&format!(
+                    "error: {to_edit} file{} of yours no longer fit{} the spec (listed above with what to change); parasol never edits your files: change {}, or delete {} to get parasol's new default\n",
+                    crate::diag::plural(to_edit),
+                    if to_edit == 1 { "s" } else { "" },
+                    if to_edit == 1 { "it" } else { "them" },
+                    if to_edit == 1 { "it" } else { "one" },
+                ));
             }
             if left_alone > 0 && force {
                 crate::term::err(&format!(

@@ -78,9 +78,53 @@ pub struct Body {
     pub id_output: Option<String>,
     /// For `create`: that output is a `uuid`, so the id is made as one.
     pub id_uuid: bool,
+    /// For a `query` by id: a `bool` output answers whether the record
+    /// exists (`found.is_some()`), so an unknown id is an answer, not an error.
+    pub answers_existence: bool,
+    /// Counts kept on stored records (stock on hand, seats), checked,
+    /// reserved and released by lines of the input.
+    pub stock: Option<Stock>,
+    /// Whether the body names `ServiceError` (a stock shortage or an unknown reservation).
+    pub uses_service_error: bool,
     /// Inputs the body parses into an enum: `(input name, a valid value)`.
     #[serde(skip)]
     pub parsed_inputs: Vec<(String, String)>,
+}
+
+/// An operation on counts kept by an aggregate, such as stock on hand:
+/// `check` answers from them, `reserve` holds what the input's lines ask
+/// (refusing what is not there) and records it under the id it returns,
+/// `release` gives back exactly what that record says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stock {
+    /// `check` | `reserve` | `release`.
+    pub kind: &'static str,
+    /// The repository on the module context (`stock_items`).
+    pub repo: String,
+    /// The input list of lines (`lines`), for `check` and `reserve`.
+    pub lines: String,
+    /// The line's field naming the record (`product_id`) and the record's
+    /// field it is compared with (`product_id`, or `id`).
+    pub line_key: String,
+    pub record_key: String,
+    /// The key of `record_key` needs `.to_string()` to compare (a uuid line key).
+    pub key_to_string: bool,
+    /// The line's quantity, the record's count on hand, and the record's
+    /// count held by reservations (when it has one: else reserving takes
+    /// from on hand).
+    pub quantity: String,
+    pub on_hand: String,
+    pub held: Option<String>,
+    /// JSON names, for tests: the lines, the line's key, the record's key
+    /// (empty for its id), on hand and held.
+    pub json: [String; 5],
+    /// The error returned when a line cannot be met.
+    pub shortage: String,
+    /// `check`: the bool output answering.
+    pub answer: Option<String>,
+    /// `reserve`: the fresh id the reservation is recorded under;
+    /// `release`: the input naming it (an expression of a `&str`).
+    pub receipt: Option<String>,
 }
 
 /// The default projection of one event into a read model.
@@ -113,7 +157,7 @@ pub struct FreshId {
     pub make: String,
     /// A check that it was made, on `output.<name>` (`is_empty`, `is_nil`).
     pub made: String,
-    uuid: bool,
+    pub uuid: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -294,12 +338,246 @@ fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
 
 pub fn plan_all(context: &mut Context) {
     let events = by_name(&context.events);
+    let value_objects: HashMap<&str, &crate::model::ValueObject> = context
+        .value_objects
+        .iter()
+        .map(|v| (v.name.rust_type.as_str(), v))
+        .collect();
     for module in &mut context.modules {
         let snapshot = module.clone();
+        let mut reserves: Vec<(String, Stock)> = Vec::new();
         for op in &mut module.ops {
             op.recipe = plan(&snapshot, op, &events);
+            let stock = plan_stock(&snapshot, op, &value_objects, &op.recipe);
+            // A body that already loads and saves an aggregate keeps doing that.
+            if let Some(stock) = stock.filter(|_| op.recipe.aggregate.is_none()) {
+                if stock.kind == "reserve"
+                    && let Some(receipt) = &stock.receipt
+                {
+                    reserves.push((receipt.clone(), stock.clone()));
+                }
+                apply_stock(&mut op.recipe, stock);
+            }
+        }
+        // Releases, once every reservation is known: an op whose input is
+        // the id a reservation returns gives back what it recorded.
+        for op in &mut module.ops {
+            if op.recipe.stock.is_some() {
+                continue;
+            }
+            let verb = op.name.snake.split('_').next().unwrap_or("");
+            if !RELEASE_VERBS.contains(&verb) {
+                continue;
+            }
+            let Some((input, reserve)) = op.input.iter().find_map(|i| {
+                let (_, stock) = reserves.iter().find(|(id, _)| *id == i.name.snake)?;
+                (!i.ty.optional && matches!(i.ty.kind, "string" | "uuid")).then_some((i, stock))
+            }) else {
+                continue;
+            };
+            let key = if input.ty.kind == "uuid" {
+                format!("&input.{}.to_string()", input.name.rust)
+            } else {
+                format!("&input.{}", input.name.rust)
+            };
+            let stock = Stock {
+                kind: "release",
+                receipt: Some(key),
+                answer: None,
+                ..reserve.clone()
+            };
+            apply_stock(&mut op.recipe, stock);
+        }
+        module.receipts = module.ops.iter().any(|op| {
+            op.recipe
+                .stock
+                .as_ref()
+                .is_some_and(|s| s.receipt.is_some())
+        });
+    }
+}
+
+const RESERVE_VERBS: &[&str] = &[
+    "reserve", "allocate", "hold", "book", "claim", "take", "consume", "deduct", "pick",
+];
+const RELEASE_VERBS: &[&str] = &[
+    "release",
+    "unreserve",
+    "free",
+    "cancel",
+    "restock",
+    "return",
+    "undo",
+    "deallocate",
+    "unhold",
+    "unbook",
+];
+const QUANTITY_NAMES: &[&str] = &["quantity", "qty", "count", "units", "amount", "seats"];
+const ON_HAND_NAMES: &[&str] = &[
+    "onHand",
+    "available",
+    "stock",
+    "inStock",
+    "quantity",
+    "balance",
+    "capacity",
+    "remaining",
+    "seats",
+    "units",
+];
+const HELD_NAMES: &[&str] = &["reserved", "allocated", "held", "booked", "committed"];
+
+/// The stock plan of `op`, when its verb and signature say it checks or
+/// reserves lines against counts an aggregate of `module` keeps.
+fn plan_stock(
+    module: &Module,
+    op: &Op,
+    value_objects: &HashMap<&str, &crate::model::ValueObject>,
+    body: &Body,
+) -> Option<Stock> {
+    let verb = op.name.snake.split('_').next().unwrap_or("");
+    let kind = if RESERVE_VERBS.contains(&verb) {
+        "reserve"
+    } else if QUERY_VERBS.contains(&verb)
+        && op
+            .output
+            .iter()
+            .any(|o| o.ty.kind == "bool" && !o.ty.optional)
+    {
+        "check"
+    } else {
+        return None;
+    };
+    let int = |f: &&Field| f.ty.kind == "int" && !f.ty.optional;
+    for lines in &op.input {
+        let item = match (&lines.ty.optional, lines.ty.kind, &lines.ty.item) {
+            (false, "list", Some(item)) if item.kind == "value_object" && !item.optional => item,
+            _ => continue,
+        };
+        let Some(vo) = item.name.as_deref().and_then(|n| value_objects.get(n)) else {
+            continue;
+        };
+        let Some(quantity) = QUANTITY_NAMES
+            .iter()
+            .find_map(|q| vo.fields.iter().filter(int).find(|f| f.name.raw == *q))
+        else {
+            continue;
+        };
+        for agg in &module.aggregates {
+            let ints: Vec<&Field> = agg.fields.iter().filter(int).collect();
+            let held = ints
+                .iter()
+                .find(|f| HELD_NAMES.contains(&f.name.raw.as_str()))
+                .copied();
+            let on_hand = ON_HAND_NAMES
+                .iter()
+                .find_map(|n| ints.iter().find(|f| f.name.raw == *n))
+                .copied();
+            let Some(on_hand) = on_hand else { continue };
+            // The line names a record by a field of the same name, or by its id.
+            let key = vo.fields.iter().find_map(|lf| {
+                let t = lf.ty.required();
+                if lf.ty.optional || !t.stringly {
+                    return None;
+                }
+                if lf.name.raw == format!("{}Id", agg.name.camel) {
+                    return Some((lf, "id".to_string(), t.kind == "uuid"));
+                }
+                agg.fields
+                    .iter()
+                    .find(|af| af.name.raw == lf.name.raw && af.ty.rust == lf.ty.rust)
+                    .map(|af| (lf, af.name.rust.clone(), false))
+            });
+            let Some((line_key, record_key, key_to_string)) = key else {
+                continue;
+            };
+            let shortage = op
+                .errors
+                .iter()
+                .find(|e| {
+                    ["insufficient", "stock", "available", "short", "capacity"]
+                        .iter()
+                        .any(|w| e.name.raw.contains(w))
+                })
+                .map(|e| format!("{}Error::{}", op.name.pascal, e.name.pascal))
+                .unwrap_or_else(|| {
+                    "ServiceError::domain(\"insufficient_stock\", 409).into()".into()
+                });
+            let answer = (kind == "check")
+                .then(|| {
+                    op.output
+                        .iter()
+                        .find(|o| o.ty.kind == "bool" && !o.ty.optional)
+                })
+                .flatten()
+                .map(|o| o.name.rust.clone());
+            let receipt = (kind == "reserve")
+                .then(|| body.fresh_ids.first())
+                .flatten()
+                .map(|id| id.name.clone());
+            let json = |f: &Field| f.rename.clone().unwrap_or_else(|| f.name.raw.clone());
+            let record_json = agg
+                .fields
+                .iter()
+                .find(|af| af.name.rust == record_key)
+                .map(json)
+                .unwrap_or_default();
+            return Some(Stock {
+                json: [
+                    json(lines),
+                    json(line_key),
+                    record_json,
+                    json(on_hand),
+                    held.map(json).unwrap_or_default(),
+                ],
+                kind,
+                repo: agg.plural.rust.clone(),
+                lines: lines.name.rust.clone(),
+                line_key: line_key.name.rust.clone(),
+                record_key,
+                key_to_string,
+                quantity: quantity.name.rust.clone(),
+                on_hand: on_hand.name.rust.clone(),
+                held: held.map(|h| h.name.rust.clone()),
+                shortage,
+                answer,
+                receipt,
+            });
         }
     }
+    None
+}
+
+/// Makes `body` do `stock` instead of recording nothing or answering blindly.
+fn apply_stock(body: &mut Body, stock: Stock) {
+    if let Some(answer) = &stock.answer {
+        for output in &mut body.outputs {
+            if output.target == *answer {
+                output.expr = answer.clone();
+            }
+        }
+    }
+    body.uses_ctx = true;
+    body.uses_input = true;
+    body.uses_service_error = stock.kind == "release"
+        || (stock.kind == "reserve" && stock.shortage.starts_with("ServiceError"));
+    body.summary = match stock.kind {
+        "check" => format!(
+            "Answers whether every line of `{}` is in stock, from the stored counts.",
+            stock.lines
+        ),
+        "reserve" => format!(
+            "Holds what each line of `{}` asks from the stored counts, refusing lines that are not in stock{}.",
+            stock.lines,
+            if stock.receipt.is_some() {
+                ", and records the reservation under the id it returns"
+            } else {
+                ""
+            }
+        ),
+        _ => "Gives back exactly what the reservation it names holds.".into(),
+    };
+    body.stock = Some(stock);
 }
 
 fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
@@ -487,6 +765,10 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         continue;
                     };
                     let var = format!("old_{}", field.name.snake);
+                    // Captured only if the metadata can take it.
+                    if convert(&entity_value(field), &m.ty).is_none() {
+                        continue;
+                    }
                     if !r.captures.iter().any(|c| c.target == var) {
                         let (expr, _) =
                             convert(&entity_value(field), &field.ty).expect("same type converts");
@@ -599,8 +881,9 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 }
             })
             .unwrap_or_else(|| {
-                if kind == "query" && f.ty.kind == "bool" && !f.ty.optional {
-                    "true".into()
+                if kind == "query" && r.locate.is_some() && f.ty.kind == "bool" && !f.ty.optional {
+                    r.answers_existence = true;
+                    "found.is_some()".into()
                 } else {
                     "Default::default()".into()
                 }
@@ -659,6 +942,19 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         });
     }
 
+    let entity_used = r.outputs.iter().any(|a| a.expr.contains("entity."))
+        || r.events.iter().any(|e| {
+            e.entity_id.contains("entity.") || e.metadata.iter().any(|m| m.expr.contains("entity."))
+        });
+    if r.answers_existence && entity_used {
+        // The record is loaded for the other outputs, so it exists.
+        r.answers_existence = false;
+        for output in &mut r.outputs {
+            if output.expr == "found.is_some()" {
+                output.expr = "true".into();
+            }
+        }
+    }
     let all_exprs: Vec<&str> = r
         .sets
         .iter()
@@ -670,10 +966,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         }))
         .collect();
     r.uses_input = r.locate.is_some() || all_exprs.iter().any(|e| e.contains("input."));
-    r.entity_used = r.outputs.iter().any(|a| a.expr.contains("entity."))
-        || r.events.iter().any(|e| {
-            e.entity_id.contains("entity.") || e.metadata.iter().any(|m| m.expr.contains("entity."))
-        });
+    r.entity_used = entity_used;
     r.uses_types = transition.is_some() && kind == "transition";
     r.uses_ctx = r.aggregate.is_some()
         || !r.events.is_empty()

@@ -212,6 +212,8 @@ impl Lowerer<'_> {
                     Some(TypeEntry::Aggregate { rust_type }) => {
                         Some(Ty::aggregate_ref(&rust_type, name))
                     }
+                    // Already reported where it is declared.
+                    None if self.broken_types.contains(name) => None,
                     None => {
                         let help = did_you_mean(name, self.type_names())
                             .unwrap_or_else(|| "types are string, int, float, bool, decimal, uuid, datetime, list<T>, map<T>, T?, `{ enum: [...] }`, or a value object or aggregate of this context".into());
@@ -823,6 +825,7 @@ pub fn lower(
             subscribes,
             depends_on: depends_on_sorted,
             shared_types: Vec::new(),
+            receipts: false,
             declared_publishes,
             depends_on_pos: depends_on_pos_sorted,
             pos: mname.pos,
@@ -1104,7 +1107,13 @@ pub fn lower(
     // One namespace for every crate-level type name the generated code declares.
     let mut crate_types: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |l: &mut Lowerer<'_>, rust_type: &str, origin: String, pos: Pos| {
-        if let Some(first) = crate_types.get(rust_type) {
+        if names::RESERVED_TYPE_NAMES.contains(&rust_type) {
+            // Declared names were refused already; this is a derived one.
+            if origin.contains("(its `") {
+                let message = format!("{origin} would shadow a type the generated code relies on");
+                l.error(pos, "reserved-name", message).help = Some("rename it".into());
+            }
+        } else if let Some(first) = crate_types.get(rust_type) {
             let message = format!("{origin} and {first} both become the type `{rust_type}`");
             l.error(pos, "name-collision", message).help = Some("rename one of them".into());
         } else {
@@ -1360,8 +1369,16 @@ fn assignable(from: &Ty, to: &Ty) -> bool {
     // Enums travel as their string values; ids are strings.
     let from_req = from.required();
     let to_req = to.required();
+    // Two inline enums are two types, but on the wire (JSON, TypeScript's
+    // string unions) a value of one is a value of the other when its
+    // values are among the other's.
+    let values_fit = || match (&from_req.variants, &to_req.variants) {
+        (Some(from), Some(to)) => from.iter().all(|v| to.contains(v)),
+        _ => false,
+    };
     (from.optional <= to.optional)
         && ((from_req.kind == "enum" && to_req.kind == "string")
+            || (from_req.kind == "enum" && to_req.kind == "enum" && values_fit())
             || (from_req.stringly && to_req.stringly && from_req.rust == to_req.rust))
 }
 

@@ -84,6 +84,8 @@ pub struct Module {
     pub depends_on: Vec<Name>,
     /// Shared types (value objects, enums) this module's own types mention.
     pub shared_types: Vec<String>,
+    /// Whether its operations keep reservations (see `bodies::Stock`).
+    pub receipts: bool,
     #[serde(skip)]
     pub pos: Pos,
     #[serde(skip)]

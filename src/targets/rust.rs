@@ -1,7 +1,9 @@
 //! The Rust backend crate of a context: an axum service per the V5 pattern.
 
-use crate::model::Context;
-use crate::plan::FileSpec;
+use std::collections::BTreeMap;
+
+use crate::model::{Context, Module};
+use crate::plan::{FileSpec, Need};
 use crate::render::tpl;
 
 /// Every file of the crate. Module folders use the snake_case name even for
@@ -28,17 +30,17 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("tests/service.rs", tpl::RUST_TESTS_SERVICE_RS),
         FileSpec::generated("tests/http.rs", tpl::RUST_TESTS_HTTP_RS),
         FileSpec::generated("tests/sse.rs", tpl::RUST_TESTS_SSE_RS),
-        FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS),
+        FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS).needing(ops_tests_needs(ctx)),
     ];
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
             "src/read_models.rs",
             tpl::RUST_SRC_READ_MODELS_RS,
         ));
-        files.push(FileSpec::user(
-            "src/projections.rs",
-            tpl::RUST_SRC_PROJECTIONS_RS,
-        ));
+        files.push(
+            FileSpec::user("src/projections.rs", tpl::RUST_SRC_PROJECTIONS_RS)
+                .needing(projections_needs(ctx)),
+        );
     }
     for (i, module) in ctx.modules.iter().enumerate() {
         let dir = format!("src/modules/{}", module.name.snake);
@@ -71,7 +73,7 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         ];
         for (path, template, user) in per_module {
             let spec = if user {
-                FileSpec::user(path, template)
+                FileSpec::user(path, template).needing(ops_needs(module))
             } else {
                 FileSpec::generated(path, template)
             };
@@ -83,9 +85,107 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
                     format!("{dir}/handlers.rs"),
                     tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
                 )
+                .needing(handlers_needs(module))
                 .with_item("module", "modules", i),
             );
         }
     }
     files
+}
+
+/// `ops.rs` of a module: a function per operation, as the service calls it;
+/// the inputs and errors it may use, the outputs it must set.
+fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
+    let m = &module.name.pascal;
+    module
+        .ops
+        .iter()
+        .map(|op| {
+            let (f, t) = (&op.name.rust, &op.name.pascal);
+            let need = Need {
+                what: format!("operation `{}`", op.key),
+                declares: Some(format!("fn {f}(")),
+                signature: Some(format!(
+                    "pub async fn {f}(ctx: &mut {m}Ctx<'_>, input: {t}Input) -> Result<{t}Output, {t}Error>"
+                )),
+                uses: op
+                    .input
+                    .iter()
+                    .map(|i| format!("input.{}", i.name.rust))
+                    .chain(op.errors.iter().map(|e| format!("{t}Error::{}", e.name.pascal)))
+                    .collect(),
+                sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
+            };
+            (op.key.clone(), need)
+        })
+        .collect()
+}
+
+/// `handlers.rs` of a module: a handler per subscribed event.
+fn handlers_needs(module: &Module) -> BTreeMap<String, Need> {
+    let m = &module.name.pascal;
+    module
+        .subscribes
+        .iter()
+        .map(|s| {
+            let need = Need {
+                what: format!("the subscription of `{}` to `{}`", module.name.raw, s.event.raw),
+                declares: Some(format!("fn {}(", s.handler.rust)),
+                signature: Some(format!(
+                    "pub async fn {}(ctx: &mut {m}Ctx<'_>, envelope: &EventEnvelope, event: &{}) -> Result<(), ServiceError>",
+                    s.handler.rust, s.event.pascal
+                )),
+                ..Need::default()
+            };
+            (s.event.raw.clone(), need)
+        })
+        .collect()
+}
+
+/// `projections.rs`: a function per read model and event it is built from.
+fn projections_needs(ctx: &Context) -> BTreeMap<String, Need> {
+    let mut needs = BTreeMap::new();
+    for view in &ctx.read_models {
+        for p in &view.projections {
+            let need = Need {
+                what: format!("read model `{}` on `{}`", view.name.raw, p.event.raw),
+                declares: Some(format!("fn {}(", p.handler)),
+                signature: Some(format!(
+                    "pub fn {}(view: &mut {}, envelope: &EventEnvelope, event: &{})",
+                    p.handler, view.name.rust_type, p.event.pascal
+                )),
+                uses: view
+                    .fields
+                    .iter()
+                    .map(|f| format!("view.{}", f.name.rust))
+                    .collect(),
+                ..Need::default()
+            };
+            needs.insert(format!("{}/{}", view.name.raw, p.event.raw), need);
+        }
+    }
+    needs
+}
+
+/// `tests/ops.rs`: calls of operations the spec may remove, and the
+/// required inputs a test body must carry.
+fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
+    let mut needs = BTreeMap::new();
+    for module in &ctx.modules {
+        for op in &module.ops {
+            let need = Need {
+                what: format!("the test of operation `{}`", op.key),
+                uses: vec![format!(".{}(", op.name.rust)],
+                sets: op
+                    .input
+                    .iter()
+                    .filter(|i| !i.ty.optional)
+                    .map(|i| format!("{:?}", i.rename.as_deref().unwrap_or(&i.name.raw)))
+                    .collect(),
+                ..Need::default()
+            };
+            needs.insert(op.key.clone(), need);
+        }
+    }
+    needs
 }
