@@ -1018,6 +1018,8 @@ fn note_parse(r: &mut Body, input: &Field, to: &Ty) {
 pub fn plan_projections(ctx: &mut Context) {
     let events = by_name(&ctx.events);
     for view in &mut ctx.read_models {
+        // The aggregate the view is about: the one its key names (`orderId`).
+        let own = view.key.name.raw.strip_suffix("Id").map(str::to_string);
         let mut projections = Vec::new();
         for on in &view.on {
             let Some(event) = events.get(on.raw.as_str()) else {
@@ -1062,6 +1064,8 @@ pub fn plan_projections(ctx: &mut Context) {
                 } else if matches!(field.name.raw.as_str(), "status" | "state")
                     && field.ty.kind == "string"
                     && !field.ty.optional
+                    // Another aggregate's verb is not this one's status.
+                    && own.as_deref().is_none_or(|own| own == event.entity.camel)
                 {
                     let verb = event.name.raw.rsplit('.').next().unwrap_or_default();
                     Some((
