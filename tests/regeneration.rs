@@ -144,6 +144,10 @@ struct World {
     /// A manifest was deleted: parasol cannot tell its files from hand-made
     /// ones, so it keeps any that differ (exit 1) until `--force`.
     orphaned: bool,
+    /// The Rust manifest was deleted once: from then on parasol cannot tell
+    /// its default user-owned files from edited ones, and treats them as
+    /// edited (they may then need an edit when the spec changes).
+    rust_manifest_lost: bool,
     log: Vec<String>,
 }
 
@@ -154,6 +158,7 @@ impl World {
             model: Model::initial(),
             user_edits: BTreeMap::new(),
             generated_edits: BTreeMap::new(),
+            rust_manifest_lost: false,
             edits: 0,
             orphaned: false,
             log: Vec::new(),
@@ -241,10 +246,27 @@ impl World {
             args.push("--force");
         }
         let run = self.parasol(&args);
+        // A file of the user's that the new spec no longer fits fails the
+        // run (`needs-edit`), forced or not; only ever one the user edited.
+        let needs_edit: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("needs-edit"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        for path in &needs_edit {
+            if !self.rust_manifest_lost && !self.user_edits.keys().any(|p| p.ends_with(path)) {
+                return Err(format!(
+                    "needs-edit for {path}, which the user never edited:\n{}",
+                    run.stdout
+                ));
+            }
+        }
+        let needs_edit = !needs_edit.is_empty();
         let after = self.manifest();
         let planned: BTreeSet<&PathBuf> = after.keys().collect();
         if force {
-            if run.code != 0 {
+            if run.code != 0 && !needs_edit {
                 return Err(format!("forced regeneration failed:\n{}", run.stderr));
             }
             self.orphaned = false;
@@ -268,7 +290,7 @@ impl World {
             let expected = if conflicts {
                 run.code == 1
             } else {
-                run.code == 0 || (self.orphaned && run.code == 1)
+                run.code == 0 || ((self.orphaned || needs_edit) && run.code == 1)
             };
             if !expected {
                 return Err(format!(
@@ -421,6 +443,7 @@ impl World {
                 let root = &self.roots()[usize::from(!rust)];
                 if std::fs::remove_file(root.join(".parasol/manifest.json")).is_ok() {
                     self.orphaned = true;
+                    self.rust_manifest_lost |= rust;
                 }
             }
             Step::Check => {
