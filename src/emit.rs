@@ -421,9 +421,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
                 Ownership::Generated => Entry::generated(hashes.get(&file.path).cloned()),
                 Ownership::User => match (actions.get(file.path.as_str()), entries.get(&file.path))
                 {
-                    (Some(Action::Create | Action::Update), _) | (_, None) => {
-                        Entry::user(Some(file.sha256.clone()), file.needs.clone())
-                    }
+                    (Some(Action::Create | Action::Update), _) | (_, None) => user_entry(file),
                     (_, Some(kept)) => kept.clone(),
                 },
             };
@@ -442,6 +440,14 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     }
     report.files = outcomes;
     report
+}
+
+/// Why an edited user-owned file was left alone.
+pub const USER_EDITED: &str = "yours, edited; parasol leaves it alone";
+
+/// The manifest entry of user-owned `file` holding parasol's default.
+fn user_entry(file: &PlannedFile) -> Entry {
+    Entry::user(Some(file.sha256.clone()), file.needs.clone())
 }
 
 /// New manifest entries and the planned hash of each generated file.
@@ -493,8 +499,7 @@ fn classify(
                     let problems =
                         Need::problems(&String::from_utf8_lossy(bytes), before, &file.needs);
                     if problems.is_empty() {
-                        Outcome::new(&file.path, Action::SkippedUserEdited)
-                            .because("yours, edited; parasol leaves it alone")
+                        Outcome::new(&file.path, Action::SkippedUserEdited).because(USER_EDITED)
                     } else {
                         Outcome::new(&file.path, Action::NeedsEdit).because(problems.join("\n"))
                     }
@@ -534,10 +539,7 @@ fn classify(
                 );
             }
             (Action::Unchanged, Ownership::User) => {
-                entries.insert(
-                    file.path.clone(),
-                    Entry::user(Some(file.sha256.clone()), file.needs.clone()),
-                );
+                entries.insert(file.path.clone(), user_entry(file));
             }
             (Action::SkippedUserEdited, Ownership::User) => {
                 // Fits the spec: what it must fit from now on is the new need.
@@ -561,19 +563,18 @@ fn classify(
             continue;
         }
         if entry.owner == Ownership::User {
-            if let OnDisk::File(bytes) = inspect(root, path)
-                && entry.written_by_parasol(&manifest::sha256(&bytes))
-            {
+            let OnDisk::File(bytes) = inspect(root, path) else {
+                continue;
+            };
+            if entry.written_by_parasol(&manifest::sha256(&bytes)) {
                 // Still parasol's default: nothing of the user's is lost.
                 entries.insert(path.clone(), entry.clone());
                 outcomes.push(
                     Outcome::new(path, Action::DeleteStale)
                         .because("yours, but unedited and no longer used"),
                 );
-                continue;
-            }
-            // Edited: never touched; said once, then forgotten by the manifest.
-            if matches!(inspect(root, path), OnDisk::File(_)) {
+            } else {
+                // Edited: never touched; said once, then forgotten by the manifest.
                 let mut o = Outcome::new(path, Action::SkippedUserEdited)
                     .because("user-owned and no longer used: delete it if you do not need it");
                 o.notable = true;
@@ -706,7 +707,7 @@ fn apply(
                 outcome.done = true;
                 let entry = match file.ownership {
                     Ownership::Generated => Entry::generated(hashes.get(&outcome.path).cloned()),
-                    Ownership::User => Entry::user(Some(file.sha256.clone()), file.needs.clone()),
+                    Ownership::User => user_entry(file),
                 };
                 entries.insert(outcome.path.clone(), entry);
             }

@@ -117,7 +117,7 @@ pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Optio
         let action = action?;
         let mut outcome = Outcome::new(*path, action);
         if action == Action::SkippedUserEdited {
-            outcome.reason = Some("yours, edited; parasol leaves it alone".into());
+            outcome.reason = Some(crate::emit::USER_EDITED.into());
         }
         files.push(outcome);
     }

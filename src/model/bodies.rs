@@ -336,6 +336,11 @@ fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
     })
 }
 
+/// The first word of the operation's name, which says what it does.
+fn verb(op: &Op) -> &str {
+    op.name.snake.split('_').next().unwrap_or("")
+}
+
 pub fn plan_all(context: &mut Context) {
     let events = by_name(&context.events);
     let value_objects: HashMap<&str, &crate::model::ValueObject> = context
@@ -365,8 +370,7 @@ pub fn plan_all(context: &mut Context) {
             if op.recipe.stock.is_some() {
                 continue;
             }
-            let verb = op.name.snake.split('_').next().unwrap_or("");
-            if !RELEASE_VERBS.contains(&verb) {
+            if !RELEASE_VERBS.contains(&verb(op)) {
                 continue;
             }
             let Some((input, reserve)) = op.input.iter().find_map(|i| {
@@ -435,7 +439,7 @@ fn plan_stock(
     value_objects: &HashMap<&str, &crate::model::ValueObject>,
     body: &Body,
 ) -> Option<Stock> {
-    let verb = op.name.snake.split('_').next().unwrap_or("");
+    let verb = verb(op);
     let kind = if RESERVE_VERBS.contains(&verb) {
         "reserve"
     } else if QUERY_VERBS.contains(&verb)
@@ -515,7 +519,7 @@ fn plan_stock(
                 .then(|| body.fresh_ids.first())
                 .flatten()
                 .map(|id| id.name.clone());
-            let json = |f: &Field| f.rename.clone().unwrap_or_else(|| f.name.raw.clone());
+            let json = |f: &Field| f.json_name().to_string();
             let record_json = agg
                 .fields
                 .iter()
@@ -581,7 +585,7 @@ fn apply_stock(body: &mut Body, stock: Stock) {
 }
 
 fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
-    let verb = op.name.snake.split('_').next().unwrap_or("").to_string();
+    let verb = verb(op).to_string();
     let target = choose_target(module, op, events);
     let locate = target.and_then(|a| locate_field(op, a));
     let transition = target.and_then(|agg| {
@@ -669,7 +673,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         r.locate = Some(Locate {
             key,
             input: loc.name.rust.clone(),
-            json: loc.rename.clone().unwrap_or_else(|| loc.name.raw.clone()),
+            json: loc.json_name().to_string(),
             not_found,
         });
     }

@@ -1108,11 +1108,10 @@ pub fn lower(
     let mut crate_types: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |l: &mut Lowerer<'_>, rust_type: &str, origin: String, pos: Pos| {
         if names::RESERVED_TYPE_NAMES.contains(&rust_type) {
-            // Declared names were refused already; this is a derived one.
-            if origin.contains("(its `") {
-                let message = format!("{origin} would shadow a type the generated code relies on");
-                l.error(pos, "reserved-name", message).help = Some("rename it".into());
-            }
+            // Declared names are refused where they are checked and never
+            // reach here: this is one parasol derives.
+            let message = format!("{origin} would shadow a type the generated code relies on");
+            l.error(pos, "reserved-name", message).help = Some("rename it".into());
         } else if let Some(first) = crate_types.get(rust_type) {
             let message = format!("{origin} and {first} both become the type `{rust_type}`");
             l.error(pos, "name-collision", message).help = Some("rename one of them".into());

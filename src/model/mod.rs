@@ -115,6 +115,13 @@ pub struct Field {
     pub pos: Pos,
 }
 
+impl Field {
+    /// The field's name on the wire (JSON): the spec's name.
+    pub fn json_name(&self) -> &str {
+        self.rename.as_deref().unwrap_or(&self.name.raw)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Aggregate {
     pub name: Name,

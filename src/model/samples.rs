@@ -57,7 +57,7 @@ fn object(
     for f in fields {
         let v =
             override_for(f).unwrap_or_else(|| sample(&f.ty.required(), &f.name.camel, vos, depth));
-        let key = f.rename.clone().unwrap_or_else(|| f.name.raw.clone());
+        let key = f.json_name().to_string();
         map.insert(key, v);
     }
     Value::Object(map)
@@ -116,7 +116,7 @@ pub fn fill(ctx: &mut Context) {
                     _ => (json!(false), format!("assert!(!updated.{rust_field});")),
                 };
                 crate::model::SampleChange {
-                    json_name: f.rename.clone().unwrap_or_else(|| f.name.raw.clone()),
+                    json_name: f.json_name().to_string(),
                     rust_field,
                     json,
                     check,

@@ -180,7 +180,7 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
                     .input
                     .iter()
                     .filter(|i| !i.ty.optional)
-                    .map(|i| format!("{:?}", i.rename.as_deref().unwrap_or(&i.name.raw)))
+                    .map(|i| format!("{:?}", i.json_name()))
                     .collect(),
                 ..Need::default()
             };

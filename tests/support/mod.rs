@@ -119,6 +119,11 @@ pub fn parasol(args: &[&str]) -> Run {
 
 /// `parasol bc generate --spec SPEC --out OUT --lang LANGS`; panics on failure.
 pub fn generate(spec: &Path, out: &Path, langs: &str) -> Run {
+    try_generate(spec, out, langs).ok()
+}
+
+/// `parasol bc generate --spec SPEC --out OUT --lang LANGS`, however it ends.
+pub fn try_generate(spec: &Path, out: &Path, langs: &str) -> Run {
     parasol(&[
         "bc",
         "generate",
@@ -129,7 +134,6 @@ pub fn generate(spec: &Path, out: &Path, langs: &str) -> Run {
         "--lang",
         langs,
     ])
-    .ok()
 }
 
 /// `parasol setup orchestration WORKFLOW --spec SPEC --out OUT FLAGS...`.
