@@ -97,8 +97,9 @@ pub struct Need {
     /// (`fn discontinue(`), and gone once the spec drops it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declares: Option<String>,
-    /// The full signature to add, for messages (not recorded).
-    #[serde(skip)]
+    /// The full signature to add, for messages. Recorded like the rest, so
+    /// a manifest read back equals the one planned (`check` compares them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// Names the file may use only while the spec has them (`input.price`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
