@@ -63,6 +63,21 @@ fn example_clinic() {
     check(&example_spec("clinic"));
 }
 
+/// A four-step workflow whose steps hold seats from stored counts, book,
+/// charge and write the itinerary; a module with no events; a read model.
+/// Also run end to end in tests/e2e.rs.
+#[test]
+fn example_travel() {
+    check(&example_spec("travel"));
+}
+
+/// String and uuid ids side by side, a slot id issued for a bay and taken
+/// back, parts picked by sku; also run end to end in tests/e2e.rs.
+#[test]
+fn example_repair_shop() {
+    check(&example_spec("repair-shop"));
+}
+
 /// The backend saga of a workflow (`setup orchestration --location
 /// backend`) builds against its context's crate and passes its checks.
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
@@ -103,6 +118,15 @@ fn saga_of_example_clinic() {
         &example_spec("clinic"),
         "AdmitAndBill",
         "clinic-admit-and-bill-saga",
+    );
+}
+
+#[test]
+fn saga_of_example_travel() {
+    check_saga(
+        &example_spec("travel"),
+        "BookTrip",
+        "travel-desk-book-trip-saga",
     );
 }
 

@@ -86,6 +86,13 @@ pub struct Body {
     pub stock: Option<Stock>,
     /// Whether the body names `ServiceError` (a stock shortage or an unknown reservation).
     pub uses_service_error: bool,
+    /// The fresh id this operation returns is recorded against the record
+    /// it acted on, so the operation that takes the id back knows which
+    /// record it was (`admitPatient` returns `admissionId` for a patient).
+    pub issues: Option<Issue>,
+    /// The input naming an id another operation issued: taken back first,
+    /// refused when nothing was issued under it.
+    pub redeems: Option<Redeem>,
     /// Inputs the body parses into an enum: `(input name, a valid value)`.
     #[serde(skip)]
     pub parsed_inputs: Vec<(String, String)>,
@@ -125,6 +132,29 @@ pub struct Stock {
     /// `reserve`: the fresh id the reservation is recorded under;
     /// `release`: the input naming it (an expression of a `&str`).
     pub receipt: Option<String>,
+}
+
+/// An id an operation returns and records against its record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issue {
+    /// The fresh id's variable.
+    pub id: String,
+    pub uuid: bool,
+    /// The operation of the same module that takes the id back (its Rust
+    /// name), and the JSON name of its input carrying the id.
+    pub redeemer: String,
+    pub redeemer_json: String,
+}
+
+/// How an operation takes back an id another one issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Redeem {
+    /// The id as a `&str` expression (`&input.admission_id.to_string()`).
+    pub key: String,
+    /// The input's JSON name, for the not-found error.
+    pub label: String,
+    /// The events' entity ids read the record it was issued for.
+    pub record_used: bool,
 }
 
 /// The default projection of one event into a read model.
@@ -384,6 +414,18 @@ pub fn plan_all(context: &mut Context) {
             } else {
                 format!("&input.{}", input.name.rust)
             };
+            // Its events are about the reservation, as the reserving op's are.
+            let owned = key[1..].to_string();
+            let owned = if owned.ends_with(".to_string()") {
+                owned
+            } else {
+                format!("{owned}.clone()")
+            };
+            for event in &mut op.recipe.events {
+                if event.entity_id == FABRICATED_ENTITY_ID {
+                    event.entity_id = owned.clone();
+                }
+            }
             let stock = Stock {
                 kind: "release",
                 receipt: Some(key),
@@ -392,12 +434,92 @@ pub fn plan_all(context: &mut Context) {
             };
             apply_stock(&mut op.recipe, stock);
         }
+        plan_issued_ids(module, &events);
+        for op in &mut module.ops {
+            confess(&mut op.recipe);
+        }
         module.receipts = module.ops.iter().any(|op| {
             op.recipe
                 .stock
                 .as_ref()
                 .is_some_and(|s| s.receipt.is_some())
+                || op.recipe.issues.is_some()
         });
+    }
+}
+
+/// Pairs an operation that returns a fresh id for the record it acted on
+/// (`admitPatient` → `admissionId`) with the one of the same module whose
+/// input is that id and that locates nothing else (`dischargePatient`): the
+/// first records the id, the second takes it back and acts on that record.
+fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
+    let mut issuers: Vec<(usize, String, bool, String)> = Vec::new();
+    for (at, op) in module.ops.iter().enumerate() {
+        let r = &op.recipe;
+        if r.stock.is_some() || !matches!(r.kind, "create" | "update" | "transition") {
+            continue;
+        }
+        let Some(agg) = &r.aggregate else { continue };
+        for id in &r.fresh_ids {
+            issuers.push((at, id.name.clone(), id.uuid, agg.name.clone()));
+        }
+    }
+    for (issuer, id, uuid, agg) in issuers {
+        let redeemer = module.ops.iter().enumerate().find_map(|(at, op)| {
+            let r = &op.recipe;
+            if at == issuer || r.stock.is_some() || r.locate.is_some() || r.redeems.is_some() {
+                return None;
+            }
+            let input = op.input.iter().find(|i| {
+                i.name.snake == id && !i.ty.optional && matches!(i.ty.kind, "string" | "uuid")
+            })?;
+            Some((at, input.clone()))
+        });
+        let Some((at, input)) = redeemer else {
+            continue;
+        };
+        let key = if input.ty.kind == "uuid" {
+            format!("&input.{}.to_string()", input.name.rust)
+        } else {
+            format!("&input.{}", input.name.rust)
+        };
+        let op = &mut module.ops[at];
+        let record_used = {
+            let r = &mut op.recipe;
+            let mut used = false;
+            for emit in &mut r.events {
+                let about = events.values().find(|e| e.name.pascal == emit.event);
+                if about.is_some_and(|e| e.entity.raw == agg) {
+                    emit.entity_id = "issued_for.clone()".into();
+                    used = true;
+                }
+            }
+            used
+        };
+        let redeemer_name = op.name.rust.clone();
+        let r = &mut op.recipe;
+        r.redeems = Some(Redeem {
+            key,
+            label: input.json_name().to_string(),
+            record_used,
+        });
+        r.uses_ctx = true;
+        r.uses_input = true;
+        r.uses_service_error = true;
+        r.summary = format!(
+            "Takes back the `{}` another operation issued (refused when none was), and acts on the record it was issued for.",
+            input.name.raw
+        );
+        let r = &mut module.ops[issuer].recipe;
+        r.entity_used = true;
+        r.issues = Some(Issue {
+            id,
+            uuid,
+            redeemer: redeemer_name,
+            redeemer_json: input.json_name().to_string(),
+        });
+        r.summary
+            .push_str(" Records the id it returns against that record, so it can be taken back.");
     }
 }
 
@@ -495,14 +617,32 @@ fn plan_stock(
             let Some((line_key, record_key, key_to_string)) = key else {
                 continue;
             };
+            // The declared error that names a shortage, else the only one
+            // declared that is not about an unknown record.
+            let not_lookup: Vec<_> = op
+                .errors
+                .iter()
+                .filter(|e| !e.name.raw.ends_with("not_found"))
+                .collect();
             let shortage = op
                 .errors
                 .iter()
                 .find(|e| {
-                    ["insufficient", "stock", "available", "short", "capacity"]
-                        .iter()
-                        .any(|w| e.name.raw.contains(w))
+                    [
+                        "insufficient",
+                        "stock",
+                        "available",
+                        "short",
+                        "capacity",
+                        "left",
+                        "enough",
+                        "sold_out",
+                        "exceed",
+                    ]
+                    .iter()
+                    .any(|w| e.name.raw.contains(w))
                 })
+                .or_else(|| (not_lookup.len() == 1).then(|| not_lookup[0]))
                 .map(|e| format!("{}Error::{}", op.name.pascal, e.name.pascal))
                 .unwrap_or_else(|| {
                     "ServiceError::domain(\"insufficient_stock\", 409).into()".into()
@@ -750,6 +890,25 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         },
                         when_some: false,
                     });
+                    // The time it happened, where the record keeps one
+                    // (`cancelledAt` for `cancelled`).
+                    let at = format!("{}At", crate::model::Name::new(variant).camel);
+                    if let Some(stamp) = agg.fields.iter().find(|f| {
+                        f.name.raw == at
+                            && f.ty.required().kind == "datetime"
+                            && !assigned.contains(&f.name.raw)
+                    }) {
+                        assigned.push(stamp.name.raw.clone());
+                        r.sets.push(Assign {
+                            target: format!("entity.{}", stamp.name.rust),
+                            expr: if stamp.ty.optional {
+                                "Some(ctx.now())".into()
+                            } else {
+                                "ctx.now()".into()
+                            },
+                            when_some: false,
+                        });
+                    }
                 }
             }
             _ => {}
@@ -916,7 +1075,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         format!("{}.{how}()", id.name)
                     })
                 })
-                .unwrap_or_else(|| "ctx.new_id()".into())
+                .unwrap_or_else(|| FABRICATED_ENTITY_ID.into())
         };
         let metadata = event
             .metadata
@@ -1001,6 +1160,32 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         _ => "Records nothing: returns fresh ids and emits the declared events.".into(),
     };
     r
+}
+
+/// The entity id of an event when nothing in the operation names the record
+/// it is about; the body's summary says so.
+const FABRICATED_ENTITY_ID: &str = "ctx.new_id()";
+
+/// Says in the summary where the default could not tell a value and made
+/// one up, so nobody mistakes it for an answer. Called once planning ends.
+fn confess(r: &mut Body) {
+    if r.events.iter().any(|e| e.entity_id == FABRICATED_ENTITY_ID) {
+        r.summary.push_str(
+            " Nothing in the input names the record its events are about, so they carry a fresh id: replace it.",
+        );
+    }
+    let guessed: Vec<&str> = r
+        .outputs
+        .iter()
+        .filter(|o| o.expr == "Default::default()")
+        .map(|o| o.target.as_str())
+        .collect();
+    if !guessed.is_empty() {
+        r.summary.push_str(&format!(
+            " Nothing stored or given says what `{}` should be: it is left empty (zero) until you write the rule.",
+            guessed.join("`, `")
+        ));
+    }
 }
 
 /// Records that the default body parses string input `input` into enum `to`.
