@@ -107,6 +107,10 @@ pub struct Need {
     /// Names the file must mention once the spec adds them (an output field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sets: Vec<String>,
+    /// Sample values written for the spec's types (`"count":1` in a test's
+    /// JSON body): one the spec no longer produces no longer fits its type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<String>,
 }
 
 impl Need {
@@ -123,6 +127,8 @@ impl Need {
             .values()
             .flat_map(|n| n.declares.iter().chain(&n.uses))
             .collect();
+        let samples: std::collections::BTreeSet<&String> =
+            new.values().flat_map(|n| &n.samples).collect();
         for (key, need) in new {
             let before = old.get(key);
             if let Some(declares) = &need.declares
@@ -148,6 +154,14 @@ impl Need {
             for used in before.uses.iter().filter(|u| !current.contains(u)) {
                 if contains_word(text, used) {
                     out.push(format!("{}: `{used}` no longer exists", need.what));
+                }
+            }
+            for sample in before.samples.iter().filter(|s| !samples.contains(s)) {
+                if text.contains(sample.as_str()) {
+                    out.push(format!(
+                        "{}: the sample `{sample}` no longer fits the spec (a name or type changed): use the new one (`--diff` shows it)",
+                        need.what
+                    ));
                 }
             }
         }
@@ -359,5 +373,39 @@ mod tests {
         std::fs::create_dir(dir.path().join(".parasol")).unwrap();
         std::fs::write(dir.path().join(MANIFEST_PATH), manifest_with("src/a.rs")).unwrap();
         assert!(Manifest::read(dir.path()).unwrap().is_some());
+    }
+
+    fn needs(what: &str, uses: &[&str], samples: &[&str]) -> BTreeMap<String, Need> {
+        BTreeMap::from([(
+            what.to_string(),
+            Need {
+                what: what.to_string(),
+                uses: uses.iter().map(|u| u.to_string()).collect(),
+                samples: samples.iter().map(|s| s.to_string()).collect(),
+                ..Need::default()
+            },
+        )])
+    }
+
+    #[test]
+    fn a_sample_whose_type_changed_must_be_edited() {
+        let old = needs("t", &[".add("], &[r#""count":1"#]);
+        let new = needs("t", &[".add("], &[r#""count":"count-1""#]);
+        let text = r#"service.add(json!({"count":1}))"#;
+        let problems = Need::problems(text, &old, &new);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains(r#"`"count":1`"#), "{problems:?}");
+        // Once the user wrote the new sample, nothing is left to do.
+        let fixed = r#"service.add(json!({"count":"count-1"}))"#;
+        assert!(Need::problems(fixed, &old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_name_the_spec_dropped_is_a_problem_only_while_the_file_uses_it() {
+        let old = needs("op", &["input.a", "OrderPlaced"], &[]);
+        let new = needs("op", &["input.a"], &[]);
+        let problems = Need::problems("let e = OrderPlaced {};", &old, &new);
+        assert_eq!(problems, ["op: `OrderPlaced` no longer exists"]);
+        assert!(Need::problems("let e = OrderPlacedLater {};", &old, &new).is_empty());
     }
 }

@@ -113,12 +113,46 @@ fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
                     .iter()
                     .map(|i| format!("input.{}", i.name.rust))
                     .chain(op.errors.iter().map(|e| format!("{t}Error::{}", e.name.pascal)))
+                    .chain(default_body_uses(module, op))
                     .collect(),
                 sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
+                ..Need::default()
             };
             (op.key.clone(), need)
         })
         .collect()
+}
+
+/// Spec-derived names the default body of `op` writes: the event structs it
+/// builds, and the aggregate it keeps (type, repository, fields). A user's
+/// copy that still names one after the spec dropped it no longer builds.
+fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
+    let body = &op.recipe;
+    let mut uses: Vec<String> = body.events.iter().map(|e| e.event.clone()).collect();
+    if let Some(target) = &body.aggregate
+        && let Some(agg) = module
+            .aggregates
+            .iter()
+            .find(|a| a.name.rust_type == target.rust_type)
+    {
+        uses.push(target.rust_type.clone());
+        uses.push(format!("ctx.{}", target.repo));
+        uses.extend(agg.fields.iter().map(|f| format!("entity.{}", f.name.rust)));
+        if body.kind == "create" {
+            uses.extend(body.sets.iter().map(|s| format!("{}: ", s.target)));
+        }
+    }
+    uses
+}
+
+/// `"key":value` of each top-level entry of a sample JSON object, as the
+/// tests write it (compact).
+fn sample_entries(sample: &serde_json::Value) -> impl Iterator<Item = String> + '_ {
+    sample
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| format!("{}:{value}", serde_json::Value::from(key.as_str())))
 }
 
 /// `handlers.rs` of a module: a handler per subscribed event.
@@ -175,12 +209,31 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
         for op in &module.ops {
             let need = Need {
                 what: format!("the test of operation `{}`", op.key),
-                uses: vec![format!(".{}(", op.name.rust)],
+                // The op's call, the input keys of its sample body and the
+                // events it waits for: each breaks the test once gone.
+                uses: std::iter::once(format!(".{}(", op.name.rust))
+                    .chain(op.input.iter().map(|i| format!("{:?}", i.json_name())))
+                    .chain(op.emits.iter().map(|e| format!("{:?}", e.raw)))
+                    .collect(),
                 sets: op
                     .input
                     .iter()
                     .filter(|i| !i.ty.optional)
                     .map(|i| format!("{:?}", i.json_name()))
+                    .collect(),
+                samples: sample_entries(&op.sample_input)
+                    .chain(
+                        module
+                            .aggregates
+                            .iter()
+                            .filter(|a| {
+                                op.recipe
+                                    .aggregate
+                                    .as_ref()
+                                    .is_some_and(|t| t.rust_type == a.name.rust_type)
+                            })
+                            .flat_map(|a| sample_entries(&a.sample_new)),
+                    )
                     .collect(),
                 ..Need::default()
             };
