@@ -560,8 +560,8 @@ fn templates_can_be_listed_ejected_and_overridden() {
     std::fs::write(
         &ejected,
         text.replace(
-            "const DEFAULT_ADDR: &str = \"127.0.0.1:8080\";",
-            "const DEFAULT_ADDR: &str = \"127.0.0.1:9090\";",
+            "default_value = \"127.0.0.1:8080\"",
+            "default_value = \"127.0.0.1:9090\"",
         ),
     )
     .unwrap();

@@ -132,3 +132,152 @@ fn repair_shop_schedule_repair_end_to_end() {
         2,
     );
 }
+
+/// The generated service's HTTP layer on the real binary (example
+/// `library`): every malformed request gets its own status and a JSON
+/// error, the configured limits and CORS origins apply, the acting user
+/// comes only from the trusted header, and SIGTERM ends open event streams
+/// and exits cleanly.
+#[test]
+fn generated_http_layer_behaves() {
+    let out = tempfile::tempdir().unwrap();
+    generate(&example_spec("library"), out.path(), "rust");
+    let crate_dir = out.path().join("rust/library");
+    cargo(&crate_dir, &["build"]);
+    let binary = shared_target_dir().join("debug/library");
+    let books = "/api/catalog/books";
+    let book = r#"{"title":"Dune","price":"9.50"}"#;
+    let error_of = |body: &str| -> String {
+        let json: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("a JSON error body, got {body:?}: {e}"));
+        json["error"].as_str().unwrap_or_default().to_string()
+    };
+
+    let server = Server::start(
+        &binary,
+        &[
+            ("PARASOL_MAX_BODY_BYTES", "512"),
+            ("PARASOL_CORS_ORIGINS", "http://app.example"),
+            ("PARASOL_REQUEST_TIMEOUT", "300ms"),
+            ("PARASOL_FAULTS", "catalog.findBook=delay:3s"),
+        ],
+    );
+    let url = server.url.as_str();
+
+    let (status, body) = http(url, "POST", books, &[], r#"{"title": "#);
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (400, "malformed_request")
+    );
+    let (status, body) = http(url, "POST", books, &[("Content-Type", "text/plain")], book);
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (415, "unsupported_media_type")
+    );
+    let big = format!(r#"{{"title":"{}","price":"1"}}"#, "x".repeat(600));
+    let (status, body) = http(url, "POST", books, &[], &big);
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (413, "payload_too_large")
+    );
+    let (status, body) = http(
+        url,
+        "POST",
+        books,
+        &[],
+        r#"{"title":"Dune","price":"9.50","pirce":"1"}"#,
+    );
+    assert_eq!((status, error_of(&body).as_str()), (422, "invalid_request"));
+    assert!(body.contains("pirce"), "{body}");
+    let (status, body) = http(url, "GET", "/api/nowhere", &[], "");
+    assert_eq!((status, error_of(&body).as_str()), (404, "not_found"));
+    let (status, _) = http(url, "GET", "/ready", &[], "");
+    assert_eq!(status, 200);
+
+    // Created as anonymous: a client's own X-User-Id is not trusted.
+    let (status, body) = http(url, "POST", books, &[("X-User-Id", "mallory")], book);
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(created["createdBy"], "anonymous");
+    let id = created["id"].as_str().unwrap();
+    let path = format!("{books}/{id}");
+
+    // A typo in a patch is refused and changes nothing; so is a bad If-Match.
+    let (status, body) = http(
+        url,
+        "PATCH",
+        &path,
+        &[],
+        r#"{"version":1,"titel":"Dune II"}"#,
+    );
+    assert_eq!((status, error_of(&body).as_str()), (422, "invalid_request"));
+    let (status, body) = http(
+        url,
+        "PATCH",
+        &path,
+        &[("If-Match", "one")],
+        r#"{"title":"Dune II"}"#,
+    );
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (400, "malformed_request")
+    );
+    let (_, body) = http(url, "GET", &path, &[], "");
+    let stored: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (stored["version"].as_u64(), stored["title"].as_str()),
+        (Some(1), Some("Dune"))
+    );
+    let (status, body) = http(
+        url,
+        "PATCH",
+        &path,
+        &[("If-Match", "\"1\"")],
+        r#"{"title":"Dune II"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // A request slower than the limit is answered 503 `timeout`.
+    let input = format!(r#"{{"bookId":"{id}"}}"#);
+    let (status, body) = http(url, "POST", "/api/catalog/find-book", &[], &input);
+    assert_eq!((status, error_of(&body).as_str()), (503, "timeout"));
+
+    // CORS: the configured origin may call; a preflight is answered.
+    let preflight = [
+        ("Origin", "http://app.example"),
+        ("Access-Control-Request-Method", "PATCH"),
+        ("Access-Control-Request-Headers", "if-match,content-type"),
+    ];
+    let (status, head, _) = http_with_head(url, "OPTIONS", &path, &preflight, "");
+    let head = head.to_ascii_lowercase();
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://app.example"),
+        "{head}"
+    );
+    let (_, head, _) = http_with_head(url, "GET", books, &[("Origin", "http://evil.example")], "");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin"),
+        "{head}"
+    );
+
+    // Behind a proxy that authenticates: only its header names the user.
+    let trusted = Server::start(&binary, &[("PARASOL_ACTOR_HEADER", "x-authenticated-user")]);
+    let headers = [("X-Authenticated-User", "ana"), ("X-User-Id", "mallory")];
+    let (status, body) = http(&trusted.url, "POST", books, &headers, book);
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(created["createdBy"], "ana");
+
+    // SIGTERM with an event stream open: the stream ends, the process exits 0.
+    let events = std::thread::spawn({
+        let url = trusted.url.clone();
+        move || events_end_within(&url, "/api/events", std::time::Duration::from_secs(20))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let code = trusted.terminate(std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(0), "the service did not exit on SIGTERM");
+    assert!(events.join().unwrap(), "the event stream stayed open");
+}

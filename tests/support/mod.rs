@@ -320,6 +320,24 @@ impl Server {
         Server { child, url }
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit;
+    /// its exit code, or `None` if it was still running.
+    pub fn terminate(mut self, within: std::time::Duration) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Stops the process at once (SIGKILL): no shutdown code runs.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -343,13 +361,29 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (status, _, body) = http_with_head(base, method, path, headers, body);
+    (status, body)
+}
+
+/// Like `http`, with the response head too (status line and headers, as
+/// sent). A body goes as JSON unless `headers` name a content type.
+pub fn http_with_head(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let mut stream = connect(base);
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
-    if !body.is_empty() {
+    let typed = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if !body.is_empty() && !typed {
         request.push_str("Content-Type: application/json\r\n");
     }
     request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
@@ -371,7 +405,7 @@ pub fn http(
     } else {
         rest.to_string()
     };
-    (status, body)
+    (status, head.to_string(), body)
 }
 
 fn connect(base: &str) -> std::net::TcpStream {
@@ -433,6 +467,33 @@ pub fn read_events_until(
         "no event with {needle:?} within {timeout:?}; read:\n{}",
         String::from_utf8_lossy(&seen)
     );
+}
+
+/// Opens the event stream at `path` and reads until the server closes it:
+/// whether it did within `timeout`.
+pub fn events_end_within(base: &str, path: &str, timeout: std::time::Duration) -> bool {
+    use std::io::{Read, Write};
+    let mut stream = connect(base);
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let deadline = std::time::Instant::now() + timeout;
+    let mut buffer = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout`.
