@@ -43,6 +43,41 @@ const AUDIT_FIELDS: &[&str] = &[
     "updatedBy",
 ];
 
+/// One namespace of generated names: each form a name takes in code
+/// (`order_items`, `OrderItems`...) -> the spec name that took it first.
+#[derive(Default)]
+struct Claims(HashMap<String, String>);
+
+impl Claims {
+    /// Takes every form for `name`; or, when another name holds one of
+    /// them already, that form and the other name (and takes nothing).
+    fn take<'f>(&mut self, name: &str, forms: &[&'f str]) -> Result<(), (&'f str, String)> {
+        if let Some(clash) = forms
+            .iter()
+            .find_map(|form| self.0.get(*form).map(|other| (*form, other.clone())))
+        {
+            return Err(clash);
+        }
+        for form in forms {
+            self.0.insert(form.to_string(), name.to_string());
+        }
+        Ok(())
+    }
+
+    /// The spec name holding `form`.
+    fn holder(&self, form: &str) -> Option<&str> {
+        self.0.get(form).map(String::as_str)
+    }
+
+    /// Every name that took a form, sorted, once each.
+    fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.0.values().map(String::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
 #[derive(Clone)]
 enum TypeEntry {
     ValueObject { rust_type: String },
@@ -262,7 +297,7 @@ impl Lowerer<'_> {
                     );
                     return None;
                 }
-                let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+                let mut seen = Claims::default();
                 let mut out = Vec::new();
                 let mut ok = true;
                 for v in variants {
@@ -280,16 +315,15 @@ impl Lowerer<'_> {
                         continue;
                     }
                     let rust = names::rust_type_ident(&Name::new(&v.value).pascal);
-                    if let Some(first) = seen.get(&rust) {
-                        let message = format!(
-                            "enum values `{}` and `{}` both become `{rust}` in code",
-                            first.value, v.value
-                        );
-                        self.error(v.pos, "name-collision", message);
+                    if !self.claim(&mut seen, v, &[&rust], |first, rust| {
+                        format!(
+                            "enum values `{first}` and `{}` both become `{rust}` in code",
+                            v.value
+                        )
+                    }) {
                         ok = false;
                         continue;
                     }
-                    seen.insert(rust.clone(), v);
                     out.push(Variant {
                         raw: v.value.clone(),
                         rust,
@@ -310,6 +344,25 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Claims `name` in `claims` under `forms`. On a clash, reports
+    /// `clash(other name, form)` at `name` as a `name-collision` and
+    /// returns false.
+    fn claim(
+        &mut self,
+        claims: &mut Claims,
+        name: &Spanned<String>,
+        forms: &[&str],
+        clash: impl FnOnce(&str, &str) -> String,
+    ) -> bool {
+        match claims.take(&name.value, forms) {
+            Ok(()) => true,
+            Err((form, other)) => {
+                self.error(name.pos, "name-collision", clash(&other, form));
+                false
+            }
+        }
+    }
+
     /// Lowers a field map: names checked, types resolved, collisions after
     /// case mapping reported, sorted by name.
     fn fields(
@@ -320,7 +373,7 @@ impl Lowerer<'_> {
         reserved: &[&str],
     ) -> Vec<Field> {
         let mut out: Vec<Field> = Vec::new();
-        let mut by_snake: HashMap<String, String> = HashMap::new();
+        let mut by_snake = Claims::default();
         for f in &raw.fields {
             if !self.check_name(&f.name, NameKind::Field, &format!("field of {what}")) {
                 continue;
@@ -337,15 +390,14 @@ impl Lowerer<'_> {
                 continue;
             }
             let name = Name::new(&f.name.value);
-            if let Some(other) = by_snake.get(&name.snake) {
-                let message = format!(
-                    "fields `{other}` and `{}` of {what} both become `{}` in Rust",
-                    f.name.value, name.snake
-                );
-                self.error(f.name.pos, "name-collision", message);
+            if !self.claim(&mut by_snake, &f.name, &[&name.snake], |other, snake| {
+                format!(
+                    "fields `{other}` and `{}` of {what} both become `{snake}` in Rust",
+                    f.name.value
+                )
+            }) {
                 continue;
             }
-            by_snake.insert(name.snake.clone(), f.name.value.clone());
             let Some(ty) = self.resolve_type(&f.ty, owner, &f.name.value) else {
                 continue;
             };
@@ -429,8 +481,108 @@ pub fn lower(
         );
     }
 
-    // Pass 1: the shared type namespace (aggregates and value objects of every module).
-    let mut module_names: BTreeMap<String, (String, Pos)> = BTreeMap::new();
+    let (module_names, valid_modules) = declare_modules(&mut l, rc);
+    declare_types(&mut l, &valid_modules);
+    let (value_objects, module_aggregates) = lower_types(&mut l, &valid_modules, &policy);
+    let mut events = lower_events(&mut l, rc, &module_aggregates);
+    let known = KnownEvents::new(rc, &events);
+    let mut modules = lower_modules(
+        &mut l,
+        &valid_modules,
+        &module_names,
+        module_aggregates,
+        &known,
+    );
+    add_crud_events(&mut modules, &mut events);
+    link_publishers(&mut modules, &mut events);
+    let read_models = lower_read_models(&mut l, rc, &known);
+    let workflows = lower_workflows(&mut l, rc, &modules, &known);
+    check_type_namespace(
+        &mut l,
+        rc.pos,
+        &value_objects,
+        &modules,
+        &events,
+        &read_models,
+        &workflows,
+    );
+
+    let communication = lower_communication(&mut l, rc.communication.as_ref());
+
+    let mut enums = std::mem::take(&mut l.enums);
+    enums.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+    let uses = std::mem::take(&mut l.uses);
+
+    let mut context = Context {
+        name,
+        description: rc.description.clone(),
+        architecture,
+        spec_file: spec_file.to_string(),
+        modules,
+        value_objects,
+        enums,
+        events,
+        read_models,
+        workflows,
+        communication,
+        policy,
+        config: bundles.config.clone(),
+        bundles: bundles
+            .roots
+            .iter()
+            .map(|&i| bundles.bundles[i].name.clone())
+            .collect(),
+        uses,
+        events_use_types: false,
+        views_use_types: false,
+        event_shared_types: Vec::new(),
+        op_keys: Vec::new(),
+        file: raw.file.clone(),
+        bundle_set: bundles,
+        pos: rc.pos,
+        architecture_pos: rc.architecture.as_ref().map(|a| a.pos),
+    };
+    bodies::plan_all(&mut context);
+    bodies::plan_projections(&mut context);
+    samples::fill(&mut context);
+    shared_types(&mut context);
+    Some(context)
+}
+
+/// The module names every later pass may use: each name's Rust, type and
+/// file forms (`order_items`, `OrderItems`, `order-items`) -> the name as
+/// written.
+type ModuleNames = Claims;
+
+/// A module as written, once its name is valid and unique.
+type ValidModule<'r> = &'r (Spanned<String>, RawModule);
+
+/// The events of the context: every declared name (for "did you mean")
+/// and those that resolved.
+struct KnownEvents {
+    declared: Vec<String>,
+    resolved: BTreeSet<String>,
+}
+
+impl KnownEvents {
+    fn new(rc: &RawContext, events: &[Event]) -> Self {
+        KnownEvents {
+            declared: rc.events.iter().map(|(n, _)| n.value.clone()).collect(),
+            resolved: events.iter().map(|e| e.name.raw.clone()).collect(),
+        }
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.resolved.contains(name)
+    }
+}
+
+/// Pass 1a: module names, checked and unique in every form they take.
+fn declare_modules<'r>(
+    l: &mut Lowerer<'_>,
+    rc: &'r RawContext,
+) -> (ModuleNames, Vec<ValidModule<'r>>) {
+    let mut module_names = Claims::default();
     let mut valid_modules: Vec<&(Spanned<String>, RawModule)> = Vec::new();
     for entry @ (mname, _) in &rc.modules {
         if !l.check_name(mname, NameKind::Module, "module") {
@@ -439,26 +591,26 @@ pub fn lower(
         let n = Name::new(&mname.value);
         // Modules name Rust modules (snake_case) and types (`OrderService`,
         // PascalCase), TypeScript files (kebab-case) and client properties.
-        let forms = [&n.snake, &n.pascal, &n.kebab];
-        if let Some((form, (other, _))) = forms
-            .iter()
-            .find_map(|form| module_names.get(form.as_str()).map(|o| (form, o)))
-        {
-            let message = format!(
+        let forms = [n.snake.as_str(), &n.pascal, &n.kebab];
+        if !l.claim(&mut module_names, mname, &forms, |other, form| {
+            format!(
                 "modules `{other}` and `{}` both become `{form}`",
                 mname.value
-            );
-            l.error(mname.pos, "name-collision", message);
+            )
+        }) {
             continue;
-        }
-        for form in forms {
-            module_names.insert(form.clone(), (mname.value.clone(), mname.pos));
         }
         valid_modules.push(entry);
     }
+    (module_names, valid_modules)
+}
+
+/// Pass 1b: the shared type namespace (aggregates and value objects of
+/// every module), so any field of any module can name any of them.
+fn declare_types(l: &mut Lowerer<'_>, valid_modules: &[ValidModule<'_>]) {
     let mut type_owner: HashMap<String, (String, &'static str)> = HashMap::new();
-    let mut by_pascal: HashMap<String, String> = HashMap::new();
-    for (mname, m) in &valid_modules {
+    let mut by_pascal = Claims::default();
+    for (mname, m) in valid_modules {
         let declared = m
             .aggregates
             .iter()
@@ -481,15 +633,14 @@ pub fn lower(
                 continue;
             }
             let pascal = Name::new(&tname.value).pascal.clone();
-            if let Some(other) = by_pascal.get(&pascal) {
-                let message = format!(
+            if !l.claim(&mut by_pascal, tname, &[&pascal], |other, pascal| {
+                format!(
                     "types `{other}` and `{}` both become `{pascal}`",
                     tname.value
-                );
-                l.error(tname.pos, "name-collision", message);
+                )
+            }) {
                 continue;
             }
-            by_pascal.insert(pascal.clone(), tname.value.clone());
             type_owner.insert(tname.value.clone(), (mname.value.clone(), kind));
             let rust_type = names::rust_type_ident(&pascal);
             let entry = if kind == "aggregate" {
@@ -500,11 +651,17 @@ pub fn lower(
             l.types.insert(tname.value.clone(), (entry, tname.pos));
         }
     }
+}
 
-    // Pass 2: value objects and aggregates.
+/// Pass 2: value objects and aggregates, their fields resolved.
+fn lower_types(
+    l: &mut Lowerer<'_>,
+    valid_modules: &[ValidModule<'_>],
+    policy: &Policy,
+) -> (Vec<ValueObject>, HashMap<String, Vec<Aggregate>>) {
     let mut value_objects = Vec::new();
     let mut module_aggregates: HashMap<String, Vec<Aggregate>> = HashMap::new();
-    for (mname, m) in &valid_modules {
+    for (mname, m) in valid_modules {
         let mn = Name::new(&mname.value);
         for (vname, vfields) in &m.value_objects {
             if !matches!(l.types.get(&vname.value), Some((TypeEntry::ValueObject { .. }, p)) if *p == vname.pos)
@@ -570,7 +727,17 @@ pub fn lower(
     }
     value_objects.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
-    // Events.
+    (value_objects, module_aggregates)
+}
+
+/// Pass 3: events, each tied to the aggregate it is about. Events whose
+/// declaration failed are remembered so references to them are not
+/// reported a second time.
+fn lower_events(
+    l: &mut Lowerer<'_>,
+    rc: &RawContext,
+    module_aggregates: &HashMap<String, Vec<Aggregate>>,
+) -> Vec<Event> {
     let aggregate_module: HashMap<String, String> = module_aggregates
         .iter()
         .flat_map(|(m, aggs)| aggs.iter().map(move |a| (a.name.raw.clone(), m.clone())))
@@ -578,21 +745,20 @@ pub fn lower(
     let mut events: Vec<Event> = Vec::new();
     // Declared but unusable (already reported): references to them are not reported again.
     let mut broken_events: BTreeSet<String> = BTreeSet::new();
-    let mut event_pascal: HashMap<String, String> = HashMap::new();
+    let mut event_pascal = Claims::default();
     for (ename, e) in &rc.events {
         if !l.check_name(ename, NameKind::Event, "event") {
             continue;
         }
         let n = Name::new(&ename.value);
-        if let Some(other) = event_pascal.get(&n.pascal) {
-            let message = format!(
-                "events `{other}` and `{}` both become `{}`",
-                ename.value, n.pascal
-            );
-            l.error(ename.pos, "name-collision", message);
+        if !l.claim(&mut event_pascal, ename, &[&n.pascal], |other, pascal| {
+            format!(
+                "events `{other}` and `{}` both become `{pascal}`",
+                ename.value
+            )
+        }) {
             continue;
         }
-        event_pascal.insert(n.pascal.clone(), ename.value.clone());
         let mut entity = None;
         if let Some(ent) = &e.entity {
             match aggregate_module.get(&ent.value) {
@@ -647,31 +813,29 @@ pub fn lower(
             });
         }
     }
-    let declared_event_names: Vec<String> =
-        rc.events.iter().map(|(n, _)| n.value.clone()).collect();
     l.broken_events = broken_events;
-    let resolved_events: BTreeSet<String> = events.iter().map(|e| e.name.raw.clone()).collect();
-    let event_exists = |name: &str| resolved_events.contains(name);
+    events
+}
 
-    // Modules: ops, publishes, subscribes, depends_on.
+/// Pass 4: each module's operations, publications, subscriptions and
+/// dependencies.
+fn lower_modules(
+    l: &mut Lowerer<'_>,
+    valid_modules: &[ValidModule<'_>],
+    module_names: &ModuleNames,
+    mut module_aggregates: HashMap<String, Vec<Aggregate>>,
+    known: &KnownEvents,
+) -> Vec<Module> {
     let mut modules = Vec::new();
-    for (mname, m) in &valid_modules {
+    for (mname, m) in valid_modules {
         let mn = Name::new(&mname.value);
         let mut ops: Vec<Op> = Vec::new();
-        let mut op_names: HashMap<String, String> = HashMap::new();
+        let mut op_names = Claims::default();
         for (oname, o) in &m.api {
             if !l.check_name(oname, NameKind::Op, "api operation") {
                 continue;
             }
             let on = Name::new(&oname.value);
-            if let Some(other) = op_names.get(&on.snake) {
-                let message = format!(
-                    "operations `{other}` and `{}` of module `{}` both become `{}`",
-                    oname.value, mname.value, on.snake
-                );
-                l.error(oname.pos, "name-collision", message);
-                continue;
-            }
             if RESERVED_OPS.contains(&on.snake.as_str()) {
                 let message = format!(
                     "operation `{}` clashes with a member every generated module service or client has",
@@ -694,7 +858,14 @@ pub fn lower(
                     Some("rename the operation".into());
                 continue;
             }
-            op_names.insert(on.snake.clone(), oname.value.clone());
+            if !l.claim(&mut op_names, oname, &[&on.snake], |other, snake| {
+                format!(
+                    "operations `{other}` and `{}` of module `{}` both become `{snake}`",
+                    oname.value, mname.value
+                )
+            }) {
+                continue;
+            }
             let owner = on.pascal.clone();
             let input = l.fields(
                 &o.input,
@@ -711,16 +882,16 @@ pub fn lower(
             let mut emits = Vec::new();
             let mut emits_pos = Vec::new();
             for ev in &o.emits {
-                if event_exists(&ev.value) {
+                if known.exists(&ev.value) {
                     if !emits.iter().any(|e: &Name| e.raw == ev.value) {
                         emits.push(Name::new(&ev.value));
                         emits_pos.push(ev.pos);
                     }
                 } else {
                     unknown_event(
-                        &mut l,
+                        l,
                         ev,
-                        &declared_event_names,
+                        &known.declared,
                         &format!("`{}.{}` emits", mname.value, oname.value),
                     );
                 }
@@ -757,20 +928,20 @@ pub fn lower(
 
         let mut declared_publishes = Vec::new();
         for ev in &m.publishes {
-            if event_exists(&ev.value) {
+            if known.exists(&ev.value) {
                 declared_publishes.push((ev.value.clone(), ev.pos));
             } else {
                 unknown_event(
-                    &mut l,
+                    l,
                     ev,
-                    &declared_event_names,
+                    &known.declared,
                     &format!("module `{}` publishes", mname.value),
                 );
             }
         }
         let mut subscribes: Vec<Subscription> = Vec::new();
         for ev in &m.subscribes {
-            if event_exists(&ev.value) {
+            if known.exists(&ev.value) {
                 if !subscribes.iter().any(|s| s.event.raw == ev.value) {
                     let en = Name::new(&ev.value);
                     subscribes.push(Subscription {
@@ -781,9 +952,9 @@ pub fn lower(
                 }
             } else {
                 unknown_event(
-                    &mut l,
+                    l,
                     ev,
-                    &declared_event_names,
+                    &known.declared,
                     &format!("module `{}` subscribes to", mname.value),
                 );
             }
@@ -792,19 +963,13 @@ pub fn lower(
         let mut depends_on = Vec::new();
         let mut depends_on_pos = Vec::new();
         for dep in &m.depends_on {
-            if module_names.contains_key(&Name::new(&dep.value).snake)
-                && dep.value == module_names[&Name::new(&dep.value).snake].0
-            {
+            if module_names.holder(&Name::new(&dep.value).snake) == Some(dep.value.as_str()) {
                 if !depends_on.iter().any(|d: &Name| d.raw == dep.value) {
                     depends_on.push(Name::new(&dep.value));
                     depends_on_pos.push(dep.pos);
                 }
             } else {
-                let mut known: Vec<&str> =
-                    module_names.values().map(|(raw, _)| raw.as_str()).collect();
-                known.sort_unstable();
-                known.dedup();
-                let help = did_you_mean(&dep.value, known.iter().copied());
+                let help = did_you_mean(&dep.value, module_names.names());
                 let message = format!(
                     "module `{}` depends on unknown module `{}`",
                     mname.value, dep.value
@@ -834,11 +999,15 @@ pub fn lower(
     }
     modules.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
-    // CRUD notifications under `crud_plus_events`. An aggregate whose
-    // notification names the spec declares itself publishes none (the
-    // spec's events are emitted by its operations instead).
+    modules
+}
+
+/// Pass 5: CRUD notifications under `crud_plus_events`. An aggregate whose
+/// notification names the spec declares itself publishes none (the
+/// spec's events are emitted by its operations instead).
+fn add_crud_events(modules: &mut [Module], events: &mut Vec<Event>) {
     let declared: HashSet<String> = events.iter().map(|e| e.name.pascal.clone()).collect();
-    for module in &mut modules {
+    for module in modules.iter_mut() {
         for agg in &mut module.aggregates {
             let Some(crud) = &agg.crud_events else {
                 continue;
@@ -884,9 +1053,11 @@ pub fn lower(
         }
     }
     events.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+}
 
-    // Publishers and subscribers of every event.
-    for module in &mut modules {
+/// Pass 6: the publishers and subscribers of every event.
+fn link_publishers(modules: &mut [Module], events: &mut [Event]) {
+    for module in modules.iter_mut() {
         let mut published: BTreeSet<String> = module
             .declared_publishes
             .iter()
@@ -908,7 +1079,7 @@ pub fn lower(
     }
     let mut publishers: HashMap<&str, Vec<String>> = HashMap::new();
     let mut subscribers: HashMap<&str, Vec<String>> = HashMap::new();
-    for m in &modules {
+    for m in modules.iter() {
         for e in &m.publishes {
             publishers.entry(e).or_default().push(m.name.snake.clone());
         }
@@ -919,7 +1090,7 @@ pub fn lower(
             }
         }
     }
-    for event in &mut events {
+    for event in events.iter_mut() {
         event.publishers = publishers
             .remove(event.name.raw.as_str())
             .unwrap_or_default();
@@ -927,8 +1098,10 @@ pub fn lower(
             .remove(event.name.raw.as_str())
             .unwrap_or_default();
     }
+}
 
-    // Read models.
+/// Pass 7: read models, their keys and the events they are built from.
+fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) -> Vec<ReadModel> {
     let mut read_models = Vec::new();
     for (rname, r) in &rc.read_models {
         if !l.check_name(rname, NameKind::Type, "read model") {
@@ -975,14 +1148,14 @@ pub fn lower(
         let mut on = Vec::new();
         let mut on_pos = Vec::new();
         for ev in &r.on {
-            if event_exists(&ev.value) {
+            if known.exists(&ev.value) {
                 on.push(Name::new(&ev.value));
                 on_pos.push(ev.pos);
             } else {
                 unknown_event(
-                    &mut l,
+                    l,
                     ev,
-                    &declared_event_names,
+                    &known.declared,
                     &format!("read model `{}` listens to", rname.value),
                 );
             }
@@ -1003,26 +1176,34 @@ pub fn lower(
     }
     read_models.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
-    // Workflows.
+    read_models
+}
+
+/// Pass 8: workflows and their steps, each binding resolved.
+fn lower_workflows(
+    l: &mut Lowerer<'_>,
+    rc: &RawContext,
+    modules: &[Module],
+    known: &KnownEvents,
+) -> Vec<Workflow> {
     // V5 is edge-first: workflows run at the edge unless the spec says otherwise,
     // with or without the `frontend_orchestration` principle.
     let default_coordination = "frontend";
     let mut workflows = Vec::new();
-    let mut workflow_names: HashMap<String, String> = HashMap::new();
+    let mut workflow_names = Claims::default();
     for (wname, w) in &rc.workflows {
         if !l.check_name(wname, NameKind::Type, "workflow") {
             continue;
         }
         let n = Name::new(&wname.value);
-        if let Some(other) = workflow_names.get(&n.camel) {
-            let message = format!(
-                "workflows `{other}` and `{}` both become `{}`",
-                wname.value, n.camel
-            );
-            l.error(wname.pos, "name-collision", message);
+        if !l.claim(&mut workflow_names, wname, &[&n.camel], |other, camel| {
+            format!(
+                "workflows `{other}` and `{}` both become `{camel}`",
+                wname.value
+            )
+        }) {
             continue;
         }
-        workflow_names.insert(n.camel.clone(), wname.value.clone());
         let choice = |l: &mut Lowerer<'_>,
                       value: &Option<Spanned<String>>,
                       allowed: &[&str],
@@ -1046,40 +1227,34 @@ pub fn lower(
             }
         };
         let coordination = choice(
-            &mut l,
+            l,
             &w.coordination,
             COORDINATIONS,
             "coordination",
             default_coordination,
         );
         let compensation = choice(
-            &mut l,
+            l,
             &w.compensation,
             COMPENSATIONS,
             "compensation strategy",
             "best-effort",
         );
-        let state_sync = choice(
-            &mut l,
-            &w.state_sync,
-            STATE_SYNCS,
-            "state sync",
-            "realtime-sse",
-        );
+        let state_sync = choice(l, &w.state_sync, STATE_SYNCS, "state sync", "realtime-sse");
         let input = l.fields(
             &w.input,
             &wname.value,
             &format!("the input of workflow `{}`", wname.value),
             &[],
         );
-        let steps = lower_steps(&mut l, &modules, &input, &w.steps, &wname.value);
+        let steps = lower_steps(l, modules, &input, &w.steps, &wname.value);
         let on_success = match &w.on_success {
-            Some(ev) if event_exists(&ev.value) => Some(Name::new(&ev.value)),
+            Some(ev) if known.exists(&ev.value) => Some(Name::new(&ev.value)),
             Some(ev) => {
                 unknown_event(
-                    &mut l,
+                    l,
                     ev,
-                    &declared_event_names,
+                    &known.declared,
                     &format!("workflow `{}` notifies", wname.value),
                 );
                 None
@@ -1104,7 +1279,20 @@ pub fn lower(
     }
     workflows.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
-    // One namespace for every crate-level type name the generated code declares.
+    workflows
+}
+
+/// Pass 9: one namespace for every crate-level type name the generated
+/// code declares, spec names and the names parasol derives from them.
+fn check_type_namespace(
+    l: &mut Lowerer<'_>,
+    context_pos: Pos,
+    value_objects: &[ValueObject],
+    modules: &[Module],
+    events: &[Event],
+    read_models: &[ReadModel],
+    workflows: &[Workflow],
+) {
     let mut crate_types: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |l: &mut Lowerer<'_>, rust_type: &str, origin: String, pos: Pos| {
         if names::RESERVED_TYPE_NAMES.contains(&rust_type) {
@@ -1119,18 +1307,18 @@ pub fn lower(
             crate_types.insert(rust_type.to_string(), origin);
         }
     };
-    for vo in &value_objects {
+    for vo in value_objects {
         claim(
-            &mut l,
+            l,
             &vo.name.rust_type,
             format!("value object `{}`", vo.name.raw),
             vo.pos,
         );
     }
-    for m in &modules {
+    for m in modules {
         for a in &m.aggregates {
             claim(
-                &mut l,
+                l,
                 &a.name.rust_type,
                 format!("aggregate `{}`", a.name.raw),
                 a.pos,
@@ -1140,24 +1328,19 @@ pub fn lower(
     let enum_list = std::mem::take(&mut l.enums);
     for e in &enum_list {
         claim(
-            &mut l,
+            l,
             &e.name.rust_type,
             format!("the enum of `{}`", e.origin),
-            rc.pos,
+            context_pos,
         );
     }
     l.enums = enum_list;
-    for e in &events {
-        claim(
-            &mut l,
-            &e.name.pascal,
-            format!("event `{}`", e.name.raw),
-            e.pos,
-        );
+    for e in events {
+        claim(l, &e.name.pascal, format!("event `{}`", e.name.raw), e.pos);
     }
-    for r in &read_models {
+    for r in read_models {
         claim(
-            &mut l,
+            l,
             &r.name.rust_type,
             format!("read model `{}`", r.name.raw),
             r.pos,
@@ -1166,12 +1349,12 @@ pub fn lower(
     // The types generated code derives from spec names share the namespace:
     // a value object `ProductRepository` would meet the repository trait of
     // aggregate `Product`.
-    for m in &modules {
+    for m in modules {
         let module = &m.name.pascal;
         for suffix in ["Service", "Ctx", "Repositories", "Client"] {
             let derived = format!("{module}{suffix}");
             let origin = format!("module `{}` (its `{derived}`)", m.name.raw);
-            claim(&mut l, &derived, origin, m.pos);
+            claim(l, &derived, origin, m.pos);
         }
         for a in &m.aggregates {
             let name = &a.name.rust_type;
@@ -1184,16 +1367,16 @@ pub fn lower(
             ];
             for derived in derived {
                 let origin = format!("aggregate `{}` (its `{derived}`)", a.name.raw);
-                claim(&mut l, &derived, origin, a.pos);
+                claim(l, &derived, origin, a.pos);
             }
         }
     }
-    for e in &events {
+    for e in events {
         let derived = format!("{}Metadata", e.name.pascal);
         let origin = format!("event `{}` (its `{derived}`)", e.name.raw);
-        claim(&mut l, &derived, origin, e.pos);
+        claim(l, &derived, origin, e.pos);
     }
-    for w in &workflows {
+    for w in workflows {
         let name = &w.name.pascal;
         for suffix in [
             "Input",
@@ -1204,13 +1387,13 @@ pub fn lower(
         ] {
             let derived = format!("{name}{suffix}");
             let origin = format!("workflow `{}` (its `{derived}`)", w.name.raw);
-            claim(&mut l, &derived, origin, w.pos);
+            claim(l, &derived, origin, w.pos);
         }
     }
     // Operation types live in their module's namespace, beside every
     // shared type: they may repeat across modules, not meet a spec type.
     let spec_types: Vec<String> = crate_types.keys().cloned().collect();
-    for m in &modules {
+    for m in modules {
         for op in &m.ops {
             for suffix in ["Input", "Output", "Error"] {
                 let derived = format!("{}{suffix}", op.name.pascal);
@@ -1225,47 +1408,6 @@ pub fn lower(
             }
         }
     }
-
-    let communication = lower_communication(&mut l, rc.communication.as_ref());
-
-    let mut enums = std::mem::take(&mut l.enums);
-    enums.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
-    let uses = std::mem::take(&mut l.uses);
-
-    let mut context = Context {
-        name,
-        description: rc.description.clone(),
-        architecture,
-        spec_file: spec_file.to_string(),
-        modules,
-        value_objects,
-        enums,
-        events,
-        read_models,
-        workflows,
-        communication,
-        policy,
-        config: bundles.config.clone(),
-        bundles: bundles
-            .roots
-            .iter()
-            .map(|&i| bundles.bundles[i].name.clone())
-            .collect(),
-        uses,
-        events_use_types: false,
-        views_use_types: false,
-        event_shared_types: Vec::new(),
-        op_keys: Vec::new(),
-        file: raw.file.clone(),
-        bundle_set: bundles,
-        pos: rc.pos,
-        architecture_pos: rc.architecture.as_ref().map(|a| a.pos),
-    };
-    bodies::plan_all(&mut context);
-    bodies::plan_projections(&mut context);
-    samples::fill(&mut context);
-    shared_types(&mut context);
-    Some(context)
 }
 
 fn unknown_event(l: &mut Lowerer<'_>, ev: &Spanned<String>, declared: &[String], context: &str) {
@@ -1389,7 +1531,7 @@ fn lower_steps(
     workflow: &str,
 ) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen = Claims::default();
     if raw_steps.is_empty() {
         return steps;
     }
@@ -1399,15 +1541,14 @@ fn lower_steps(
             continue;
         }
         let n = Name::new(&sname.value);
-        if let Some(other) = seen.get(&n.snake) {
-            let message = format!(
-                "steps `{other}` and `{}` of workflow `{workflow}` both become `{}`",
-                sname.value, n.snake
-            );
-            l.error(sname.pos, "name-collision", message);
+        if !l.claim(&mut seen, sname, &[&n.snake], |other, snake| {
+            format!(
+                "steps `{other}` and `{}` of workflow `{workflow}` both become `{snake}`",
+                sname.value
+            )
+        }) {
             continue;
         }
-        seen.insert(n.snake.clone(), sname.value.clone());
         let Some(call_raw) = &rs.call else { continue };
         let Some(call) = resolve_call(
             l,
@@ -1946,5 +2087,251 @@ fn shared_types(context: &mut Context) {
         names.sort();
         names.dedup();
         module.shared_types = names;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lowers `yaml` (no bundles): the model, and each diagnostic as
+    /// `line:col code: message`.
+    fn lowered(yaml: &str) -> (Option<Context>, Vec<String>) {
+        let mut diags = Diagnostics::new();
+        let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags)
+            .expect("the YAML parses");
+        let context = lower(
+            &raw,
+            Arc::new(BundleSet::default()),
+            "t.bc.yaml",
+            &mut diags,
+        );
+        let found = diags
+            .iter()
+            .map(|d| {
+                let at = d
+                    .location
+                    .as_ref()
+                    .map(|l| format!("{}:{}", l.pos.line, l.pos.col))
+                    .unwrap_or_default();
+                format!("{at} {}: {}", d.code, d.message)
+            })
+            .collect();
+        (context, found)
+    }
+
+    fn errors_of(yaml: &str) -> Vec<String> {
+        lowered(yaml).1
+    }
+
+    const SHOP: &str = "parasol: 1
+bounded_context:
+  name: Shop
+  modules:
+    catalog:
+      aggregates:
+        Product: { fields: { title: string, price: int } }
+      api:
+        rename:
+          input: { productId: Product, title: string }
+          emits: [product.renamed]
+    orders:
+      aggregates:
+        Order: { fields: { productId: Product, note: string? } }
+      subscribes: [product.renamed]
+      depends_on: [catalog]
+  events:
+    product.renamed: { entity: Product, metadata: { title: string } }
+  read_models:
+    ProductView:
+      key: productId
+      fields: { productId: string, title: string }
+      on: [product.renamed]
+  workflows:
+    Relabel:
+      input: { productId: Product, title: string }
+      steps:
+        - name: rename
+          call: catalog.rename
+";
+
+    #[test]
+    fn a_valid_context_lowers_in_order_with_nothing_to_say() {
+        let (context, errors) = lowered(SHOP);
+        assert!(errors.is_empty(), "{errors:?}");
+        let context = context.unwrap();
+        let modules: Vec<&str> = context
+            .modules
+            .iter()
+            .map(|m| m.name.raw.as_str())
+            .collect();
+        assert_eq!(modules, ["catalog", "orders"]);
+        let orders = &context.modules[1];
+        assert_eq!(orders.depends_on[0].raw, "catalog");
+        assert_eq!(orders.subscribes[0].handler.snake, "on_product_renamed");
+        let event = context
+            .events
+            .iter()
+            .find(|e| e.name.raw == "product.renamed");
+        let event = event.expect("the declared event");
+        assert_eq!(
+            (event.entity.raw.as_str(), event.entity_module.as_str()),
+            ("Product", "catalog")
+        );
+        assert_eq!(event.publishers, ["catalog"]);
+        assert_eq!(event.subscribers, ["orders"]);
+        assert_eq!(context.read_models[0].key.name.raw, "productId");
+        assert_eq!(context.workflows[0].steps.len(), 1);
+    }
+
+    #[test]
+    fn pass_1_modules_colliding_after_case_mapping_are_refused_at_the_second() {
+        let yaml = SHOP.replace(
+            "    orders:\n",
+            "    order2:\n      aggregates: {}\n    order_2:\n      aggregates: {}\n    orders:\n",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "14:5 name-collision: modules `order2` and `order_2` both become `Order2`"
+            )),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_1_a_type_declared_in_two_modules_is_a_duplicate() {
+        let yaml = SHOP.replace(
+            "Order: { fields: { productId: Product, note: string? } }",
+            "Order: { fields: { productId: Product, note: string? } }\n        Product: { fields: { x: int } }",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("15:9 duplicate-name: `Product` is declared twice")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_2_fields_colliding_in_rust_and_audit_fields_are_refused() {
+        let yaml = SHOP.replace(
+            "{ title: string, price: int }",
+            "{ title: string, Title: int, version: int }",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "fields `title` and `Title` of aggregate `Product` both become `title` in Rust"
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("reserved-name: `version` is reserved")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_3_an_event_about_an_unknown_aggregate_suggests_the_near_one() {
+        let yaml = SHOP.replace("{ entity: Product,", "{ entity: Prodcut,");
+        let (_, errors) = lowered(&yaml);
+        let first = errors.first().expect("an error");
+        assert!(
+            first.contains(
+                "unknown-aggregate: event `product.renamed` names unknown aggregate `Prodcut`"
+            ),
+            "{errors:?}"
+        );
+        // Its uses are not reported again as unknown events.
+        assert!(
+            !errors.iter().any(|e| e.contains("unknown-event")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_4_operations_colliding_or_reserved_and_unknown_dependencies() {
+        let yaml = SHOP
+            .replace("        rename:\n", "        new: { input: { a: string } }\n        get_it: {}\n        getIt: {}\n        rename:\n")
+            .replace("depends_on: [catalog]", "depends_on: [catalogue]");
+        let errors = errors_of(&yaml);
+        for wanted in [
+            "reserved-name: operation `new` clashes",
+            "name-collision: operations `get_it` and `getIt` of module `catalog` both become `get_it`",
+            "unknown-module: module `orders` depends on unknown module `catalogue`",
+        ] {
+            assert!(
+                errors.iter().any(|e| e.contains(wanted)),
+                "{wanted}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pass_7_a_read_model_key_must_be_one_of_its_string_fields() {
+        let yaml = SHOP.replace("key: productId", "key: produtId");
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "unknown-field: key `produtId` is not a field of read model `ProductView`"
+            )),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_8_steps_colliding_and_workflows_colliding_are_refused() {
+        let yaml = SHOP.replace(
+            "        - name: rename\n          call: catalog.rename\n",
+            "        - name: rename\n          call: catalog.rename\n        - name: Rename\n          call: catalog.rename\n",
+        ) + "    RELABEL:\n      input: { productId: Product, title: string }\n      steps: []\n";
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "steps `rename` and `Rename` of workflow `Relabel` both become `rename`"
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "32:5 name-collision: workflows `Relabel` and `RELABEL` both become `relabel`"
+            )),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_9_a_derived_type_name_meeting_a_spec_type_is_refused() {
+        let yaml = SHOP.replace(
+            "Order: { fields: { productId: Product, note: string? } }",
+            "Order: { fields: { productId: Product, note: string? } }\n      value_objects:\n        ProductPatch: { x: int }",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn claims_hold_every_form_and_name_the_first_holder() {
+        let mut claims = Claims::default();
+        assert!(
+            claims
+                .take("order_items", &["order_items", "OrderItems"])
+                .is_ok()
+        );
+        assert_eq!(
+            claims.take("orderItems", &["order_items", "OrderItems"]),
+            Err(("order_items", "order_items".to_string()))
+        );
+        // A refused claim takes nothing.
+        assert!(claims.take("other", &["other", "OrderItems"]).is_err());
+        assert_eq!(claims.holder("other"), None);
+        assert_eq!(claims.names(), ["order_items"]);
     }
 }
