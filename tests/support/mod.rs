@@ -24,6 +24,32 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every regular file under `dir` (links aside): its path relative to `dir`,
+/// with `/`, and its content (lossy UTF-8).
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (
+                p.strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `tree` without parasol's own state (the `.parasol` folders).
+pub fn output_tree(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut files = tree(dir);
+    files.retain(|path, _| !path.split('/').any(|part| part == ".parasol"));
+    files
+}
+
 /// A snapshot of a folder: every file's relative path and the SHA-256 of
 /// its bytes (a link's target is not read).
 pub fn tree_hashes(dir: &Path) -> std::collections::BTreeMap<String, String> {

@@ -8,13 +8,11 @@
 //! `PARASOL_KILL_CASES` sets how many killed runs the property test tries
 //! (default 16); `PARASOL_KILL_SEED` repeats a run.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// A copy of the canonical example in `dir/spec`, to change at will.
 fn canonical_copy(dir: &Path) -> PathBuf {

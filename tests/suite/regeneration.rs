@@ -13,8 +13,6 @@
 //!
 //! `PARASOL_REGEN_CASES` sets how many sequences are tried (default 24).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -22,7 +20,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
-use support::*;
+use crate::support::*;
 
 /// The spec as the test changes it: modules with operations and events.
 #[derive(Debug, Clone)]

@@ -3,35 +3,13 @@
 //! regeneration safe (user-owned files, edit protection, stale files,
 //! containment, determinism).
 
-mod support;
-
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::support::*;
 
 fn spec_arg() -> String {
     canonical_spec().to_string_lossy().into_owned()
-}
-
-/// Every file under `dir` with its content, sorted.
-fn tree(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((
-                rel,
-                std::fs::read_to_string(entry.path()).unwrap_or_default(),
-            ));
-        }
-    }
-    out
 }
 
 /// Replaces temporary folders in output so snapshots are stable.
@@ -469,7 +447,7 @@ fn output_is_byte_for_byte_deterministic_whatever_the_map_order() {
     let run = generate(&spec, &out, "rust,ts");
     std::fs::remove_file(&spec).unwrap();
     drop(run);
-    let strip = |files: Vec<(String, String)>| -> Vec<(String, String)> {
+    let strip = |files: BTreeMap<String, String>| -> BTreeMap<String, String> {
         files
             .into_iter()
             .filter(|(path, _)| !path.ends_with("manifest.json"))

@@ -4,8 +4,6 @@
 //! content, the manifest matches what is on disk, and the next run
 //! completes the regeneration without reporting a single conflict.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +16,7 @@ use parasol::plan::{Content, Ownership, Plan};
 use parasol::render::{self, TemplateSet};
 use parasol::targets::Requested;
 
-use support::*;
+use crate::support::*;
 
 /// Plans `bc generate --lang rust` of `text` (no bundles) into `root`.
 fn plan(text: &str, root: &Path) -> Plan {
@@ -81,25 +79,6 @@ impl Sink for FailingDisk {
         self.change()?;
         self.disk.remove(path)
     }
-}
-
-/// Every file under `root` with its content, the manifest aside.
-fn tree(root: &Path) -> BTreeMap<String, String> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| !p.components().any(|c| c.as_os_str() == ".parasol"))
-        .map(|p| {
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            (rel, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect()
 }
 
 /// Compares trees by path, naming the paths that differ.
@@ -198,7 +177,7 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
         assert_eq!(report.errors.len(), 1, "failure {fail_at} is reported");
 
         // Each file is old or new, never anything else.
-        let on_disk = tree(&root);
+        let on_disk = output_tree(&root);
         for (path, content) in &on_disk {
             let old = old_files.get(path) == Some(content);
             let new = new_files.get(path) == Some(content);
@@ -254,7 +233,7 @@ fn a_write_failing_at_any_point_leaves_old_or_new_files_and_a_true_manifest() {
         // Nobody edited the user-owned files, so they follow the spec like
         // the rest (updated, or deleted once dropped): the tree is the new one.
         assert_same(
-            &tree(&root),
+            &output_tree(&root),
             &new_files,
             &format!("rerun after failure {fail_at}"),
         );

@@ -2,9 +2,7 @@
 //! language, every file under a `==== path ====` banner. A change to a
 //! template shows up here as a reviewable diff.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn joined(dir: &std::path::Path) -> String {
     let mut out = String::new();

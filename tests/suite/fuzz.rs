@@ -8,11 +8,9 @@
 //! workflow's orchestration, at safe relative paths.
 //!
 //! CI runs a bounded pass (about a minute). Run longer with, e.g.
-//! `PARASOL_FUZZ_CASES=20000 cargo test --release --test fuzz -- --nocapture`.
+//! `PARASOL_FUZZ_CASES=20000 cargo test --release --test suite fuzz:: -- --nocapture`.
 //! A failure prints the shrunk input; once fixed, it joins the corpus under
 //! `tests/errors/` (or `examples/`, if valid) with what it must produce.
-
-mod support;
 
 use parasol::settings::{Compensation, Coordination, Location, PatternStyle, StateSync};
 use std::path::{Component, Path};
@@ -28,7 +26,7 @@ use parasol::targets::Requested;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use support::*;
+use crate::support::*;
 
 const SPEC_NAME: &str = "fuzz.bc.yaml";
 

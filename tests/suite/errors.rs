@@ -4,11 +4,9 @@
 //! in its snapshot. Each file states the error it expects in a header:
 //! `# expect: <message part>` and `# at: [path:]line:col`.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::*;
+use crate::support::*;
 
 fn corpus() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/errors"))
@@ -101,7 +99,7 @@ fn every_bad_input_is_rejected_with_its_location() {
     let files = corpus();
     assert!(files.len() >= 40, "the corpus has {} inputs", files.len());
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("errors/snapshots");
+    settings.set_snapshot_path("../errors/snapshots");
     settings.set_prepend_module_to_snapshot(false);
     for file in files {
         let relative = file.strip_prefix(repo()).unwrap().display().to_string();
