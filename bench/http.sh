@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The generated service under load, side by side in one run with the floor
+# for its stack (bench/http-baseline: axum serving the same Product JSON
+# from a RwLock<HashMap>). For each: GET of one product and POST of a new
+# one at a constant 1,000 requests/s for DURATION (open loop: latency is
+# measured from each request's intended send time, so a stall is not
+# hidden), then the highest rate each sustains with 32 connections.
+#
+# Needs oha (`cargo install oha`). DURATION=30s, PEAK=10s by default.
+# Storage: in memory (the generated service's only storage today).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-30s}
+PEAK=${PEAK:-10s}
+RATE=${RATE:-1000}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/parasol-http.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+cargo build --release --quiet --bin parasol
+target/release/parasol bc generate -q --spec ../shared/examples/order-management/order-management.bc.yaml --out "$WORK/out" --lang rust
+export CARGO_TARGET_DIR=$PWD/target/bench-http
+(cd "$WORK/out/rust/order-management" && cargo build --release --quiet)
+(cd bench/http-baseline && cargo build --release --quiet)
+
+start() { # BINARY -> prints the URL
+  "$1" > "$WORK/$2.out" 2> /dev/null &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    if grep -q "listening on" "$WORK/$2.out"; then sed -n 's/^listening on //p' "$WORK/$2.out"; return; fi
+    sleep 0.05
+  done
+  echo "$1 did not start" >&2; exit 1
+}
+GENERATED=$(start "$CARGO_TARGET_DIR/release/order-management" generated)
+BASELINE=$(start "$CARGO_TARGET_DIR/release/http-baseline" baseline)
+
+BODY='{"name":"Lamp","price":1200,"category":"tools","tags":["home"],"discontinued":false}'
+row() { # NAME URL METHOD
+  local name=$1 url=$2 method=$3 target args
+  if [ "$method" = GET ]; then
+    local id
+    id=$(curl -s -H 'content-type: application/json' -d "$BODY" "$url/api/catalog/products" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+    target="$url/api/catalog/products/$id"; args=()
+  else
+    target="$url/api/catalog/products"; args=(-m POST -T application/json -d "$BODY")
+  fi
+  oha --no-tui --output-format json -z "$DURATION" -q "$RATE" --latency-correction -c 16 "${args[@]}" "$target" > "$WORK/fixed.json"
+  oha --no-tui --output-format json -z "$PEAK" -c 32 "${args[@]}" "$target" > "$WORK/peak.json"
+  python3 - "$name" "$method" "$WORK/fixed.json" "$WORK/peak.json" <<'PY'
+import json, sys
+name, method, fixed, peak = sys.argv[1:]
+f = json.load(open(fixed)); p = json.load(open(peak))
+codes = f.get("statusCodeDistribution", {})
+ok = sum(v for k, v in codes.items() if k.startswith("2"))
+errors = sum(codes.values()) - ok + sum(f.get("errorDistribution", {}).values())
+pct = f["latencyPercentiles"]
+print(f"| {name} | {method} | {pct['p50']*1000:.2f} ms | {pct['p99']*1000:.2f} ms | {errors} | {p['summary']['requestsPerSec']:.0f} |")
+PY
+}
+echo "| service | request | p50 at ${RATE}/s | p99 at ${RATE}/s | errors | highest rate (req/s) |"
+echo "|---|---|---|---|---|---|"
+for method in GET POST; do
+  row "baseline (axum + RwLock<HashMap>)" "$BASELINE" "$method"
+  row "generated, in memory" "$GENERATED" "$method"
+done
