@@ -207,6 +207,30 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
     let mut needs = BTreeMap::new();
     for module in &ctx.modules {
         for op in &module.ops {
+            // The aggregates the test stores records of before calling the
+            // op (the record it loads, the stock it reserves from), from
+            // their sample bodies.
+            let records: Vec<&crate::model::Aggregate> = module
+                .aggregates
+                .iter()
+                .filter(|a| {
+                    let body = &op.recipe;
+                    body.aggregate
+                        .as_ref()
+                        .is_some_and(|t| t.rust_type == a.name.rust_type)
+                        || body
+                            .stock
+                            .as_ref()
+                            .is_some_and(|st| st.repo == a.plural.rust)
+                })
+                .collect();
+            let required = |fields: &[crate::model::Field]| -> Vec<String> {
+                fields
+                    .iter()
+                    .filter(|f| !f.ty.optional)
+                    .map(|f| format!("{:?}", f.json_name()))
+                    .collect()
+            };
             let need = Need {
                 what: format!("the test of operation `{}`", op.key),
                 // The op's call, the input keys of its sample body and the
@@ -215,25 +239,16 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
                     .chain(op.input.iter().map(|i| format!("{:?}", i.json_name())))
                     .chain(op.emits.iter().map(|e| format!("{:?}", e.raw)))
                     .collect(),
-                sets: op
-                    .input
-                    .iter()
-                    .filter(|i| !i.ty.optional)
-                    .map(|i| format!("{:?}", i.json_name()))
+                // Every required key of the bodies it sends, the records'
+                // included: one the spec adds must be set.
+                sets: required(&op.input)
+                    .into_iter()
+                    .chain(records.iter().flat_map(|a| required(&a.fields)))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect(),
                 samples: sample_entries(&op.sample_input)
-                    .chain(
-                        module
-                            .aggregates
-                            .iter()
-                            .filter(|a| {
-                                op.recipe
-                                    .aggregate
-                                    .as_ref()
-                                    .is_some_and(|t| t.rust_type == a.name.rust_type)
-                            })
-                            .flat_map(|a| sample_entries(&a.sample_new)),
-                    )
+                    .chain(records.iter().flat_map(|a| sample_entries(&a.sample_new)))
                     .collect(),
                 ..Need::default()
             };
