@@ -107,6 +107,9 @@ pub struct Need {
     /// Names the file must mention once the spec adds them (an output field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sets: Vec<String>,
+    /// Events the element must emit once the spec adds them (their types).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emits: Vec<String>,
     /// Sample values written for the spec's types (`"count":1` in a test's
     /// JSON body): one the spec no longer produces no longer fits its type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -149,6 +152,11 @@ impl Need {
             {
                 if !contains_word(text, set) {
                     out.push(format!("{} now has `{set}`: set it", need.what));
+                }
+            }
+            for event in need.emits.iter().filter(|e| !before.emits.contains(e)) {
+                if !contains_word(text, event) {
+                    out.push(format!("{} now emits `{event}`: emit it", need.what));
                 }
             }
             for used in before.uses.iter().filter(|u| !current.contains(u)) {
@@ -407,5 +415,27 @@ mod tests {
         let problems = Need::problems("let e = OrderPlaced {};", &old, &new);
         assert_eq!(problems, ["op: `OrderPlaced` no longer exists"]);
         assert!(Need::problems("let e = OrderPlacedLater {};", &old, &new).is_empty());
+    }
+
+    #[test]
+    fn an_event_the_spec_adds_to_an_operation_must_be_emitted() {
+        let need = |emits: &[&str]| {
+            BTreeMap::from([(
+                "op".to_string(),
+                Need {
+                    what: "operation `op`".into(),
+                    declares: Some("fn op(".into()),
+                    emits: emits.iter().map(|e| e.to_string()).collect(),
+                    ..Need::default()
+                },
+            )])
+        };
+        let (old, new) = (need(&[]), need(&["OrderPlaced"]));
+        let problems = Need::problems("fn op() {}", &old, &new);
+        assert_eq!(
+            problems,
+            ["operation `op` now emits `OrderPlaced`: emit it"]
+        );
+        assert!(Need::problems("fn op() { OrderPlaced {} }", &old, &new).is_empty());
     }
 }

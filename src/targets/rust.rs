@@ -116,6 +116,7 @@ fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
                     .chain(default_body_uses(module, op))
                     .collect(),
                 sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
+                emits: op.recipe.events.iter().map(|e| e.event.clone()).collect(),
                 ..Need::default()
             };
             (op.key.clone(), need)
