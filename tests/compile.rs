@@ -730,12 +730,7 @@ fn check_spec(spec: &Path, out: &Path) -> Option<String> {
         "validate accepted, generate refused:\n{}",
         generate.stderr
     );
-    let crate_dir = std::fs::read_dir(out.join("rust"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let crate_dir = only_child(&out.join("rust"));
     check_rust_crate(&crate_dir);
     check_ts_package(&out.join("ts").join(crate_dir.file_name().unwrap()));
     None

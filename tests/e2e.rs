@@ -74,12 +74,7 @@ fn example_end_to_end(example: &str, last_step: &str, scenarios: &str, tests: us
     let out = tempfile::tempdir().unwrap();
     let spec = example_spec(example);
     generate(&spec, out.path(), "rust,ts");
-    let crate_dir = std::fs::read_dir(out.path().join("rust"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let crate_dir = only_child(&out.path().join("rust"));
     cargo(&crate_dir, &["build"]);
     let binary = shared_target_dir()
         .join("debug")

@@ -370,18 +370,7 @@ impl World {
     }
 
     fn generate(&self) -> Run {
-        let (spec, out) = (self.spec(), self.out());
-        parasol_in(
-            self.dir.path(),
-            &[
-                "bc",
-                "generate",
-                "--spec",
-                spec.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
+        try_generate(&self.spec(), &self.out(), "rust,ts")
     }
 
     fn check(&self) -> Run {

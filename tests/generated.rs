@@ -19,12 +19,7 @@ fn check(spec: &Path) {
         "{}",
         run.stderr
     );
-    let context = std::fs::read_dir(out.path().join("rust"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let context = only_child(&out.path().join("rust"));
     check_rust_crate(&context);
     let package = out.path().join("ts").join(context.file_name().unwrap());
     check_ts_package(&package);

@@ -151,6 +151,8 @@ pub struct Issue {
 pub struct Redeem {
     /// The id as a `&str` expression (`&input.admission_id.to_string()`).
     pub key: String,
+    /// The id as an owned `String` (`input.admission_id.to_string()`).
+    pub owned: String,
     /// The input's JSON name, for the not-found error.
     pub label: String,
     /// The events' entity ids read the record it was issued for.
@@ -409,18 +411,9 @@ pub fn plan_all(context: &mut Context) {
             }) else {
                 continue;
             };
-            let key = if input.ty.kind == "uuid" {
-                format!("&input.{}.to_string()", input.name.rust)
-            } else {
-                format!("&input.{}", input.name.rust)
-            };
+            let key = id_key(input);
             // Its events are about the reservation, as the reserving op's are.
-            let owned = key[1..].to_string();
-            let owned = if owned.ends_with(".to_string()") {
-                owned
-            } else {
-                format!("{owned}.clone()")
-            };
+            let owned = owned_id(&key);
             for event in &mut op.recipe.events {
                 if event.entity_id == FABRICATED_ENTITY_ID {
                     event.entity_id = owned.clone();
@@ -478,11 +471,7 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
         let Some((at, input)) = redeemer else {
             continue;
         };
-        let key = if input.ty.kind == "uuid" {
-            format!("&input.{}.to_string()", input.name.rust)
-        } else {
-            format!("&input.{}", input.name.rust)
-        };
+        let key = id_key(&input);
         let op = &mut module.ops[at];
         let record_used = {
             let r = &mut op.recipe;
@@ -499,6 +488,7 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
         let redeemer_name = op.name.rust.clone();
         let r = &mut op.recipe;
         r.redeems = Some(Redeem {
+            owned: owned_id(&key),
             key,
             label: input.json_name().to_string(),
             record_used,
@@ -805,11 +795,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
             .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
             .map(|e| e.name.pascal.clone());
-        let key = if loc.ty.required().kind == "uuid" {
-            format!("&input.{}.to_string()", loc.name.rust)
-        } else {
-            format!("&input.{}", loc.name.rust)
-        };
+        let key = id_key(loc);
         r.locate = Some(Locate {
             key,
             input: loc.name.rust.clone(),
@@ -1160,6 +1146,26 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         _ => "Records nothing: returns fresh ids and emits the declared events.".into(),
     };
     r
+}
+
+/// An id input as the repositories take it (`&str`): `&input.x`, or
+/// `&input.x.to_string()` for a `uuid`.
+fn id_key(input: &Field) -> String {
+    if input.ty.required().kind == "uuid" {
+        format!("&input.{}.to_string()", input.name.rust)
+    } else {
+        format!("&input.{}", input.name.rust)
+    }
+}
+
+/// The id of `id_key` as an owned `String`.
+fn owned_id(key: &str) -> String {
+    let owned = key.trim_start_matches('&');
+    if owned.ends_with(".to_string()") {
+        owned.to_string()
+    } else {
+        format!("{owned}.clone()")
+    }
 }
 
 /// The entity id of an event when nothing in the operation names the record

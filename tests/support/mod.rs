@@ -456,14 +456,24 @@ fn dechunk(mut rest: &str) -> String {
     body
 }
 
-/// Reads the server-sent events at `path` until one contains `needle`;
-/// returns everything read, or panics after `timeout`.
-pub fn read_events_until(
+/// What reading an event stream came to.
+enum StreamEnd {
+    /// `until` was satisfied by what was read.
+    Found(String),
+    /// The server closed the stream.
+    Closed(String),
+    /// Neither happened in time.
+    TimedOut(String),
+}
+
+/// Opens the event stream at `path` and reads until `until(everything
+/// read)` holds, the server closes it, or `timeout` passes.
+fn read_stream(
     base: &str,
     path: &str,
-    needle: &str,
     timeout: std::time::Duration,
-) -> String {
+    until: impl Fn(&str) -> bool,
+) -> StreamEnd {
     use std::io::{Read, Write};
     let mut stream = connect(base);
     stream
@@ -474,52 +484,64 @@ pub fn read_events_until(
     let deadline = std::time::Instant::now() + timeout;
     let mut seen = Vec::new();
     let mut buffer = [0u8; 4096];
+    let text = |seen: &[u8]| String::from_utf8_lossy(seen).into_owned();
     while std::time::Instant::now() < deadline {
         match stream.read(&mut buffer) {
-            Ok(0) => break,
+            Ok(0) => return StreamEnd::Closed(text(&seen)),
             Ok(n) => seen.extend_from_slice(&buffer[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(e) => panic!("reading events: {e}"),
+            Err(_) => return StreamEnd::Closed(text(&seen)),
         }
-        if String::from_utf8_lossy(&seen).contains(needle) {
-            return String::from_utf8_lossy(&seen).into_owned();
+        if until(&text(&seen)) {
+            return StreamEnd::Found(text(&seen));
         }
     }
-    panic!(
-        "no event with {needle:?} within {timeout:?}; read:\n{}",
-        String::from_utf8_lossy(&seen)
-    );
+    StreamEnd::TimedOut(text(&seen))
+}
+
+/// Reads the server-sent events at `path` until one contains `needle`;
+/// returns everything read, or panics after `timeout`.
+pub fn read_events_until(
+    base: &str,
+    path: &str,
+    needle: &str,
+    timeout: std::time::Duration,
+) -> String {
+    match read_stream(base, path, timeout, |seen| seen.contains(needle)) {
+        StreamEnd::Found(seen) => seen,
+        StreamEnd::Closed(seen) | StreamEnd::TimedOut(seen) => {
+            panic!("no event with {needle:?} within {timeout:?}; read:\n{seen}")
+        }
+    }
 }
 
 /// Opens the event stream at `path` and reads until the server closes it:
 /// whether it did within `timeout`.
 pub fn events_end_within(base: &str, path: &str, timeout: std::time::Duration) -> bool {
-    use std::io::{Read, Write};
-    let mut stream = connect(base);
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
-        .unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let deadline = std::time::Instant::now() + timeout;
-    let mut buffer = [0u8; 4096];
-    while std::time::Instant::now() < deadline {
-        match stream.read(&mut buffer) {
-            Ok(0) => return true,
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => return true,
-        }
-    }
-    false
+    matches!(
+        read_stream(base, path, timeout, |_| false),
+        StreamEnd::Closed(_)
+    )
+}
+
+/// The one folder under `dir` (the crate or package a run generated).
+pub fn only_child(dir: &Path) -> PathBuf {
+    let mut entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok);
+    let first = entries
+        .next()
+        .unwrap_or_else(|| panic!("{} is empty", dir.display()));
+    assert!(
+        entries.next().is_none(),
+        "{} holds more than one folder",
+        dir.display()
+    );
+    first.path()
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or panics after `timeout`.
