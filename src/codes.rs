@@ -183,9 +183,19 @@ pub const CODES: &[Code] = &[
         "a name is reserved by the generated code",
     ),
     code(
+        "stored-rows-incompatible",
+        "generate",
+        "an aggregate field changed so that rows stored before cannot be read",
+    ),
+    code(
         "subscription-never-published",
         "validate",
         "a module subscribes to an event no module publishes",
+    ),
+    code(
+        "table-kept",
+        "generate",
+        "an aggregate was removed; its table and rows stay in the database",
     ),
     code("template", "plan", "a template override failed to render"),
     code(

@@ -307,6 +307,7 @@ impl Header {
             "toml" | "yaml" | "yml" | "sh" => Some(format!("# {a}\n# {b}\n")),
             "md" => Some(format!("<!-- {a}\n     {b} -->\n")),
             "mmd" => Some(format!("%% {a}\n%% {b}\n")),
+            "sql" => Some(format!("-- {a}\n-- {b}\n")),
             _ if name.starts_with('.') => Some(format!("# {a}\n# {b}\n")),
             _ => None,
         }

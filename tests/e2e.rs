@@ -13,6 +13,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use support::*;
 
 #[test]
@@ -39,12 +41,6 @@ fn place_order_end_to_end() {
     cargo(&crate_dir, &["build"]);
     cargo(&crate_dir, &["clippy", "--", "-D", "warnings"]);
     let binary = shared_target_dir().join("debug/order-management");
-    let happy = Server::start(&binary, &[]);
-    let payment_fails = Server::start(
-        &binary,
-        &[("PARASOL_FAULTS", "payment.charge=payment_declined")],
-    );
-    let order_fails = Server::start(&binary, &[("PARASOL_FAULTS", "order.create=fail")]);
 
     let package = out.path().join("ts/order-management");
     link_toolchain(&package);
@@ -54,8 +50,51 @@ fn place_order_end_to_end() {
     )
     .unwrap();
     tsc(&package, &["-p", "tsconfig.test.json"]);
+
+    // The default: each server keeps its data in SQLite in its own folder.
+    place_order_scenarios(&binary, &package, [&[], &[], &[]]);
+
+    // Scaled out: PostgreSQL, and Redis as the event bus (a database and a
+    // Redis per server: the three are separate services).
+    let postgres = services::start_postgres();
+    let redis = [(); 3].map(|()| services::start_redis());
+    let urls: Vec<(String, String)> = (0..3)
+        .map(|n| {
+            let database = format!("place_order_{n}");
+            let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
+                .args([postgres.url.as_str(), "-c", &format!("CREATE DATABASE {database}")])
+                .output()
+                .expect("psql runs");
+            assert!(psql.status.success(), "{psql:?}");
+            let server = postgres.url.strip_suffix("/postgres").unwrap();
+            (format!("{server}/{database}"), redis[n].url.clone())
+        })
+        .collect();
+    let env = |n: usize| {
+        [
+            ("DATABASE_URL", urls[n].0.as_str()),
+            ("EVENT_BUS_URL", urls[n].1.as_str()),
+        ]
+    };
+    place_order_scenarios(&binary, &package, [&env(0), &env(1), &env(2)]);
+}
+
+/// Runs `tests/e2e/place-order.e2e.ts` against three servers started with
+/// `env` and, in order, no faults, `payment.charge` declined, and
+/// `order.create` failing.
+fn place_order_scenarios(binary: &Path, package: &Path, env: [&[(&str, &str)]; 3]) {
+    let with = |env: &[(&str, &str)], fault: Option<&'static str>| {
+        let mut all: Vec<(&str, &str)> = env.to_vec();
+        if let Some(fault) = fault {
+            all.push(("PARASOL_FAULTS", fault));
+        }
+        Server::start(binary, &all)
+    };
+    let happy = with(env[0], None);
+    let payment_fails = with(env[1], Some("payment.charge=payment_declined"));
+    let order_fails = with(env[2], Some("order.create=fail"));
     let run = node_test(
-        &package,
+        package,
         &[package.join("dist-test/test/place-order.e2e.js")],
         &[
             ("HAPPY_URL", happy.url.as_str()),

@@ -71,6 +71,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         transaction_pattern: args.transaction_pattern.map(Into::into),
         state_management: args.state_management.map(Into::into),
         allow_backend_saga: args.allow_backend_saga,
+        ..Requested::default()
     };
     let langs = langs_of(&args.lang);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
@@ -144,7 +145,10 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         };
         let root = generators::context_root(base, &ctx);
         match generators::prepare_bc(&ctx, &requested_for(lang), lang, &root, &spec_path) {
-            Ok(p) => prepared.push(p),
+            Ok(mut p) => {
+                diags.extend(p.take_warnings());
+                prepared.push(p);
+            }
             Err(errors) => diags.extend(errors),
         }
     }
@@ -206,6 +210,7 @@ fn settled(base: &Path, lang: Lang, spec_path: &Path, given: &Requested) -> Requ
         transaction_pattern: given.transaction_pattern.or(recorded.transaction_pattern),
         state_management: given.state_management.or(recorded.state_management),
         allow_backend_saga: given.allow_backend_saga || recorded.allow_backend_saga,
+        schema: recorded.schema,
     }
 }
 

@@ -34,11 +34,18 @@ pub struct Prepared {
     header: Header,
     settings: Value,
     files: Vec<FileSpec>,
+    warnings: Diagnostics,
 }
 
 impl Prepared {
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// What the run should report without failing (a stored table left
+    /// behind, rows an aggregate change cannot read).
+    pub fn take_warnings(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.warnings)
     }
 }
 
@@ -54,8 +61,14 @@ pub fn prepare_bc(
     if diags.has_errors() {
         return Err(diags);
     }
+    let mut requested = requested.clone();
     let files = match lang {
-        Lang::Rust => targets::rust::files(ctx),
+        Lang::Rust => {
+            requested.schema = targets::sql::settle(ctx, &requested.schema, &mut diags);
+            let mut files = targets::rust::files(ctx);
+            files.extend(targets::sql::files(&requested.schema));
+            files
+        }
         Lang::Ts => targets::ts::files(ctx),
     };
     // No setting flags: the manifest keeps them, so a plain rerun
@@ -75,16 +88,14 @@ pub fn prepare_bc(
         recipe: Recipe {
             command: BC_GENERATE.into(),
             context: ctx.name.raw.clone(),
-            settings: serde_json::to_value(BcRequest {
-                lang,
-                requested: requested.clone(),
-            })
+            settings: serde_json::to_value(BcRequest { lang, requested })
             .expect("recipe serialises"),
         },
         spec_path: relative_to(spec_path, root),
         header,
         settings: crate::render::value(&settings),
         files,
+        warnings: diags,
     })
 }
 

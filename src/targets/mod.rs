@@ -3,6 +3,7 @@
 //! the plan and emit stages' business.
 
 pub mod rust;
+pub mod sql;
 pub mod ts;
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,14 @@ pub struct Requested {
     pub state_management: Option<StateManagement>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_backend_saga: bool,
+    /// Not asked for but recorded beside: the migrations earlier runs
+    /// wrote (Rust only), so a rerun writes new ones after them.
+    #[serde(default, skip_serializing_if = "is_empty_schema")]
+    pub schema: sql::Schema,
+}
+
+fn is_empty_schema(schema: &sql::Schema) -> bool {
+    *schema == sql::Schema::default()
 }
 
 /// Resolves settings and reports what the bundle policy forbids.

@@ -23,6 +23,8 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("src/sse.rs", tpl::RUST_SRC_SSE_RS),
         FileSpec::generated("src/faults.rs", tpl::RUST_SRC_FAULTS_RS),
         FileSpec::generated("src/repository.rs", tpl::RUST_SRC_REPOSITORY_RS),
+        FileSpec::generated("src/store.rs", tpl::RUST_SRC_STORE_RS),
+        FileSpec::generated("src/outbox.rs", tpl::RUST_SRC_OUTBOX_RS),
         FileSpec::generated("src/types.rs", tpl::RUST_SRC_TYPES_RS),
         FileSpec::generated("src/http.rs", tpl::RUST_SRC_HTTP_RS),
         FileSpec::generated("src/modules/mod.rs", tpl::RUST_SRC_MODULES_MOD_RS),

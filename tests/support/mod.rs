@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod services;
+
 /// Every file under `dir`, sorted; links are listed, never followed.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -312,15 +314,30 @@ pub struct Server {
     child: std::process::Child,
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    /// The working folder of a server started by `start` (its default
+    /// SQLite database lives there).
+    _folder: Option<tempfile::TempDir>,
 }
 
 impl Server {
-    /// Starts `binary --addr 127.0.0.1:0` with `env` (and no inherited
-    /// `PARASOL_*` settings), and waits for its `listening on URL` line.
+    /// Starts `binary --addr 127.0.0.1:0` in a folder of its own with `env`
+    /// (and no inherited `PARASOL_*`, `DATABASE_URL` or `EVENT_BUS_URL`),
+    /// and waits for its `listening on URL` line.
     pub fn start(binary: &Path, env: &[(&str, &str)]) -> Server {
+        let folder = tempfile::tempdir().unwrap();
+        let mut server = Server::start_in(binary, folder.path(), env);
+        server._folder = Some(folder);
+        server
+    }
+
+    /// Like `start`, in the working folder `dir`.
+    pub fn start_in(binary: &Path, dir: &Path, env: &[(&str, &str)]) -> Server {
         use std::io::{BufRead, BufReader};
         let mut command = Command::new(binary);
         command
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("EVENT_BUS_URL")
             .args(["--addr", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
@@ -343,7 +360,11 @@ impl Server {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_string();
-        Server { child, url }
+        Server {
+            child,
+            url,
+            _folder: None,
+        }
     }
 
     /// Sends SIGTERM and waits up to `within` for the process to exit;
@@ -515,6 +536,53 @@ pub fn read_events_until(
         StreamEnd::Found(seen) => seen,
         StreamEnd::Closed(seen) | StreamEnd::TimedOut(seen) => {
             panic!("no event with {needle:?} within {timeout:?}; read:\n{seen}")
+        }
+    }
+}
+
+/// The first `count` server-sent events at `path`: `(id, data as JSON)`;
+/// panics after `timeout`.
+pub fn read_events(
+    base: &str,
+    path: &str,
+    count: usize,
+    timeout: std::time::Duration,
+) -> Vec<(u64, serde_json::Value)> {
+    let mut events = read_events_where(base, path, timeout, |events| events.len() >= count);
+    events.truncate(count);
+    events
+}
+
+/// The server-sent events at `path`, read until `enough(what was read)`;
+/// panics after `timeout`.
+pub fn read_events_where(
+    base: &str,
+    path: &str,
+    timeout: std::time::Duration,
+    enough: impl Fn(&[(u64, serde_json::Value)]) -> bool,
+) -> Vec<(u64, serde_json::Value)> {
+    let parse = |seen: &str| -> Vec<(u64, serde_json::Value)> {
+        let body = seen.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+        dechunk(body)
+            .split("\n\n")
+            .filter_map(|message| {
+                let mut id = None;
+                let mut data = None;
+                for line in message.lines() {
+                    if let Some(value) = line.strip_prefix("id:") {
+                        id = value.trim().parse().ok();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data = serde_json::from_str(value.trim()).ok();
+                    }
+                }
+                id.zip(data)
+            })
+            .collect()
+    };
+    match read_stream(base, path, timeout, |seen| enough(&parse(seen))) {
+        StreamEnd::Found(seen) => parse(&seen),
+        StreamEnd::Closed(seen) | StreamEnd::TimedOut(seen) => {
+            panic!("not the events expected within {timeout:?}; read:\n{seen}")
         }
     }
 }

@@ -1,0 +1,165 @@
+//! The database schema of the Rust service: one table per aggregate (its
+//! id, its version for optimistic locking, and the aggregate as a JSON
+//! document), plus the outbox, consumer positions, dead letters and
+//! receipts, as sqlx migrations for SQLite and PostgreSQL.
+//!
+//! A migration, once written, never changes (sqlx refuses to start when an
+//! applied migration's checksum differs), so the manifest records which
+//! tables earlier runs made migrations for (`Schema`): a new aggregate gets
+//! a new migration, numbered after the last; everything else is reported.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Aggregate, Context};
+use crate::plan::FileSpec;
+use crate::render::tpl;
+
+/// What the migrations written so far create, and the aggregates' fields
+/// as last generated (to tell which spec changes old rows cannot follow).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migration>,
+    /// Table → field (JSON name) → its spec type (`int?`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub documents: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    /// The first migration also creates parasol's own tables.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base: bool,
+    pub tables: Vec<String>,
+}
+
+impl Migration {
+    fn file_stem(&self) -> String {
+        format!("{:04}_{}", self.version, self.name)
+    }
+}
+
+/// The table of an aggregate: its plural in snake_case (`stock_items`).
+/// Aggregate names are unique across modules, so plurals are too.
+pub fn table(aggregate: &Aggregate) -> String {
+    aggregate.plural.snake.clone()
+}
+
+fn fields_of(aggregate: &Aggregate) -> BTreeMap<String, String> {
+    aggregate
+        .fields
+        .iter()
+        .map(|f| (f.json_name().to_string(), f.ty.spec.clone()))
+        .collect()
+}
+
+/// The schema after this run: `recorded` plus a migration for the tables it
+/// does not create yet. Changes existing rows cannot follow are warnings
+/// saying what to do; generation goes on.
+pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Schema {
+    let made: Vec<&String> = recorded
+        .migrations
+        .iter()
+        .flat_map(|m| &m.tables)
+        .collect();
+    let aggregates: Vec<&Aggregate> = ctx.modules.iter().flat_map(|m| &m.aggregates).collect();
+    let fresh: Vec<String> = aggregates
+        .iter()
+        .map(|a| table(a))
+        .filter(|t| !made.contains(&t))
+        .collect();
+    let mut schema = recorded.clone();
+    if schema.migrations.is_empty() || !fresh.is_empty() {
+        let version = schema.migrations.last().map_or(1, |m| m.version + 1);
+        let name = if version == 1 {
+            "init".to_string()
+        } else {
+            // Long names are cut: the version keeps file names unique.
+            let mut name = format!("add_{}", fresh.join("_"));
+            name.truncate(60);
+            name
+        };
+        schema.migrations.push(Migration {
+            version,
+            name,
+            base: version == 1,
+            tables: fresh,
+        });
+    }
+    for gone in made
+        .iter()
+        .filter(|t| !aggregates.iter().any(|a| table(a) == ***t))
+    {
+        diags.push(
+            Diagnostic::warning(
+                "table-kept",
+                format!("no aggregate is stored in table `{gone}` any more; its rows stay"),
+            )
+            .with_help(format!(
+                "drop it in a migration of your own (`DROP TABLE \"{gone}\";` in a new file under migrations/) once its data is no longer needed"
+            )),
+        );
+    }
+    for aggregate in &aggregates {
+        let table = table(aggregate);
+        let fields = fields_of(aggregate);
+        if let Some(before) = recorded.documents.get(&table) {
+            for (name, ty) in &fields {
+                let old = before.get(name);
+                let required = !ty.ends_with('?');
+                let what = match old {
+                    None if required => "is new and required",
+                    Some(old) if old != ty => "changed type",
+                    _ => continue,
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "stored-rows-incompatible",
+                        format!(
+                            "field `{name}` of `{}` {what} (`{}{ty}`): rows stored before cannot be read",
+                            aggregate.name.raw,
+                            old.map(|o| format!("{o}` → `")).unwrap_or_default(),
+                        ),
+                    )
+                    .at(crate::diag::Location::in_file(&ctx.file, aggregate.pos))
+                    .with_help(format!(
+                        "make it optional (`{}?`), or add a migration that rewrites every row of `{table}` (its `body` column is the aggregate as JSON)",
+                        ty.trim_end_matches('?')
+                    )),
+                );
+            }
+        }
+        schema.documents.insert(table, fields);
+    }
+    schema
+        .documents
+        .retain(|t, _| aggregates.iter().any(|a| table(a) == *t));
+    schema
+}
+
+/// The migration files of `schema`, for both databases. They are written
+/// once and never touched again, like user-owned files.
+pub fn files(schema: &Schema) -> Vec<FileSpec> {
+    let mut files = Vec::new();
+    for migration in &schema.migrations {
+        let value = crate::render::value(migration);
+        for (dialect, template) in [
+            ("sqlite", tpl::RUST_MIGRATIONS_SQLITE_SQL),
+            ("postgres", tpl::RUST_MIGRATIONS_POSTGRES_SQL),
+        ] {
+            files.push(
+                FileSpec::user(
+                    format!("migrations/{dialect}/{}.sql", migration.file_stem()),
+                    template,
+                )
+                .with("migration", value.clone()),
+            );
+        }
+    }
+    files
+}

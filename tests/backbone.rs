@@ -1,0 +1,349 @@
+//! The generated service on real infrastructure, through its real binary:
+//! the SQLite default across a SIGKILL, two instances over one PostgreSQL
+//! with Redis and with NATS (shared SSE ids, optimistic locking across
+//! instances, a broker outage, a crash between commit and publish), and a
+//! failing consumer's dead letters. Every server is started by the test
+//! that uses it, on 127.0.0.1 with an ephemeral port, and stopped after.
+//!
+//! The canonical example is generated once per run with a user-owned
+//! `inventory/handlers.rs` (tests/fixtures) that logs every event it handles
+//! to `HANDLED_LOG` and fails while `FAIL_FLAG` exists.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::services::{self, start_nats, start_postgres, start_redis};
+use support::*;
+
+/// The service binary, built once for every test here.
+fn binary() -> &'static Path {
+    static BINARY: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, binary) = BINARY.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap();
+        generate(&canonical_spec(), out.path(), "rust");
+        let crate_dir = out.path().join("rust/order-management");
+        std::fs::copy(
+            repo().join("tests/fixtures/order-management/inventory_handlers.rs"),
+            crate_dir.join("src/modules/inventory/handlers.rs"),
+        )
+        .unwrap();
+        cargo(&crate_dir, &["build"]);
+        cargo(&crate_dir, &["clippy", "--", "-D", "warnings"]);
+        // Copied out, so another test binary building the same package
+        // cannot replace it under a running test.
+        let binary = out.path().join("order-management");
+        std::fs::copy(shared_target_dir().join("debug/order-management"), &binary).unwrap();
+        (out, binary)
+    });
+    binary
+}
+
+const PRODUCTS: &str = "/api/catalog/products";
+
+fn product(name: &str) -> String {
+    json!({ "name": name, "price": 150, "category": "food", "tags": [], "discontinued": false })
+        .to_string()
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON expected, got {body:?}: {e}"))
+}
+
+fn create_product(url: &str, name: &str) -> String {
+    let (status, body) = http(url, "POST", PRODUCTS, &[], &product(name));
+    assert_eq!(status, 201, "{body}");
+    json_of(&body)["id"].as_str().unwrap().to_string()
+}
+
+fn rename(url: &str, id: &str, version: u64, name: &str) -> (u16, String) {
+    let body = json!({ "name": name, "version": version }).to_string();
+    http(url, "PATCH", &format!("{PRODUCTS}/{id}"), &[], &body)
+}
+
+fn stored_version(url: &str, id: &str) -> u64 {
+    let (status, body) = http(url, "GET", &format!("{PRODUCTS}/{id}"), &[], "");
+    assert_eq!(status, 200, "{body}");
+    json_of(&body)["version"].as_u64().unwrap()
+}
+
+/// Cancels a fresh order: one `order.cancelled`, which `inventory` consumes.
+fn cancel_an_order(url: &str) -> String {
+    let order = json!({ "customerId": "c-1", "lines": [], "total": 0, "paymentId": "p-1" });
+    let (status, body) = http(url, "POST", "/api/order/create", &[], &order.to_string());
+    assert_eq!(status, 200, "{body}");
+    let order_id = json_of(&body)["orderId"].as_str().unwrap().to_string();
+    let cancel = json!({ "orderId": order_id }).to_string();
+    let (status, body) = http(url, "POST", "/api/order/cancel", &[], &cancel);
+    assert_eq!(status, 200, "{body}");
+    order_id
+}
+
+/// The ids in `log`, one per line (the fixture handler's record).
+fn handled(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what}: not within {timeout:?}");
+}
+
+/// The run of the service's own CLI (`dead-letters …`) in `dir`.
+fn service_cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the service binary runs");
+    Run::from(output)
+}
+
+#[test]
+fn the_sqlite_default_survives_sigkill_and_sse_resumes() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = Server::start_in(binary(), folder.path(), &[]);
+    let id = create_product(&server.url, "tea");
+    let (status, body) = rename(&server.url, &id, 1, "green tea");
+    assert_eq!(status, 200, "{body}");
+    let before = read_events(&server.url, "/api/events", 2, Duration::from_secs(10));
+    assert_eq!(
+        before.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    server.kill();
+
+    let server = Server::start_in(binary(), folder.path(), &[]);
+    assert!(
+        folder.path().join("order-management.db").exists(),
+        "the default database is a file in the working folder"
+    );
+    let (status, body) = http(&server.url, "GET", &format!("{PRODUCTS}/{id}"), &[], "");
+    assert_eq!(status, 200, "{body}");
+    let stored = json_of(&body);
+    assert_eq!((stored["version"].as_u64(), stored["name"].as_str()), (Some(2), Some("green tea")));
+    // Resuming after event 1 gives event 2, as it was before the restart;
+    // the next change continues the numbering.
+    let (status, body) = rename(&server.url, &id, 2, "black tea");
+    assert_eq!(status, 200, "{body}");
+    let resumed = read_events(
+        &server.url,
+        "/api/events?lastEventId=1",
+        2,
+        Duration::from_secs(10),
+    );
+    assert_eq!(resumed[0], before[1]);
+    assert_eq!(resumed[1].0, 3);
+    assert_eq!(resumed[1].1["type"], "product.updated");
+}
+
+#[test]
+fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let flag = folder.path().join("fail");
+    let log = folder.path().join("handled.log");
+    std::fs::write(&flag, "").unwrap();
+    let env = [
+        ("FAIL_FLAG", flag.to_str().unwrap()),
+        ("HANDLED_LOG", log.to_str().unwrap()),
+    ];
+    let server = Server::start_in(binary(), folder.path(), &env);
+    cancel_an_order(&server.url);
+    let letters = || -> Vec<Value> {
+        let run = service_cli(folder.path(), &env, &["dead-letters", "list"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        json_of(&run.stdout).as_array().unwrap().clone()
+    };
+    wait_until("a dead letter", Duration::from_secs(30), || !letters().is_empty());
+    let letter = letters()[0].clone();
+    assert_eq!(letter["consumer"], "inventory");
+    assert_eq!(letter["attempts"], 3);
+    assert!(handled(&log).is_empty(), "it never succeeded");
+
+    // Fixed: the replay handles it once, and a second replay is refused.
+    std::fs::remove_file(&flag).unwrap();
+    let id = letter["id"].to_string();
+    let run = service_cli(folder.path(), &env, &["dead-letters", "replay", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(handled(&log), [letter["eventId"].as_str().unwrap()]);
+    let again = service_cli(folder.path(), &env, &["dead-letters", "replay", &id]);
+    assert_ne!(again.code, 0, "a replayed letter is not replayed twice");
+    assert_eq!(handled(&log).len(), 1);
+    assert!(letters()[0]["replayedAt"].is_string());
+
+    // The consumer went on past it: the next event is handled normally.
+    cancel_an_order(&server.url);
+    wait_until("the next event handled", Duration::from_secs(30), || {
+        handled(&log).len() == 2
+    });
+}
+
+/// Two instances over one PostgreSQL and the bus at `bus_url`.
+fn two_instances(bus_url: &str, log: &Path) -> (Server, Server) {
+    let postgres = POSTGRES.get_or_init(start_postgres);
+    // Each bus gets a database of its own.
+    let database = format!("db_{}", services::free_port());
+    let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
+        .args([postgres.url.as_str(), "-c", &format!("CREATE DATABASE {database}")])
+        .output()
+        .expect("psql runs");
+    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    let server = postgres.url.strip_suffix("/postgres").unwrap();
+    let database_url = format!("{server}/{database}");
+    let env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("EVENT_BUS_URL", bus_url),
+        ("HANDLED_LOG", log.to_str().unwrap()),
+    ];
+    (Server::start(binary(), &env), Server::start(binary(), &env))
+}
+
+static POSTGRES: OnceLock<services::Postgres> = OnceLock::new();
+
+/// What both bus tests check once A and B run: SSE ids shared, one winner
+/// among concurrent writers, every consumer event handled once.
+fn instances_share_state_and_events(a: &Server, b: &Server, log: &Path) {
+    // A change through A reaches an SSE client of B, with A's id.
+    let reader = std::thread::spawn({
+        let url = b.url.clone();
+        move || read_events(&url, "/api/events", 1, Duration::from_secs(20))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let id = create_product(&a.url, "tea");
+    let on_b = reader.join().unwrap();
+    assert_eq!(on_b[0].1["entityId"], id.as_str());
+    let on_a = read_events(&a.url, "/api/events", 1, Duration::from_secs(10));
+    assert_eq!(on_a[0], on_b[0], "the same event, with the same id, on both");
+
+    // 20 PATCHes naming version 1, over both instances: exactly one wins.
+    let writers: Vec<_> = (0..20)
+        .map(|n| {
+            let url = if n % 2 == 0 { a.url.clone() } else { b.url.clone() };
+            let id = id.clone();
+            std::thread::spawn(move || rename(&url, &id, 1, &format!("tea {n}")).0)
+        })
+        .collect();
+    let statuses: Vec<u16> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == 200 || s == 409), "{statuses:?}");
+    assert_eq!(stored_version(&b.url, &id), 2);
+
+    // Events a consumer handles: once each, whichever instance took them.
+    cancel_an_order(&a.url);
+    cancel_an_order(&b.url);
+    wait_until("both cancellations handled", Duration::from_secs(30), || {
+        handled(log).len() >= 2
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let ids = handled(log);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((ids.len(), unique.len()), (2, 2), "{ids:?}");
+}
+
+/// Changes made through A while the broker is down, then A killed right
+/// after a commit the broker never got, then the broker back: B's SSE
+/// client sees every event about the product once, in commit order.
+fn broker_outage(
+    a: Server,
+    b: &Server,
+    stop: &mut dyn FnMut(),
+    start: &mut dyn FnMut(),
+) -> Vec<(u64, Value)> {
+    let id = create_product(&a.url, "coffee");
+    stop();
+    let started = std::time::Instant::now();
+    let mut version = 1;
+    while started.elapsed() < Duration::from_secs(5) {
+        let (status, body) = rename(&a.url, &id, version, &format!("coffee {version}"));
+        assert_eq!(status, 200, "writes go on while the broker is down: {body}");
+        version += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (status, body) = rename(&a.url, &id, version, "last");
+    assert_eq!(status, 200, "{body}");
+    a.kill();
+    start();
+    // The creation and one update per rename.
+    let expected = version as usize + 1;
+    let about = |events: &[(u64, Value)]| -> Vec<(u64, Value)> {
+        events
+            .iter()
+            .filter(|(_, e)| e["entityId"] == id.as_str())
+            .cloned()
+            .collect()
+    };
+    let events = read_events_where(&b.url, "/api/events", Duration::from_secs(30), |events| {
+        about(events).len() >= expected
+    });
+    let mine = about(&events);
+    assert_eq!(mine.len(), expected, "every event once");
+    assert_eq!(mine[0].1["type"], "product.created");
+    assert!(mine[1..].iter().all(|(_, e)| e["type"] == "product.updated"));
+    mine
+}
+
+fn assert_in_order_once(events: &[(u64, Value)]) {
+    let ids: Vec<u64> = events.iter().map(|(seq, _)| *seq).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "in order, once each");
+}
+
+#[test]
+fn two_instances_over_postgres_and_redis() {
+    let folder = tempfile::tempdir().unwrap();
+    let log = folder.path().join("handled.log");
+    let mut redis = start_redis();
+    let (a, b) = two_instances(&redis.url, &log);
+    instances_share_state_and_events(&a, &b, &log);
+
+    let url = redis.url.clone();
+    let redis = std::cell::RefCell::new(&mut redis);
+    let events = broker_outage(a, &b, &mut || redis.borrow_mut().stop(), &mut || {
+        redis.borrow_mut().start()
+    });
+    let last = events.last().unwrap().0;
+    assert_in_order_once(&events);
+    // The event committed before the crash reached the broker after it.
+    wait_until("the last event on the Redis stream", Duration::from_secs(30), || {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-u", &url, "XRANGE", "parasol.order-management.events", "-", "+"])
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|line| line.trim() == last.to_string())
+    });
+}
+
+#[test]
+fn two_instances_over_postgres_and_nats() {
+    let folder = tempfile::tempdir().unwrap();
+    let log = folder.path().join("handled.log");
+    let mut nats = start_nats();
+    let (a, b) = two_instances(&nats.url, &log);
+    instances_share_state_and_events(&a, &b, &log);
+
+    let nats = std::cell::RefCell::new(&mut nats);
+    let events = broker_outage(a, &b, &mut || nats.borrow_mut().stop(), &mut || {
+        nats.borrow_mut().start()
+    });
+    assert_in_order_once(&events);
+}
