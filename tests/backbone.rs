@@ -135,7 +135,10 @@ fn the_sqlite_default_survives_sigkill_and_sse_resumes() {
     let (status, body) = http(&server.url, "GET", &format!("{PRODUCTS}/{id}"), &[], "");
     assert_eq!(status, 200, "{body}");
     let stored = json_of(&body);
-    assert_eq!((stored["version"].as_u64(), stored["name"].as_str()), (Some(2), Some("green tea")));
+    assert_eq!(
+        (stored["version"].as_u64(), stored["name"].as_str()),
+        (Some(2), Some("green tea"))
+    );
     // Resuming after event 1 gives event 2, as it was before the restart;
     // the next change continues the numbering.
     let (status, body) = rename(&server.url, &id, 2, "black tea");
@@ -168,7 +171,9 @@ fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         json_of(&run.stdout).as_array().unwrap().clone()
     };
-    wait_until("a dead letter", Duration::from_secs(30), || !letters().is_empty());
+    wait_until("a dead letter", Duration::from_secs(30), || {
+        !letters().is_empty()
+    });
     let letter = letters()[0].clone();
     assert_eq!(letter["consumer"], "inventory");
     assert_eq!(letter["attempts"], 3);
@@ -198,10 +203,18 @@ fn two_instances(bus_url: &str, log: &Path) -> (Server, Server) {
     // Each bus gets a database of its own.
     let database = format!("db_{}", services::free_port());
     let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-        .args([postgres.url.as_str(), "-c", &format!("CREATE DATABASE {database}")])
+        .args([
+            postgres.url.as_str(),
+            "-c",
+            &format!("CREATE DATABASE {database}"),
+        ])
         .output()
         .expect("psql runs");
-    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    assert!(
+        psql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
     let server = postgres.url.strip_suffix("/postgres").unwrap();
     let database_url = format!("{server}/{database}");
     let env = [
@@ -227,27 +240,43 @@ fn instances_share_state_and_events(a: &Server, b: &Server, log: &Path) {
     let on_b = reader.join().unwrap();
     assert_eq!(on_b[0].1["entityId"], id.as_str());
     let on_a = read_events(&a.url, "/api/events", 1, Duration::from_secs(10));
-    assert_eq!(on_a[0], on_b[0], "the same event, with the same id, on both");
+    assert_eq!(
+        on_a[0], on_b[0],
+        "the same event, with the same id, on both"
+    );
 
     // 20 PATCHes naming version 1, over both instances: exactly one wins.
     let writers: Vec<_> = (0..20)
         .map(|n| {
-            let url = if n % 2 == 0 { a.url.clone() } else { b.url.clone() };
+            let url = if n % 2 == 0 {
+                a.url.clone()
+            } else {
+                b.url.clone()
+            };
             let id = id.clone();
             std::thread::spawn(move || rename(&url, &id, 1, &format!("tea {n}")).0)
         })
         .collect();
     let statuses: Vec<u16> = writers.into_iter().map(|w| w.join().unwrap()).collect();
-    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|&s| s == 200 || s == 409), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 409),
+        "{statuses:?}"
+    );
     assert_eq!(stored_version(&b.url, &id), 2);
 
     // Events a consumer handles: once each, whichever instance took them.
     cancel_an_order(&a.url);
     cancel_an_order(&b.url);
-    wait_until("both cancellations handled", Duration::from_secs(30), || {
-        handled(log).len() >= 2
-    });
+    wait_until(
+        "both cancellations handled",
+        Duration::from_secs(30),
+        || handled(log).len() >= 2,
+    );
     std::thread::sleep(Duration::from_millis(1500));
     let ids = handled(log);
     let mut unique = ids.clone();
@@ -294,7 +323,11 @@ fn broker_outage(
     let mine = about(&events);
     assert_eq!(mine.len(), expected, "every event once");
     assert_eq!(mine[0].1["type"], "product.created");
-    assert!(mine[1..].iter().all(|(_, e)| e["type"] == "product.updated"));
+    assert!(
+        mine[1..]
+            .iter()
+            .all(|(_, e)| e["type"] == "product.updated")
+    );
     mine
 }
 
@@ -322,15 +355,26 @@ fn two_instances_over_postgres_and_redis() {
     let last = events.last().unwrap().0;
     assert_in_order_once(&events);
     // The event committed before the crash reached the broker after it.
-    wait_until("the last event on the Redis stream", Duration::from_secs(30), || {
-        let out = std::process::Command::new("redis-cli")
-            .args(["-u", &url, "XRANGE", "parasol.order-management.events", "-", "+"])
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|line| line.trim() == last.to_string())
-    });
+    wait_until(
+        "the last event on the Redis stream",
+        Duration::from_secs(30),
+        || {
+            let out = std::process::Command::new("redis-cli")
+                .args([
+                    "-u",
+                    &url,
+                    "XRANGE",
+                    "parasol.order-management.events",
+                    "-",
+                    "+",
+                ])
+                .output()
+                .expect("redis-cli runs");
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|line| line.trim() == last.to_string())
+        },
+    );
 }
 
 #[test]

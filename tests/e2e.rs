@@ -62,7 +62,11 @@ fn place_order_end_to_end() {
         .map(|n| {
             let database = format!("place_order_{n}");
             let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-                .args([postgres.url.as_str(), "-c", &format!("CREATE DATABASE {database}")])
+                .args([
+                    postgres.url.as_str(),
+                    "-c",
+                    &format!("CREATE DATABASE {database}"),
+                ])
                 .output()
                 .expect("psql runs");
             assert!(psql.status.success(), "{psql:?}");

@@ -359,7 +359,15 @@ impl World {
 
     fn hand_edit(&mut self, path: &Path) {
         self.markers += 1;
-        let marker = format!("// hand edit {}: the user's own words\n", self.markers);
+        // In the file's own comment syntax: migrations are SQL.
+        let comment = match path.extension().and_then(|e| e.to_str()) {
+            Some("sql") => "--",
+            _ => "//",
+        };
+        let marker = format!(
+            "{comment} hand edit {}: the user's own words\n",
+            self.markers
+        );
         let mut content = std::fs::read_to_string(path).unwrap();
         content.push_str(&marker);
         std::fs::write(path, content).unwrap();

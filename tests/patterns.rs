@@ -365,8 +365,8 @@ fn the_backend_saga_finishes_or_compensates_runs_after_being_killed() {
     ] {
         assert_eq!(started(step), 1, "{step} runs exactly once");
     }
-    let orders = get_json(&service.url, "/api/order/orders");
-    let payments = get_json(&service.url, "/api/payment/payments");
+    let orders = get_json(&service.url, "/api/order/orders")["items"].take();
+    let payments = get_json(&service.url, "/api/payment/payments")["items"].take();
     assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders:#}");
     assert_eq!(payments.as_array().map(Vec::len), Some(1), "{payments:#}");
     assert_eq!(payments[0]["orderId"], "between-steps");

@@ -89,7 +89,7 @@ pub fn prepare_bc(
             command: BC_GENERATE.into(),
             context: ctx.name.raw.clone(),
             settings: serde_json::to_value(BcRequest { lang, requested })
-            .expect("recipe serialises"),
+                .expect("recipe serialises"),
         },
         spec_path: relative_to(spec_path, root),
         header,

@@ -79,6 +79,16 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function(
         "rs_array",
         |indent: usize, head: String, items: Vec<String>, tail: String| {
+            // `let x = vec![a, b];` that overflows only because of its
+            // left-hand side moves the literal to the next line, whole.
+            let joined = items.join(", ");
+            if let Some(lhs) = head.strip_suffix(" = vec!")
+                && width(&joined) <= CALL_WIDTH
+                && indent + width(&head) + width(&joined) + 2 + width(&tail) > MAX_WIDTH
+                && indent + TAB + 6 + width(&joined) + width(&tail) <= MAX_WIDTH
+            {
+                return format!("{lhs} =\n{}vec![{joined}]{tail}", pad(indent + TAB));
+            }
             // An array literal breaks like a call's arguments.
             let laid_out = call(indent, &head, &items, &tail);
             let open = head.len();
@@ -135,6 +145,19 @@ pub fn field(name: &str, expr: &str) -> String {
 /// fits; otherwise one element per line. Without a prefix (a tail
 /// expression) a root of at most 4 characters keeps its first element.
 pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> String {
+    // A root that is itself laid out on several lines (a call with its
+    // arguments one per line) ends at the statement's indent; the chain
+    // continues there.
+    if parts.first().is_some_and(|root| root.contains('\n')) {
+        let mut out = format!("{prefix}{}", parts[0]);
+        for part in &parts[1..] {
+            out.push('\n');
+            out.push_str(&pad(indent));
+            out.push_str(part);
+        }
+        out.push_str(suffix);
+        return out;
+    }
     let one = parts.concat();
     let question = usize::from(one.ends_with('?'));
     // A root with a single element (`call(..).await?`) is not a chain to

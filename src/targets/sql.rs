@@ -33,7 +33,7 @@ pub struct Migration {
     pub version: u32,
     pub name: String,
     /// The first migration also creates parasol's own tables.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub base: bool,
     pub tables: Vec<String>,
 }
@@ -62,11 +62,7 @@ fn fields_of(aggregate: &Aggregate) -> BTreeMap<String, String> {
 /// does not create yet. Changes existing rows cannot follow are warnings
 /// saying what to do; generation goes on.
 pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Schema {
-    let made: Vec<&String> = recorded
-        .migrations
-        .iter()
-        .flat_map(|m| &m.tables)
-        .collect();
+    let made: Vec<&String> = recorded.migrations.iter().flat_map(|m| &m.tables).collect();
     let aggregates: Vec<&Aggregate> = ctx.modules.iter().flat_map(|m| &m.aggregates).collect();
     let fresh: Vec<String> = aggregates
         .iter()

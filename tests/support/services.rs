@@ -215,13 +215,24 @@ pub fn start_nats() -> Nats {
 
 impl Nats {
     pub fn start(&mut self) {
-        let child = Command::new(program(&["/usr/sbin/nats-server", "/usr/bin/nats-server", "nats-server"]))
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(self._data.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
+        let child = Command::new(program(&[
+            "/usr/sbin/nats-server",
+            "/usr/bin/nats-server",
+            "nats-server",
+        ]))
+        .args([
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-sd",
+        ])
+        .arg(self._data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server starts");
         self.child = Some(child);
         wait_until_listening(self.port, "nats-server");
     }
