@@ -183,6 +183,11 @@ pub const CODES: &[Code] = &[
         "a name is reserved by the generated code",
     ),
     code(
+        "setting-without-effect",
+        "validate",
+        "a spec setting that the generated code cannot honour as written",
+    ),
+    code(
         "stored-rows-incompatible",
         "generate",
         "an aggregate field changed so that rows stored before cannot be read",

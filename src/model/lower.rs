@@ -1955,6 +1955,22 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
         retention_events_ms: duration(l, &async_raw.retention_events, 7 * 86_400_000),
         retention_dead_letter_ms: duration(l, &async_raw.retention_dead_letter, 30 * 86_400_000),
     };
+    // Each consumer handles its events one at a time, in order; `max` caps
+    // how many of an instance's consumers run at once. Nothing scales
+    // consumers up and down, so a floor above one would be a promise the
+    // service does not keep.
+    if async_.concurrency_min > 1
+        && async_.concurrency_min <= async_.concurrency_max
+        && let Some(p) = async_raw.concurrency_min.as_ref()
+    {
+        let d = Diagnostic::warning(
+            "setting-without-effect",
+            "`consumer_concurrency.min` above 1 has no effect: each consumer handles one event at a time, in order",
+        )
+        .at(Location::in_file(&l.file, p.pos))
+        .with_help("remove it, or set it to 1; `max` caps how many consumers of one instance run at once");
+        l.diags.push(d);
+    }
     if async_.concurrency_min > async_.concurrency_max
         && let Some(p) = async_raw.concurrency_min.as_ref()
     {
