@@ -391,3 +391,32 @@ fn two_instances_over_postgres_and_nats() {
     });
     assert_in_order_once(&events);
 }
+
+/// No Kafka broker can be installed here: the Kafka bus (cargo feature
+/// `kafka`, librdkafka built from source) is tested by the crate's own
+/// `tests/kafka.rs` against librdkafka's mock cluster, and linted.
+#[test]
+fn the_kafka_bus_against_the_mock_cluster() {
+    // The service binary is copied out first: this build of the same
+    // package must not race the one the other tests run.
+    binary();
+    let out = tempfile::tempdir().unwrap();
+    generate(&canonical_spec(), out.path(), "rust");
+    let crate_dir = out.path().join("rust/order-management");
+    cargo(
+        &crate_dir,
+        &["test", "--features", "kafka", "--test", "kafka"],
+    );
+    cargo(
+        &crate_dir,
+        &[
+            "clippy",
+            "--features",
+            "kafka",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+}

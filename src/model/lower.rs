@@ -2350,4 +2350,21 @@ bounded_context:
         assert_eq!(claims.holder("other"), None);
         assert_eq!(claims.names(), ["order_items"]);
     }
+
+    #[test]
+    fn a_consumer_concurrency_floor_the_service_cannot_keep_is_warned() {
+        let with = |min: u32| {
+            SHOP.to_string()
+                + &format!(
+                    "  communication:\n    async: {{ consumer_concurrency: {{ min: {min}, max: 10 }} }}\n"
+                )
+        };
+        assert!(errors_of(&with(1)).is_empty(), "{:?}", errors_of(&with(1)));
+        let found = errors_of(&with(4));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("31:43 setting-without-effect:"),
+            "{found:?}"
+        );
+    }
 }

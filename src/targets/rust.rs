@@ -32,6 +32,7 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("tests/service.rs", tpl::RUST_TESTS_SERVICE_RS),
         FileSpec::generated("tests/http.rs", tpl::RUST_TESTS_HTTP_RS),
         FileSpec::generated("tests/sse.rs", tpl::RUST_TESTS_SSE_RS),
+        FileSpec::generated("tests/kafka.rs", tpl::RUST_TESTS_KAFKA_RS),
         FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS).needing(ops_tests_needs(ctx)),
     ];
     if !ctx.read_models.is_empty() {
