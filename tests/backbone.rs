@@ -201,22 +201,7 @@ fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
 fn two_instances(bus_url: &str, log: &Path) -> (Server, Server) {
     let postgres = POSTGRES.get_or_init(start_postgres);
     // Each bus gets a database of its own.
-    let database = format!("db_{}", services::free_port());
-    let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-        .args([
-            postgres.url.as_str(),
-            "-c",
-            &format!("CREATE DATABASE {database}"),
-        ])
-        .output()
-        .expect("psql runs");
-    assert!(
-        psql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&psql.stderr)
-    );
-    let server = postgres.url.strip_suffix("/postgres").unwrap();
-    let database_url = format!("{server}/{database}");
+    let database_url = postgres.create_database(&format!("db_{}", services::free_port()));
     let env = [
         ("DATABASE_URL", database_url.as_str()),
         ("EVENT_BUS_URL", bus_url),

@@ -60,18 +60,8 @@ fn place_order_end_to_end() {
     let redis = [(); 3].map(|()| services::start_redis());
     let urls: Vec<(String, String)> = (0..3)
         .map(|n| {
-            let database = format!("place_order_{n}");
-            let psql = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-                .args([
-                    postgres.url.as_str(),
-                    "-c",
-                    &format!("CREATE DATABASE {database}"),
-                ])
-                .output()
-                .expect("psql runs");
-            assert!(psql.status.success(), "{psql:?}");
-            let server = postgres.url.strip_suffix("/postgres").unwrap();
-            (format!("{server}/{database}"), redis[n].url.clone())
+            let database = postgres.create_database(&format!("place_order_{n}"));
+            (database, redis[n].url.clone())
         })
         .collect();
     let env = |n: usize| {

@@ -135,6 +135,23 @@ pub fn start_postgres() -> Postgres {
     }
 }
 
+impl Postgres {
+    /// Creates database `name` on this server; its URL.
+    pub fn create_database(&self, name: &str) -> String {
+        let psql = Command::new("/usr/lib/postgresql/15/bin/psql")
+            .args([self.url.as_str(), "-c", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql runs");
+        assert!(
+            psql.status.success(),
+            "{}",
+            String::from_utf8_lossy(&psql.stderr)
+        );
+        let server = self.url.strip_suffix("/postgres").unwrap();
+        format!("{server}/{name}")
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         // SIGINT: PostgreSQL's fast shutdown.
