@@ -198,9 +198,7 @@ fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
 }
 
 /// Two instances over one PostgreSQL and the bus at `bus_url`.
-fn two_instances(bus_url: &str, log: &Path) -> (Server, Server) {
-    let postgres = POSTGRES.get_or_init(start_postgres);
-    // Each bus gets a database of its own.
+fn two_instances(postgres: &services::Postgres, bus_url: &str, log: &Path) -> (Server, Server) {
     let database_url = postgres.create_database(&format!("db_{}", services::free_port()));
     let env = [
         ("DATABASE_URL", database_url.as_str()),
@@ -209,8 +207,6 @@ fn two_instances(bus_url: &str, log: &Path) -> (Server, Server) {
     ];
     (Server::start(binary(), &env), Server::start(binary(), &env))
 }
-
-static POSTGRES: OnceLock<services::Postgres> = OnceLock::new();
 
 /// What both bus tests check once A and B run: SSE ids shared, one winner
 /// among concurrent writers, every consumer event handled once.
@@ -329,7 +325,9 @@ fn two_instances_over_postgres_and_redis() {
     let folder = tempfile::tempdir().unwrap();
     let log = folder.path().join("handled.log");
     let mut redis = start_redis();
-    let (a, b) = two_instances(&redis.url, &log);
+    // A server per test: a static one would outlive the test process.
+    let postgres = start_postgres();
+    let (a, b) = two_instances(&postgres, &redis.url, &log);
     instances_share_state_and_events(&a, &b, &log);
 
     let url = redis.url.clone();
@@ -367,7 +365,8 @@ fn two_instances_over_postgres_and_nats() {
     let folder = tempfile::tempdir().unwrap();
     let log = folder.path().join("handled.log");
     let mut nats = start_nats();
-    let (a, b) = two_instances(&nats.url, &log);
+    let postgres = start_postgres();
+    let (a, b) = two_instances(&postgres, &nats.url, &log);
     instances_share_state_and_events(&a, &b, &log);
 
     let nats = std::cell::RefCell::new(&mut nats);
