@@ -199,7 +199,7 @@ fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
 
 /// Two instances over one PostgreSQL and the bus at `bus_url`.
 fn two_instances(postgres: &services::Postgres, bus_url: &str, log: &Path) -> (Server, Server) {
-    let database_url = postgres.create_database(&format!("db_{}", services::free_port()));
+    let database_url = postgres.create_database("service");
     let env = [
         ("DATABASE_URL", database_url.as_str()),
         ("EVENT_BUS_URL", bus_url),
@@ -269,14 +269,9 @@ fn instances_share_state_and_events(a: &Server, b: &Server, log: &Path) {
 /// Changes made through A while the broker is down, then A killed right
 /// after a commit the broker never got, then the broker back: B's SSE
 /// client sees every event about the product once, in commit order.
-fn broker_outage(
-    a: Server,
-    b: &Server,
-    stop: &mut dyn FnMut(),
-    start: &mut dyn FnMut(),
-) -> Vec<(u64, Value)> {
+fn broker_outage(a: Server, b: &Server, broker: &mut services::Broker) -> Vec<(u64, Value)> {
     let id = create_product(&a.url, "coffee");
-    stop();
+    broker.stop();
     let started = std::time::Instant::now();
     let mut version = 1;
     while started.elapsed() < Duration::from_secs(5) {
@@ -288,7 +283,7 @@ fn broker_outage(
     let (status, body) = rename(&a.url, &id, version, "last");
     assert_eq!(status, 200, "{body}");
     a.kill();
-    start();
+    broker.start();
     // The creation and one update per rename.
     let expected = version as usize + 1;
     let about = |events: &[(u64, Value)]| -> Vec<(u64, Value)> {
@@ -320,23 +315,26 @@ fn assert_in_order_once(events: &[(u64, Value)]) {
     assert_eq!(ids, sorted, "in order, once each");
 }
 
-#[test]
-fn two_instances_over_postgres_and_redis() {
+/// Two instances over one PostgreSQL and `broker`: state and events
+/// shared, then a broker outage; the events B's client saw, checked in
+/// order and once each.
+fn scaled_out_over(broker: &mut services::Broker) -> Vec<(u64, Value)> {
     let folder = tempfile::tempdir().unwrap();
     let log = folder.path().join("handled.log");
-    let mut redis = start_redis();
     // A server per test: a static one would outlive the test process.
     let postgres = start_postgres();
-    let (a, b) = two_instances(&postgres, &redis.url, &log);
+    let (a, b) = two_instances(&postgres, &broker.url, &log);
     instances_share_state_and_events(&a, &b, &log);
-
-    let url = redis.url.clone();
-    let redis = std::cell::RefCell::new(&mut redis);
-    let events = broker_outage(a, &b, &mut || redis.borrow_mut().stop(), &mut || {
-        redis.borrow_mut().start()
-    });
-    let last = events.last().unwrap().0;
+    let events = broker_outage(a, &b, broker);
     assert_in_order_once(&events);
+    events
+}
+
+#[test]
+fn two_instances_over_postgres_and_redis() {
+    let mut redis = start_redis();
+    let events = scaled_out_over(&mut redis);
+    let last = events.last().unwrap().0;
     // The event committed before the crash reached the broker after it.
     wait_until(
         "the last event on the Redis stream",
@@ -345,7 +343,7 @@ fn two_instances_over_postgres_and_redis() {
             let out = std::process::Command::new("redis-cli")
                 .args([
                     "-u",
-                    &url,
+                    &redis.url,
                     "XRANGE",
                     "parasol.order-management.events",
                     "-",
@@ -362,18 +360,7 @@ fn two_instances_over_postgres_and_redis() {
 
 #[test]
 fn two_instances_over_postgres_and_nats() {
-    let folder = tempfile::tempdir().unwrap();
-    let log = folder.path().join("handled.log");
-    let mut nats = start_nats();
-    let postgres = start_postgres();
-    let (a, b) = two_instances(&postgres, &nats.url, &log);
-    instances_share_state_and_events(&a, &b, &log);
-
-    let nats = std::cell::RefCell::new(&mut nats);
-    let events = broker_outage(a, &b, &mut || nats.borrow_mut().stop(), &mut || {
-        nats.borrow_mut().start()
-    });
-    assert_in_order_once(&events);
+    scaled_out_over(&mut start_nats());
 }
 
 /// No Kafka broker can be installed here: the Kafka bus (cargo feature

@@ -39,12 +39,8 @@ pub struct Requested {
     pub allow_backend_saga: bool,
     /// Not asked for but recorded beside: the migrations earlier runs
     /// wrote (Rust only), so a rerun writes new ones after them.
-    #[serde(default, skip_serializing_if = "is_empty_schema")]
+    #[serde(default, skip_serializing_if = "sql::Schema::is_empty")]
     pub schema: sql::Schema,
-}
-
-fn is_empty_schema(schema: &sql::Schema) -> bool {
-    *schema == sql::Schema::default()
 }
 
 /// Resolves settings and reports what the bundle policy forbids.

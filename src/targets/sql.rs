@@ -8,11 +8,11 @@
 //! tables earlier runs made migrations for (`Schema`): a new aggregate gets
 //! a new migration, numbered after the last; everything else is reported.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::model::{Aggregate, Context};
 use crate::plan::FileSpec;
 use crate::render::tpl;
@@ -36,6 +36,12 @@ pub struct Migration {
     #[serde(default)]
     pub base: bool,
     pub tables: Vec<String>,
+}
+
+impl Schema {
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty() && self.documents.is_empty()
+    }
 }
 
 impl Migration {
@@ -62,12 +68,24 @@ fn fields_of(aggregate: &Aggregate) -> BTreeMap<String, String> {
 /// does not create yet. Changes existing rows cannot follow are warnings
 /// saying what to do; generation goes on.
 pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Schema {
-    let made: Vec<&String> = recorded.migrations.iter().flat_map(|m| &m.tables).collect();
-    let aggregates: Vec<&Aggregate> = ctx.modules.iter().flat_map(|m| &m.aggregates).collect();
+    let made: BTreeSet<&str> = recorded
+        .migrations
+        .iter()
+        .flat_map(|m| &m.tables)
+        .map(String::as_str)
+        .collect();
+    let aggregates: Vec<(String, &Aggregate)> = ctx
+        .modules
+        .iter()
+        .flat_map(|m| &m.aggregates)
+        .map(|a| (table(a), a))
+        .collect();
+    let current: BTreeSet<&str> = aggregates.iter().map(|(t, _)| t.as_str()).collect();
     let fresh: Vec<String> = aggregates
         .iter()
-        .map(|a| table(a))
-        .filter(|t| !made.contains(&t))
+        .map(|(t, _)| t)
+        .filter(|t| !made.contains(t.as_str()))
+        .cloned()
         .collect();
     let mut schema = recorded.clone();
     if schema.migrations.is_empty() || !fresh.is_empty() {
@@ -87,10 +105,7 @@ pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Sche
             tables: fresh,
         });
     }
-    for gone in made
-        .iter()
-        .filter(|t| !aggregates.iter().any(|a| table(a) == ***t))
-    {
+    for gone in made.difference(&current) {
         diags.push(
             Diagnostic::warning(
                 "table-kept",
@@ -101,10 +116,9 @@ pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Sche
             )),
         );
     }
-    for aggregate in &aggregates {
-        let table = table(aggregate);
+    for (table, aggregate) in &aggregates {
         let fields = fields_of(aggregate);
-        if let Some(before) = recorded.documents.get(&table) {
+        if let Some(before) = recorded.documents.get(table) {
             for (name, ty) in &fields {
                 let old = before.get(name);
                 let required = !ty.ends_with('?');
@@ -122,7 +136,7 @@ pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Sche
                             old.map(|o| format!("{o}` → `")).unwrap_or_default(),
                         ),
                     )
-                    .at(crate::diag::Location::in_file(&ctx.file, aggregate.pos))
+                    .at(Location::in_file(&ctx.file, aggregate.pos))
                     .with_help(format!(
                         "make it optional (`{}?`), or add a migration that rewrites every row of `{table}` (its `body` column is the aggregate as JSON)",
                         ty.trim_end_matches('?')
@@ -130,11 +144,9 @@ pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Sche
                 );
             }
         }
-        schema.documents.insert(table, fields);
+        schema.documents.insert(table.clone(), fields);
     }
-    schema
-        .documents
-        .retain(|t, _| aggregates.iter().any(|a| table(a) == *t));
+    schema.documents.retain(|t, _| current.contains(t.as_str()));
     schema
 }
 

@@ -159,99 +159,68 @@ impl Drop for Postgres {
     }
 }
 
-/// A Redis server without persistence. `stop` and `start` simulate an outage.
-pub struct Redis {
+/// A broker (Redis, NATS) whose `stop` and `start` simulate an outage:
+/// the same port and data folder each time.
+pub struct Broker {
+    name: &'static str,
+    command: fn(port: u16, data: &Path) -> Command,
     child: Option<Child>,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     port: u16,
-    /// `redis://127.0.0.1:PORT`
+    /// `redis://127.0.0.1:PORT`, `nats://127.0.0.1:PORT`
     pub url: String,
 }
 
-pub fn start_redis() -> Redis {
-    let data = tempfile::tempdir().unwrap();
+fn start_broker(name: &'static str, scheme: &str, command: fn(u16, &Path) -> Command) -> Broker {
     let port = free_port();
-    let mut redis = Redis {
+    let mut broker = Broker {
+        name,
+        command,
         child: None,
-        _data: data,
+        data: tempfile::tempdir().unwrap(),
         port,
-        url: format!("redis://127.0.0.1:{port}"),
+        url: format!("{scheme}://127.0.0.1:{port}"),
     };
-    redis.start();
-    redis
+    broker.start();
+    broker
 }
 
-impl Redis {
-    pub fn start(&mut self) {
-        let child = Command::new(program(&["/usr/bin/redis-server", "redis-server"]))
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+/// A Redis server without persistence.
+pub fn start_redis() -> Broker {
+    start_broker("redis-server", "redis", |port, data| {
+        let mut command = Command::new(program(&["/usr/bin/redis-server", "redis-server"]));
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--dir"])
-            .arg(self._data.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        wait_until_listening(self.port, "redis-server");
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            stop(&mut child, "-KILL");
-        }
-    }
+            .arg(data);
+        command
+    })
 }
 
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A NATS server with JetStream. `stop` and `start` simulate an outage.
-pub struct Nats {
-    child: Option<Child>,
-    _data: tempfile::TempDir,
-    port: u16,
-    /// `nats://127.0.0.1:PORT`
-    pub url: String,
-}
-
-pub fn start_nats() -> Nats {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut nats = Nats {
-        child: None,
-        _data: data,
-        port,
-        url: format!("nats://127.0.0.1:{port}"),
-    };
-    nats.start();
-    nats
-}
-
-impl Nats {
-    pub fn start(&mut self) {
-        let child = Command::new(program(&[
+/// A NATS server with JetStream.
+pub fn start_nats() -> Broker {
+    start_broker("nats-server", "nats", |port, data| {
+        let mut command = Command::new(program(&[
             "/usr/sbin/nats-server",
             "/usr/bin/nats-server",
             "nats-server",
-        ]))
-        .args([
-            "-js",
-            "-a",
-            "127.0.0.1",
-            "-p",
-            &self.port.to_string(),
-            "-sd",
-        ])
-        .arg(self._data.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nats-server starts");
+        ]));
+        command
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(data);
+        command
+    })
+}
+
+impl Broker {
+    pub fn start(&mut self) {
+        let child = (self.command)(self.port, self.data.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{} starts: {error}", self.name));
         self.child = Some(child);
-        wait_until_listening(self.port, "nats-server");
+        wait_until_listening(self.port, self.name);
     }
 
     pub fn stop(&mut self) {
@@ -261,7 +230,7 @@ impl Nats {
     }
 }
 
-impl Drop for Nats {
+impl Drop for Broker {
     fn drop(&mut self) {
         self.stop();
     }
