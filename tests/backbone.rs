@@ -31,12 +31,8 @@ fn binary() -> &'static Path {
             crate_dir.join("src/modules/inventory/handlers.rs"),
         )
         .unwrap();
-        cargo(&crate_dir, &["build"]);
         cargo(&crate_dir, &["clippy", "--", "-D", "warnings"]);
-        // Copied out, so another test binary building the same package
-        // cannot replace it under a running test.
-        let binary = out.path().join("order-management");
-        std::fs::copy(shared_target_dir().join("debug/order-management"), &binary).unwrap();
+        let binary = build_binary(&crate_dir, out.path());
         (out, binary)
     });
     binary

@@ -38,9 +38,8 @@ fn place_order_end_to_end() {
     );
     assert_eq!(std::fs::read_to_string(&ops).unwrap(), fixture);
 
-    cargo(&crate_dir, &["build"]);
     cargo(&crate_dir, &["clippy", "--", "-D", "warnings"]);
-    let binary = shared_target_dir().join("debug/order-management");
+    let binary = build_binary(&crate_dir, out.path());
 
     let package = out.path().join("ts/order-management");
     link_toolchain(&package);
@@ -108,10 +107,7 @@ fn example_end_to_end(example: &str, last_step: &str, scenarios: &str, tests: us
     let spec = example_spec(example);
     generate(&spec, out.path(), "rust,ts");
     let crate_dir = only_child(&out.path().join("rust"));
-    cargo(&crate_dir, &["build"]);
-    let binary = shared_target_dir()
-        .join("debug")
-        .join(crate_dir.file_name().unwrap());
+    let binary = build_binary(&crate_dir, out.path());
     let happy = Server::start(&binary, &[]);
     let fault = format!("{last_step}=fail");
     let last_step_fails = Server::start(&binary, &[("PARASOL_FAULTS", fault.as_str())]);
@@ -171,8 +167,7 @@ fn generated_http_layer_behaves() {
     let out = tempfile::tempdir().unwrap();
     generate(&example_spec("library"), out.path(), "rust");
     let crate_dir = out.path().join("rust/library");
-    cargo(&crate_dir, &["build"]);
-    let binary = shared_target_dir().join("debug/library");
+    let binary = build_binary(&crate_dir, out.path());
     let books = "/api/catalog/books";
     let book = r#"{"title":"Dune","price":"9.50"}"#;
     let error_of = |body: &str| -> String {

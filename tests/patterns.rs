@@ -307,11 +307,10 @@ fn saga_binaries() -> Binaries {
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     let saga_dir = out.path().join("rust/order-management-place-order-saga");
     check_rust_crate(&saga_dir);
-    cargo(&out.path().join("rust/order-management"), &["build"]);
     let journals = out.path().join("journals");
     Binaries {
-        service: shared_target_dir().join("debug/order-management"),
-        saga: shared_target_dir().join("debug/order-management-place-order-saga"),
+        service: build_binary(&out.path().join("rust/order-management"), out.path()),
+        saga: build_binary(&saga_dir, out.path()),
         journals,
         _out: out,
     }

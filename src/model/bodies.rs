@@ -230,21 +230,21 @@ struct Value {
 fn convert(value: &Value, to: &Ty) -> Option<(String, bool)> {
     let from = &value.ty;
     let take = |ty: &Ty, expr: &str| {
-        if ty.copy {
+        if ty.plain_value() {
             expr.to_string()
         } else {
             format!("{expr}.clone()")
         }
     };
-    if from.rust == to.rust {
+    if from.same_shape(to) {
         return Some((take(from, &value.expr), false));
     }
     let to_inner = to.required();
     let from_inner = from.required();
-    if !from.optional && to.optional && from.rust == to_inner.rust {
+    if !from.optional && to.optional && from.same_shape(&to_inner) {
         return Some((format!("Some({})", take(from, &value.expr)), false));
     }
-    if from.optional && !to.optional && from_inner.rust == to.rust {
+    if from.optional && !to.optional && from_inner.same_shape(to) {
         return Some((take(from, &value.expr), true));
     }
     if !from.optional && from.kind == "enum" && to_inner.kind == "string" {
@@ -266,7 +266,7 @@ fn convert(value: &Value, to: &Ty) -> Option<(String, bool)> {
             false,
         ));
     }
-    if from.stringly && to_inner.stringly && from_inner.rust == to_inner.rust {
+    if from.stringly() && to_inner.stringly() && from_inner.same_shape(&to_inner) {
         return convert(
             &Value {
                 expr: value.expr.clone(),
@@ -287,7 +287,7 @@ fn lower_first(s: &str) -> String {
 }
 
 fn is_id_field(f: &Field) -> bool {
-    f.ty.required().stringly && (f.name.raw == "id" || f.name.raw.ends_with("Id"))
+    f.ty.required().stringly() && (f.name.raw == "id" || f.name.raw.ends_with("Id"))
 }
 
 fn past_tense_candidates(verb: &str) -> Vec<String> {
@@ -351,7 +351,7 @@ fn locate_field<'o>(op: &'o Op, agg: &Aggregate) -> Option<&'o Field> {
     op.input.iter().find(|f| {
         let t = f.ty.required();
         !f.ty.optional
-            && t.stringly
+            && t.stringly()
             && (f.name.raw == "id"
                 || f.name.raw == id_name
                 || (t.kind == "aggregate" && t.name.as_deref() == Some(&agg.name.rust_type)))
@@ -593,7 +593,7 @@ fn plan_stock(
             // The line names a record by a field of the same name, or by its id.
             let key = vo.fields.iter().find_map(|lf| {
                 let t = lf.ty.required();
-                if lf.ty.optional || !t.stringly {
+                if lf.ty.optional || !t.stringly() {
                     return None;
                 }
                 if lf.name.raw == format!("{}Id", agg.name.camel) {
@@ -601,7 +601,7 @@ fn plan_stock(
                 }
                 agg.fields
                     .iter()
-                    .find(|af| af.name.raw == lf.name.raw && af.ty.rust == lf.ty.rust)
+                    .find(|af| af.name.raw == lf.name.raw && af.ty.same_shape(&lf.ty))
                     .map(|af| (lf, af.name.rust.clone(), false))
             });
             let Some((line_key, record_key, key_to_string)) = key else {
@@ -1247,7 +1247,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 let expr = if let Some(m) = from_metadata {
                     convert(&event_value(m), &field.ty)
                 } else if field.name.raw == format!("{}Id", event.entity.camel)
-                    && field.ty.required().stringly
+                    && field.ty.required().stringly()
                 {
                     convert(
                         &Value {

@@ -1124,7 +1124,7 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
         );
         let key = match &r.key {
             Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
-                Some(f) if f.ty.rust != "String" => {
+                Some(f) if f.ty.optional || !matches!(f.ty.kind, "string" | "aggregate") => {
                     let message = format!(
                         "key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`",
                         k.value, rname.value, f.ty.spec
@@ -1520,7 +1520,7 @@ fn assignable(from: &Ty, to: &Ty) -> bool {
     (from.optional <= to.optional)
         && ((from_req.kind == "enum" && to_req.kind == "string")
             || (from_req.kind == "enum" && to_req.kind == "enum" && values_fit())
-            || (from_req.stringly && to_req.stringly && from_req.rust == to_req.rust))
+            || (from_req.stringly() && to_req.stringly() && from_req.same_shape(&to_req)))
 }
 
 fn lower_steps(
@@ -1754,7 +1754,7 @@ fn explicit_source(
     };
     let text = match &value.value {
         RawBinding::Quoted(s) => {
-            return if target.ty.required().stringly || target.ty.required().kind == "enum" {
+            return if target.ty.required().stringly() || target.ty.required().kind == "enum" {
                 literal_enum_check(l, value, target, s).then(|| Source::Literal {
                     json: serde_json::Value::String(s.clone()).to_string(),
                 })
@@ -1826,7 +1826,7 @@ fn explicit_source(
             l.error(value.pos, "invalid-reference", message);
             return None;
         }
-        return if target.ty.required().stringly {
+        return if target.ty.required().stringly() {
             Some(Source::WorkflowId)
         } else {
             mismatch(l, "workflow.id", "string");
@@ -1845,7 +1845,7 @@ fn explicit_source(
         matches!(t.kind, "int" | "float").then(|| i.to_string())
     } else if let Some(f) = scalar.as_float() {
         (t.kind == "float").then(|| f.to_string())
-    } else if t.stringly || t.kind == "enum" {
+    } else if t.stringly() || t.kind == "enum" {
         literal_enum_check(l, value, target, &text)
             .then(|| serde_json::Value::String(text.clone()).to_string())
     } else {

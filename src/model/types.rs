@@ -1,7 +1,5 @@
 //! Field types: parsing the spec's type syntax (`list<OrderLine>`,
-//! `map<int>`, `string?`) and mapping a resolved type to Rust and TypeScript.
-
-use serde::Serialize;
+//! `map<int>`, `string?`) into resolved, language-neutral types.
 
 pub const PRIMITIVES: &[&str] = &[
     "string", "int", "float", "bool", "decimal", "uuid", "datetime",
@@ -144,142 +142,85 @@ impl TypeParser<'_> {
     }
 }
 
-/// A resolved type as templates see it: its shape plus ready-made Rust and
-/// TypeScript spellings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A resolved type: its shape only. How a target language spells it is the
+/// target's business (`targets::rust::type_name`, `targets::ts::type_name`);
+/// templates see those spellings beside the shape (`targets::view`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ty {
     /// `string`, `int`, `float`, `bool`, `decimal`, `uuid`, `datetime`,
     /// `value_object`, `aggregate` (a reference by id), `enum`, `list`, `map`.
     pub kind: &'static str,
-    /// For value objects, enums and aggregate references: the type's name.
+    /// For value objects, enums and aggregate references: the type's name
+    /// (PascalCase, as every target names types).
     pub name: Option<String>,
     /// For lists and maps: the element type.
     pub item: Option<Box<Ty>>,
     pub optional: bool,
     /// Canonical spec spelling (`list<OrderLine>?`).
     pub spec: String,
-    /// Rust type, `Option<...>` included when optional.
-    pub rust: String,
-    /// TypeScript type without the optional marker (fields carry `?:`).
-    pub ts: String,
-    /// Whether the Rust type is `Copy` (no `.clone()` needed).
-    pub copy: bool,
-    /// Whether the type is a plain string on the wire (strings, ids, uuids, ...).
-    pub stringly: bool,
     /// For enums: the wire values, in spec order.
     pub variants: Option<Vec<String>>,
 }
 
 impl Ty {
-    pub fn primitive(name: &str) -> Ty {
-        let (rust, ts, copy, stringly) = match name {
-            "string" => ("String", "string", false, true),
-            "int" => ("i64", "number", true, false),
-            "float" => ("f64", "number", true, false),
-            "bool" => ("bool", "boolean", true, false),
-            "decimal" => ("rust_decimal::Decimal", "string", true, true),
-            "uuid" => ("uuid::Uuid", "string", true, true),
-            "datetime" => ("chrono::DateTime<chrono::Utc>", "string", true, true),
-            other => unreachable!("not a primitive: {other}"),
-        };
+    fn of_kind(kind: &'static str, spec: String) -> Ty {
         Ty {
-            kind: match name {
-                "string" => "string",
-                "int" => "int",
-                "float" => "float",
-                "bool" => "bool",
-                "decimal" => "decimal",
-                "uuid" => "uuid",
-                _ => "datetime",
-            },
+            kind,
             name: None,
             item: None,
             optional: false,
-            spec: name.to_string(),
-            rust: rust.into(),
-            ts: ts.into(),
-            copy,
-            stringly,
+            spec,
             variants: None,
         }
     }
 
-    pub fn value_object(rust_type: &str, spec_name: &str) -> Ty {
+    pub fn primitive(name: &str) -> Ty {
+        let kind = match name {
+            "string" => "string",
+            "int" => "int",
+            "float" => "float",
+            "bool" => "bool",
+            "decimal" => "decimal",
+            "uuid" => "uuid",
+            "datetime" => "datetime",
+            other => unreachable!("not a primitive: {other}"),
+        };
+        Ty::of_kind(kind, name.to_string())
+    }
+
+    pub fn value_object(type_name: &str, spec_name: &str) -> Ty {
         Ty {
-            kind: "value_object",
-            name: Some(rust_type.to_string()),
-            item: None,
-            optional: false,
-            spec: spec_name.to_string(),
-            rust: rust_type.to_string(),
-            ts: rust_type.to_string(),
-            copy: false,
-            stringly: false,
-            variants: None,
+            name: Some(type_name.to_string()),
+            ..Ty::of_kind("value_object", spec_name.to_string())
         }
     }
 
-    pub fn aggregate_ref(rust_type: &str, spec_name: &str) -> Ty {
+    pub fn aggregate_ref(type_name: &str, spec_name: &str) -> Ty {
         Ty {
-            kind: "aggregate",
-            name: Some(rust_type.to_string()),
-            item: None,
-            optional: false,
-            spec: spec_name.to_string(),
-            rust: "String".into(),
-            ts: "string".into(),
-            copy: false,
-            stringly: true,
-            variants: None,
+            name: Some(type_name.to_string()),
+            ..Ty::of_kind("aggregate", spec_name.to_string())
         }
     }
 
-    pub fn enumeration(rust_type: &str, variants: &[String]) -> Ty {
+    pub fn enumeration(type_name: &str, variants: &[String]) -> Ty {
         Ty {
-            kind: "enum",
-            name: Some(rust_type.to_string()),
-            item: None,
-            optional: false,
-            spec: format!("{{ enum: [{}] }}", variants.join(", ")),
-            rust: rust_type.to_string(),
-            ts: rust_type.to_string(),
-            copy: true,
-            stringly: false,
+            name: Some(type_name.to_string()),
             variants: Some(variants.to_vec()),
+            ..Ty::of_kind("enum", format!("{{ enum: [{}] }}", variants.join(", ")))
         }
     }
 
     pub fn list(item: Ty) -> Ty {
         Ty {
-            kind: "list",
-            spec: format!("list<{}>", item.spec),
-            rust: format!("Vec<{}>", item.rust),
-            ts: if item.optional || item.ts.contains(' ') {
-                format!("Array<{}>", ts_optional(&item.ts, item.optional))
-            } else {
-                format!("{}[]", item.ts)
-            },
-            name: None,
-            item: Some(Box::new(item)),
-            optional: false,
-            copy: false,
-            stringly: false,
-            variants: None,
+            item: Some(Box::new(item.clone())),
+            ..Ty::of_kind("list", format!("list<{}>", item.spec))
         }
     }
 
     pub fn map(value: Ty) -> Ty {
         Ty {
-            kind: "map",
-            spec: format!("map<{}>", value.spec),
-            rust: format!("std::collections::BTreeMap<String, {}>", value.rust),
-            ts: format!("Record<string, {}>", ts_optional(&value.ts, value.optional)),
-            name: None,
-            item: Some(Box::new(value)),
-            optional: false,
-            copy: false,
-            stringly: false,
-            variants: None,
+            item: Some(Box::new(value.clone())),
+            ..Ty::of_kind("map", format!("map<{}>", value.spec))
         }
     }
 
@@ -287,7 +228,6 @@ impl Ty {
         if !self.optional {
             self.optional = true;
             self.spec.push('?');
-            self.rust = format!("Option<{}>", self.rust);
         }
         self
     }
@@ -298,9 +238,27 @@ impl Ty {
         if t.optional {
             t.optional = false;
             t.spec.pop();
-            t.rust = t.rust["Option<".len()..t.rust.len() - 1].to_string();
         }
         t
+    }
+
+    /// Whether the value is a plain string on the wire (strings, ids,
+    /// uuids, decimals, timestamps).
+    pub fn stringly(&self) -> bool {
+        matches!(
+            self.kind,
+            "string" | "decimal" | "uuid" | "datetime" | "aggregate"
+        )
+    }
+
+    /// Whether a value is a small fixed-size value with nothing it owns
+    /// (numbers, flags, decimals, uuids, timestamps, enum values): copied
+    /// rather than cloned (Rust's `Copy`).
+    pub fn plain_value(&self) -> bool {
+        matches!(
+            self.kind,
+            "int" | "float" | "bool" | "decimal" | "uuid" | "datetime" | "enum"
+        )
     }
 
     /// Every type name this type mentions (value objects, enums), for imports.
@@ -318,17 +276,27 @@ impl Ty {
         pred(self) || self.item.as_ref().is_some_and(|i| i.any(pred))
     }
 
-    /// Whether a value of `self` can be used where `target` is expected without conversion.
+    /// Whether values of the two types are represented alike in every
+    /// target: the same shape, where a reference to an aggregate is its id
+    /// (a string). Two inline enums are different types even with the same
+    /// values.
     pub fn same_shape(&self, target: &Ty) -> bool {
-        self.rust == target.rust && self.ts == target.ts
-    }
-}
-
-fn ts_optional(ts: &str, optional: bool) -> String {
-    if optional {
-        format!("{ts} | null")
-    } else {
-        ts.to_string()
+        let kind = |t: &Ty| {
+            if t.kind == "aggregate" {
+                "string"
+            } else {
+                t.kind
+            }
+        };
+        let named = |t: &Ty| matches!(t.kind, "value_object" | "enum");
+        self.optional == target.optional
+            && kind(self) == kind(target)
+            && (!named(self) || self.name == target.name)
+            && match (&self.item, &target.item) {
+                (Some(a), Some(b)) => a.same_shape(b),
+                (None, None) => true,
+                _ => false,
+            }
     }
 }
 
@@ -371,14 +339,18 @@ mod tests {
     }
 
     #[test]
-    fn maps_to_rust_and_ts() {
-        let t = Ty::list(Ty::primitive("int")).optional();
+    fn shapes_compare_as_every_target_represents_them() {
+        let id = Ty::aggregate_ref("Order", "Order");
+        assert!(id.same_shape(&Ty::primitive("string")));
+        assert!(!id.same_shape(&Ty::primitive("string").optional()));
+        let a = Ty::enumeration("Status", &["a".into()]);
+        let b = Ty::enumeration("Phase", &["a".into()]);
+        assert!(!a.same_shape(&b));
+        assert!(Ty::list(Ty::primitive("int")).same_shape(&Ty::list(Ty::primitive("int"))));
+        assert!(!Ty::list(Ty::primitive("int")).same_shape(&Ty::map(Ty::primitive("int"))));
         assert_eq!(
-            (t.rust.as_str(), t.ts.as_str()),
-            ("Option<Vec<i64>>", "number[]")
+            Ty::list(Ty::primitive("int")).optional().required().spec,
+            "list<int>"
         );
-        let m = Ty::map(Ty::primitive("string").optional());
-        assert_eq!(m.ts, "Record<string, string | null>");
-        assert_eq!(t.required().rust, "Vec<i64>");
     }
 }

@@ -49,7 +49,10 @@ fn type_of(value: &Value, lang: &str) -> Result<String, Error> {
         if let Ok(expr) = types::parse(spec)
             && let Some(ty) = primitive_type(&expr)
         {
-            return Ok(if lang == "rust" { ty.rust } else { ty.ts });
+            // Spelled as the model's types are: through their template view.
+            return crate::render::value(&ty)
+                .get_attr(lang)
+                .map(|spelled| spelled.to_string());
         }
         return Err(Error::new(
             ErrorKind::InvalidOperation,

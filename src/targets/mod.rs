@@ -5,6 +5,7 @@
 pub mod rust;
 pub mod sql;
 pub mod ts;
+mod view;
 
 use serde::{Deserialize, Serialize};
 

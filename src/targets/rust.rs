@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Context, Module};
+use crate::model::{Context, Module, Ty};
 use crate::plan::{FileSpec, Need};
 use crate::render::tpl;
 
@@ -260,4 +260,34 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
         }
     }
     needs
+}
+
+/// The Rust spelling of a type, `Option<…>` included when optional.
+pub fn type_name(ty: &Ty) -> String {
+    let bare = match ty.kind {
+        "string" | "aggregate" => "String".to_string(),
+        "int" => "i64".to_string(),
+        "float" => "f64".to_string(),
+        "bool" => "bool".to_string(),
+        "decimal" => "rust_decimal::Decimal".to_string(),
+        "uuid" => "uuid::Uuid".to_string(),
+        "datetime" => "chrono::DateTime<chrono::Utc>".to_string(),
+        "list" => format!("Vec<{}>", type_name(item_of(ty))),
+        "map" => format!(
+            "std::collections::BTreeMap<String, {}>",
+            type_name(item_of(ty))
+        ),
+        _ => ty.name.clone().unwrap_or_default(),
+    };
+    if ty.optional {
+        format!("Option<{bare}>")
+    } else {
+        bare
+    }
+}
+
+fn item_of(ty: &Ty) -> &Ty {
+    ty.item
+        .as_deref()
+        .expect("lists and maps have an item type")
 }

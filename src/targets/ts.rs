@@ -2,7 +2,7 @@
 //! orchestration at the edge, optimistic stores and SSE sync. No runtime
 //! dependencies beyond `fetch`, `EventSource` and `AbortController`.
 
-use crate::model::Context;
+use crate::model::{Context, Ty};
 use crate::plan::FileSpec;
 use crate::render::tpl;
 
@@ -56,4 +56,63 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         );
     }
     files
+}
+
+/// The TypeScript spelling of a type, without the optional marker (fields
+/// carry `?:`; an optional item of a list or map is `T | null`).
+pub fn type_name(ty: &Ty) -> String {
+    let item = || {
+        ty.item
+            .as_deref()
+            .expect("lists and maps have an item type")
+    };
+    match ty.kind {
+        "string" | "aggregate" | "decimal" | "uuid" | "datetime" => "string".into(),
+        "int" | "float" => "number".into(),
+        "bool" => "boolean".into(),
+        "list" => {
+            let item = item();
+            let spelled = type_name(item);
+            if item.optional || spelled.contains(' ') {
+                format!("Array<{}>", nullable(&spelled, item.optional))
+            } else {
+                format!("{spelled}[]")
+            }
+        }
+        "map" => {
+            let value = item();
+            format!(
+                "Record<string, {}>",
+                nullable(&type_name(value), value.optional)
+            )
+        }
+        _ => ty.name.clone().unwrap_or_default(),
+    }
+}
+
+fn nullable(ts: &str, optional: bool) -> String {
+    if optional {
+        format!("{ts} | null")
+    } else {
+        ts.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spells_types() {
+        let t = Ty::list(Ty::primitive("int")).optional();
+        assert_eq!(
+            (super::super::rust::type_name(&t), type_name(&t)),
+            ("Option<Vec<i64>>".to_string(), "number[]".to_string())
+        );
+        let m = Ty::map(Ty::primitive("string").optional());
+        assert_eq!(type_name(&m), "Record<string, string | null>");
+        assert_eq!(super::super::rust::type_name(&t.required()), "Vec<i64>");
+        let nested = Ty::list(Ty::map(Ty::primitive("int")));
+        assert_eq!(type_name(&nested), "Array<Record<string, number>>");
+    }
 }
