@@ -361,7 +361,7 @@ fn two_instances_over_postgres_and_nats() {
 
 /// No Kafka broker can be installed here: the Kafka bus (cargo feature
 /// `kafka`, librdkafka built from source) is tested by the crate's own
-/// `tests/kafka.rs` against librdkafka's mock cluster, and linted.
+/// `tests/service/kafka.rs` against librdkafka's mock cluster, and linted.
 #[test]
 fn the_kafka_bus_against_the_mock_cluster() {
     // The service binary is copied out first: this build of the same
@@ -372,7 +372,14 @@ fn the_kafka_bus_against_the_mock_cluster() {
     let crate_dir = out.path().join("rust/order-management");
     cargo(
         &crate_dir,
-        &["test", "--features", "kafka", "--test", "kafka"],
+        &[
+            "test",
+            "--features",
+            "kafka",
+            "--test",
+            "service",
+            "kafka::",
+        ],
     );
     cargo(
         &crate_dir,

@@ -29,10 +29,14 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("src/http.rs", tpl::RUST_SRC_HTTP_RS),
         FileSpec::generated("src/modules/mod.rs", tpl::RUST_SRC_MODULES_MOD_RS),
         FileSpec::generated("tests/common/mod.rs", tpl::RUST_TESTS_COMMON_MOD_RS),
-        FileSpec::generated("tests/service.rs", tpl::RUST_TESTS_SERVICE_RS),
-        FileSpec::generated("tests/http.rs", tpl::RUST_TESTS_HTTP_RS),
-        FileSpec::generated("tests/sse.rs", tpl::RUST_TESTS_SSE_RS),
-        FileSpec::generated("tests/kafka.rs", tpl::RUST_TESTS_KAFKA_RS),
+        FileSpec::generated("tests/service/main.rs", tpl::RUST_TESTS_SERVICE_MAIN_RS),
+        FileSpec::generated(
+            "tests/service/crud_and_faults.rs",
+            tpl::RUST_TESTS_SERVICE_CRUD_AND_FAULTS_RS,
+        ),
+        FileSpec::generated("tests/service/http.rs", tpl::RUST_TESTS_SERVICE_HTTP_RS),
+        FileSpec::generated("tests/service/sse.rs", tpl::RUST_TESTS_SERVICE_SSE_RS),
+        FileSpec::generated("tests/service/kafka.rs", tpl::RUST_TESTS_SERVICE_KAFKA_RS),
         FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS).needing(ops_tests_needs(ctx)),
     ];
     if !ctx.read_models.is_empty() {
