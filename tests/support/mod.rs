@@ -331,6 +331,16 @@ pub fn check_ts_package(dir: &Path) {
 }
 
 /// A generated server binary, running; killed when dropped.
+/// Where started servers log: nowhere, unless `PARASOL_TEST_SERVER_LOGS`
+/// is set (then to the test's standard error, for `--nocapture`).
+fn server_logs() -> std::process::Stdio {
+    if std::env::var_os("PARASOL_TEST_SERVER_LOGS").is_some() {
+        std::process::Stdio::inherit()
+    } else {
+        std::process::Stdio::null()
+    }
+}
+
 pub struct Server {
     child: std::process::Child,
     /// `http://127.0.0.1:PORT`
@@ -361,7 +371,7 @@ impl Server {
             .env_remove("EVENT_BUS_URL")
             .args(["--addr", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+            .stderr(server_logs());
         for (name, _) in std::env::vars() {
             if name.starts_with("PARASOL_") {
                 command.env_remove(name);
