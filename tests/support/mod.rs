@@ -330,7 +330,6 @@ pub fn check_ts_package(dir: &Path) {
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 
-/// A generated server binary, running; killed when dropped.
 /// Where started servers log: nowhere, unless `PARASOL_TEST_SERVER_LOGS`
 /// is set (then to the test's standard error, for `--nocapture`).
 fn server_logs() -> std::process::Stdio {
@@ -341,6 +340,7 @@ fn server_logs() -> std::process::Stdio {
     }
 }
 
+/// A generated server binary, running; killed when dropped.
 pub struct Server {
     child: std::process::Child,
     /// `http://127.0.0.1:PORT`
