@@ -473,9 +473,15 @@ fn classify(
 
     // Reading and hashing the tree is most of the work on an unchanged
     // tree: done in parallel, keeping only the bytes of files that differ.
-    let looks = crate::par::map(&plan.files, |file| match inspect(root, &file.path) {
-        OnDisk::File(bytes) if file.content.is(&bytes) => OnDisk::Same,
-        other => other,
+    let looks = crate::par::map(&plan.files, |file| {
+        if file.content.is_on_disk() {
+            // Checked while planning: kept without rendering (`incremental`).
+            return OnDisk::Same;
+        }
+        match inspect(root, &file.path) {
+            OnDisk::File(bytes) if file.content.is(&bytes) => OnDisk::Same,
+            other => other,
+        }
     });
     for (file, disk) in plan.files.iter().zip(looks) {
         let old = old_files.get(&file.path);

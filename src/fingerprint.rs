@@ -78,6 +78,11 @@ pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
             .filter(|f| f.ownership == Ownership::User)
             .map(|f| (f.path.clone(), f.sha256.clone()))
             .collect(),
+        keys: plan
+            .files
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), f.key.clone()?)))
+            .collect(),
     });
 }
 

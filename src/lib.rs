@@ -15,6 +15,7 @@ pub mod emit;
 pub mod fingerprint;
 pub mod generators;
 mod hash;
+pub mod incremental;
 pub mod load;
 pub mod manifest;
 pub mod model;

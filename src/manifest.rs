@@ -66,6 +66,11 @@ pub struct Inputs {
     /// changed without planning again.
     #[serde(default)]
     pub user: BTreeMap<String, String>,
+    /// What each file was rendered from (see `incremental`): a file whose
+    /// key is the same next time, and whose content is as recorded, is
+    /// kept without rendering it again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

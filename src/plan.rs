@@ -13,6 +13,7 @@ use minijinja::{Environment, Value};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::incremental::{Origin, Reuse};
 pub use crate::manifest::{Need, Ownership, Recipe};
 use crate::outdir::check_relative_path;
 use crate::render::{TemplateSet, template_error, template_error_in};
@@ -86,6 +87,8 @@ pub struct PlannedFile {
     pub sha256: String,
     /// For a user-owned file: what the generated code needs from it.
     pub needs: BTreeMap<String, Need>,
+    /// What it was rendered from (see `incremental`), when that can be told.
+    pub key: Option<String>,
 }
 
 /// Rendered text held until `emit`. Every file is rendered before anything
@@ -100,6 +103,9 @@ pub struct Content(Held);
 enum Held {
     Text(String),
     Packed(Vec<Vec<u8>>),
+    /// Not rendered: the file at this path already holds exactly this
+    /// content (checked against its recorded hash while planning).
+    OnDisk(PathBuf),
 }
 
 impl Content {
@@ -112,7 +118,7 @@ impl Content {
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match &self.0 {
             Held::Text(text) => std::borrow::Cow::Borrowed(text),
-            Held::Packed(_) => {
+            Held::Packed(_) | Held::OnDisk(_) => {
                 let mut bytes = Vec::new();
                 self.for_each_piece(|piece| {
                     bytes.extend_from_slice(piece);
@@ -139,7 +145,19 @@ impl Content {
                 }
                 Ok(())
             }
+            Held::OnDisk(path) => f(&std::fs::read(path)?),
         }
+    }
+
+    /// Content known to be on disk already at `path`, not held in memory.
+    pub fn on_disk(path: PathBuf) -> Self {
+        Content(Held::OnDisk(path))
+    }
+
+    /// Whether this content was not rendered because the file on disk
+    /// already holds it.
+    pub fn is_on_disk(&self) -> bool {
+        matches!(self.0, Held::OnDisk(_))
     }
 
     /// Whether the text is exactly `bytes`.
@@ -331,6 +349,7 @@ pub fn render(
     base: &[(&'static str, Value)],
     specs: Vec<FileSpec>,
     held: &std::sync::atomic::AtomicUsize,
+    reuse: &Reuse<'_>,
 ) -> Result<Vec<PlannedFile>, Diagnostics> {
     let mut diags = Diagnostics::new();
     if specs.len() > MAX_FILES {
@@ -345,51 +364,91 @@ pub fn render(
     }
     let header_value = crate::render::value(header);
     let header_line = Value::from(header.one_line());
+    let Reuse { keys, previous } = reuse;
+    let ctx_value = base
+        .iter()
+        .find(|(name, _)| *name == "ctx")
+        .map(|(_, value)| value);
     let render_one = |spec: &FileSpec| -> Result<PlannedFile, Diagnostic> {
         check_relative_path(&spec.path)
             .map_err(|e| Diagnostic::error("unsafe-path", format!("refusing to plan {e}")))?;
         let template = env
             .get_template(spec.template)
             .map_err(|e| template_error(templates, &e))?;
-        let mut vars: Vec<(&str, Value)> = base.to_vec();
-        vars.extend(spec.vars.iter().cloned());
-        if !spec.items.is_empty() {
-            let ctx = base
-                .iter()
-                .find(|(name, _)| *name == "ctx")
-                .map(|(_, value)| value)
-                .expect("`ctx` is a base variable");
-            for &(name, list, index) in &spec.items {
-                vars.push((name, item(ctx, list, index)));
-            }
+        let mut vars: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
+        for (name, value) in base {
+            vars.insert(name.to_string(), (value.clone(), Origin::Shared));
         }
-        vars.push(("header", header_value.clone()));
-        vars.push(("header_line", header_line.clone()));
-        vars.push(("path", Value::from(spec.path.as_str())));
+        for (name, value) in &spec.vars {
+            vars.insert(name.to_string(), (value.clone(), Origin::Own));
+        }
+        for &(name, list, index) in &spec.items {
+            let ctx = ctx_value.expect("`ctx` is a base variable");
+            vars.insert(
+                name.to_string(),
+                (item(ctx, list, index), Origin::Item(list, index)),
+            );
+        }
+        vars.insert("header".into(), (header_value.clone(), Origin::Shared));
+        vars.insert("header_line".into(), (header_line.clone(), Origin::Shared));
+        vars.insert(
+            "path".into(),
+            (Value::from(spec.path.as_str()), Origin::Own),
+        );
+        let comment = header.comment_for(&spec.path, spec.ownership);
+        let ownership = match spec.ownership {
+            Ownership::Generated => "generated",
+            Ownership::User => "user",
+        };
+        let fixed = [
+            ownership,
+            spec.path.as_str(),
+            comment.as_deref().unwrap_or(""),
+        ];
+        let key = keys.key(spec.template, &fixed, &vars);
+        let planned = |content, sha256| PlannedFile {
+            path: spec.path.clone(),
+            content,
+            ownership: spec.ownership,
+            sha256,
+            needs: spec.needs.clone(),
+            key: key.clone(),
+        };
+        if let Some(sha256) = key.as_ref().and_then(|k| previous.reusable(&spec.path, k)) {
+            return Ok(planned(
+                Content::on_disk(previous.path_of(&spec.path)),
+                sha256,
+            ));
+        }
         let ctx: Value = vars
             .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect::<std::collections::BTreeMap<String, Value>>()
+            .map(|(name, (value, _))| (name, value))
+            .collect::<BTreeMap<String, Value>>()
             .into();
         // Rendered straight after the header into one writer that hashes,
         // and packs if the plan already holds enough.
         let mut writer = ContentWriter::new(held);
-        if let Some(comment) = header.comment_for(&spec.path, spec.ownership) {
+        if let Some(comment) = &comment {
             std::io::Write::write_all(&mut writer, comment.as_bytes()).expect("writing to memory");
         }
         template
             .render_captured_to(ctx, &mut writer)
             .map_err(|e| template_error_in(templates, &e, spec.template))?;
         let (content, sha256) = writer.finish();
-        Ok(PlannedFile {
-            path: spec.path.clone(),
-            content,
-            ownership: spec.ownership,
-            sha256,
-            needs: spec.needs.clone(),
-        })
+        Ok(planned(content, sha256))
     };
     let results = crate::par::map(&specs, render_one);
+    crate::timings::note(|| {
+        let kept = results
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|f| f.content.is_on_disk()))
+            .count();
+        format!(
+            "rendered {} of {} files (kept {kept} unchanged inputs)",
+            results.len() - kept,
+            results.len()
+        )
+    });
     let mut files = Vec::with_capacity(results.len());
     for result in results {
         match result {

@@ -47,3 +47,10 @@ fn memory_mib(key: &str) -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+
+/// Reports a count beside the timings (`rendered 12 of 7073 files`).
+pub fn note(what: impl FnOnce() -> String) {
+    if enabled() {
+        eprintln!("timing: {}", what());
+    }
+}

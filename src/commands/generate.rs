@@ -158,13 +158,14 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generators::diagrams(&ctx);
     let renderer = Renderer::new(&templates);
+    let digests = crate::incremental::Digests::of(&ctx);
     let ctx_value = crate::render::value_of(ctx);
     crate::timings::mark("templates and model");
     // Everything is rendered before anything is written.
     let mut plans = Vec::new();
     for p in prepared {
         let lang = p.lang();
-        match renderer.render_prepared(&ctx_value, &diagrams, p) {
+        match renderer.render_prepared(&ctx_value, &digests, &diagrams, p) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }

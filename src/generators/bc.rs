@@ -110,7 +110,8 @@ pub fn plan_bc(
     spec_path: &Path,
 ) -> Result<Plan, Diagnostics> {
     let prepared = prepare_bc(ctx, requested, lang, root, spec_path)?;
-    renderer.render_prepared(ctx_value, &diagrams(ctx), prepared)
+    let digests = crate::incremental::Digests::of(ctx);
+    renderer.render_prepared(ctx_value, &digests, &diagrams(ctx), prepared)
 }
 
 impl Renderer<'_> {
@@ -118,12 +119,15 @@ impl Renderer<'_> {
     pub fn render_prepared(
         &self,
         ctx_value: &Value,
+        digests: &crate::incremental::Digests,
         diagrams: &Value,
         prepared: Prepared,
     ) -> Result<Plan, Diagnostics> {
         let extra = [("lang", Value::from(prepared.lang.as_str()))];
         let files = self.render_with(
+            &prepared.root,
             ctx_value,
+            digests,
             diagrams,
             prepared.settings,
             &prepared.header,

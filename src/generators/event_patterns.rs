@@ -283,7 +283,7 @@ pub fn plan_event_patterns(
         ("package", Value::from(package.as_str())),
         ("crate_name", Value::from(package.replace('-', "_"))),
     ];
-    let files = renderer.render(&view, &view_value, &settings, &header, files, &extra)?;
+    let files = renderer.render(&root, &view, &view_value, &settings, &header, files, &extra)?;
     Ok(plan_of(
         EVENT_PATTERNS,
         ctx,

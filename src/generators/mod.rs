@@ -131,9 +131,12 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    /// Renders `files` with the context, settings and diagrams as variables.
+    /// Renders `files` with the context, settings and diagrams as variables,
+    /// for the output folder `root` (whose files may be kept: `incremental`).
+    #[allow(clippy::too_many_arguments)]
     pub fn render(
         &self,
+        root: &Path,
         ctx: &Context,
         ctx_value: &Value,
         settings: &Settings,
@@ -143,12 +146,18 @@ impl<'t> Renderer<'t> {
     ) -> Result<Vec<plan::PlannedFile>, Diagnostics> {
         let diagrams = diagrams(ctx);
         let settings = crate::render::value(settings);
-        self.render_with(ctx_value, &diagrams, settings, header, files, extra)
+        let digests = crate::incremental::Digests::none();
+        self.render_with(
+            root, ctx_value, &digests, &diagrams, settings, header, files, extra,
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn render_with(
         &self,
+        root: &Path,
         ctx_value: &Value,
+        digests: &crate::incremental::Digests,
         diagrams: &Value,
         settings: Value,
         header: &Header,
@@ -162,7 +171,19 @@ impl<'t> Renderer<'t> {
             ("parasol_version", Value::from(env!("CARGO_PKG_VERSION"))),
         ];
         base.extend(extra.iter().cloned());
-        plan::render(&self.env, self.templates, header, &base, files, &self.held)
+        let reuse = crate::incremental::Reuse {
+            keys: crate::incremental::Keys::new(&self.env, self.templates, digests),
+            previous: crate::incremental::Previous::of(root),
+        };
+        plan::render(
+            &self.env,
+            self.templates,
+            header,
+            &base,
+            files,
+            &self.held,
+            &reuse,
+        )
     }
 }
 

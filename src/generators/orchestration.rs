@@ -142,7 +142,7 @@ pub fn plan_orchestration(
         ("package", Value::from(package.as_str())),
         ("crate_name", Value::from(package.replace('-', "_"))),
     ];
-    let files = renderer.render(&view, &value, &settings, &header, files, &extra)?;
+    let files = renderer.render(&root, &view, &value, &settings, &header, files, &extra)?;
     Ok(plan_of(ORCHESTRATION, ctx, request, root, spec_path, files))
 }
 

@@ -165,6 +165,13 @@ impl TemplateSet {
         }
     }
 
+    /// Adds a template by id, for tests of the render machinery.
+    #[cfg(test)]
+    pub fn insert_for_test(&mut self, id: &str, source: &str) {
+        self.overrides
+            .insert(id.to_string(), (PathBuf::from(id), Arc::from(source)));
+    }
+
     pub fn is_overridden(&self, id: &str) -> bool {
         self.overrides.contains_key(id)
     }

@@ -12,6 +12,7 @@ mod architecture;
 mod cli;
 mod errors;
 mod fuzz;
+mod incremental;
 mod migrations;
 mod regeneration;
 mod safety;

@@ -183,8 +183,13 @@ impl World {
 
     /// The manifest entries of both output folders: path -> owner.
     fn manifest(&self) -> BTreeMap<PathBuf, String> {
+        self.manifest_under(&self.out())
+    }
+
+    /// The manifest entries of both output folders under `out`.
+    fn manifest_under(&self, out: &Path) -> BTreeMap<PathBuf, String> {
         let mut files = BTreeMap::new();
-        for root in self.roots() {
+        for root in [out.join("rust/shop"), out.join("ts/shop")] {
             let Ok(text) = std::fs::read_to_string(root.join(".parasol/manifest.json")) else {
                 continue;
             };
@@ -307,6 +312,7 @@ impl World {
                         check.stdout, check.stderr
                     ));
                 }
+                self.same_as_from_scratch()?;
             }
             // Unedited files the spec dropped are gone.
             for (path, owner) in &before {
@@ -318,6 +324,32 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Regeneration renders only the files whose inputs changed (see
+    /// `incremental`): every generated file must still be exactly what a
+    /// run from scratch writes for the same spec.
+    fn same_as_from_scratch(&self) -> Result<(), String> {
+        // Beside the output, so headers name the spec the same way.
+        let scratch = self.dir.path().join("scratch");
+        let run = try_generate(&self.spec(), &scratch, "rust,ts");
+        let mut result = Ok(());
+        if run.code != 0 {
+            result = Err(format!("generating from scratch failed:\n{}", run.stderr));
+        }
+        for (path, owner) in self.manifest_under(&scratch) {
+            let relative = path.strip_prefix(&scratch).unwrap();
+            let ours = std::fs::read(self.out().join(relative)).ok();
+            if owner == "generated" && ours != std::fs::read(&path).ok() {
+                result = Err(format!(
+                    "{} differs from a generation from scratch",
+                    relative.display()
+                ));
+                break;
+            }
+        }
+        std::fs::remove_dir_all(&scratch).unwrap();
+        result
     }
 
     /// The invariants that hold after every step.

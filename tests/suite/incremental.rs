@@ -1,0 +1,162 @@
+//! Incremental regeneration (`src/incremental.rs`): after a spec edit only
+//! the files whose inputs changed are rendered, and the result is exactly
+//! what a run from scratch writes. `PARASOL_TIMINGS` reports how many files
+//! each plan rendered; the property test in `regeneration.rs` compares
+//! every clean regeneration with a run from scratch.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+/// A copy of the canonical example (spec and bundles) in `dir`.
+fn canonical_copy(dir: &Path) -> PathBuf {
+    let from = canonical_spec().parent().unwrap().to_path_buf();
+    for entry in walkdir::WalkDir::new(&from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let to = dir.join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    dir.join(canonical_spec().file_name().unwrap())
+}
+
+/// `(rendered, planned)` of each plan of a `bc generate` run, Rust first.
+fn rendered(dir: &Path, args: &[&str]) -> (Run, Vec<(usize, usize)>) {
+    let run = parasol_with_env(dir, args, &[("PARASOL_TIMINGS", "1")]);
+    let counts = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: rendered "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            (words[0].parse().unwrap(), words[2].parse().unwrap())
+        })
+        .collect();
+    (run, counts)
+}
+
+fn generate_args<'a>(spec: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec!["bc", "generate", "--spec", spec, "--out", out]
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} is not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn a_field_added_to_one_module_renders_only_what_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(&dir.path().join("spec"));
+    let (spec_arg, out) = (spec.to_str().unwrap(), dir.path().join("out"));
+    let args = generate_args(spec_arg, out.to_str().unwrap());
+    let (first, counts) = rendered(dir.path(), &args);
+    first.ok();
+    assert!(counts.iter().all(|(n, of)| n == of), "{counts:?}");
+
+    edit(
+        &spec,
+        "            discontinued: bool\n",
+        "            discontinued: bool\n            sku: string?\n",
+    );
+    let (run, counts) = rendered(dir.path(), &args);
+    let run = run.ok();
+    let [(rust, rust_all), (ts, ts_all)] = counts[..] else {
+        panic!("two plans: {counts:?}");
+    };
+    // The catalog module's files and the context-wide files that list
+    // every module; the other modules' files are kept.
+    assert!(rust < rust_all / 2 && ts < ts_all / 2, "{counts:?}");
+    assert!(
+        run.stdout.contains("src/modules/catalog/model.rs"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("src/modules/inventory/"),
+        "{}",
+        run.stdout
+    );
+
+    // The same files a run from scratch writes (headers name the spec
+    // relative to the output, so the scratch output sits beside it).
+    let scratch = dir.path().join("scratch");
+    generate(&spec, &scratch, "rust,ts");
+    assert_eq!(output_tree(&out), output_tree(&scratch));
+
+    // Nothing changed since: nothing is rendered or written.
+    let (again, _) = rendered(dir.path(), &args);
+    let again = again.ok();
+    assert!(!again.stdout.contains("updated"), "{}", again.stdout);
+}
+
+#[test]
+fn a_kept_file_edited_by_hand_is_still_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(&dir.path().join("spec"));
+    let out = dir.path().join("out");
+    let args = generate_args(spec.to_str().unwrap(), out.to_str().unwrap());
+    parasol_in(dir.path(), &args).ok();
+    // A file the next edit does not touch, edited by hand.
+    let model = out.join("rust/order-management/src/modules/inventory/model.rs");
+    let mut text = std::fs::read_to_string(&model).unwrap();
+    text.push_str("// hand edit\n");
+    std::fs::write(&model, &text).unwrap();
+
+    edit(
+        &spec,
+        "            discontinued: bool\n",
+        "            discontinued: bool\n            sku: string?\n",
+    );
+    let (run, _) = rendered(dir.path(), &args);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("conflict") && l.contains("inventory/model.rs")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&model).unwrap(), text);
+    // `--force` renders it again: back to what the spec says.
+    let mut forced = args.clone();
+    forced.push("--force");
+    parasol_in(dir.path(), &forced).ok();
+    assert!(
+        !std::fs::read_to_string(&model)
+            .unwrap()
+            .contains("hand edit")
+    );
+}
+
+#[test]
+fn a_changed_template_renders_every_file_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(&dir.path().join("spec"));
+    let out = dir.path().join("out");
+    let args = generate_args(spec.to_str().unwrap(), out.to_str().unwrap());
+    parasol_in(dir.path(), &args).ok();
+
+    let templates = dir.path().join("templates");
+    let id = "rust/src/error.rs.j2";
+    std::fs::create_dir_all(templates.join(id).parent().unwrap()).unwrap();
+    let builtin = std::fs::read_to_string(repo().join("templates").join(id)).unwrap();
+    std::fs::write(templates.join(id), format!("{builtin}// house style\n")).unwrap();
+    let mut with_templates = args.clone();
+    with_templates.extend(["--templates", templates.to_str().unwrap()]);
+    let (run, counts) = rendered(dir.path(), &with_templates);
+    run.ok();
+    assert!(counts.iter().all(|(n, of)| n == of), "{counts:?}");
+    let error_rs = out.join("rust/order-management/src/error.rs");
+    assert!(
+        std::fs::read_to_string(error_rs)
+            .unwrap()
+            .ends_with("// house style\n")
+    );
+}
