@@ -318,7 +318,7 @@ pub fn preflight(plans: &[Plan]) -> Vec<Diagnostic> {
                 Diagnostic::error("output-not-a-folder", problem)
                     .with_help("choose another `--out`, or move the file away"),
             );
-        } else if let Err(e @ ManifestError::Unsafe { .. }) = Manifest::read(&root) {
+        } else if let Err(e @ ManifestError::Unsafe { .. }) = Manifest::summary(&root) {
             refused.push(e.diagnostic(&root));
         }
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::SourceFile;
 use crate::emit::{Action, Outcome, Report};
-use crate::manifest::{Inputs, Manifest, sha256};
+use crate::manifest::{Inputs, Manifest, Summary, sha256};
 use crate::model::Context;
 use crate::plan::{Ownership, Plan, Recipe};
 use crate::render::TemplateSet;
@@ -142,14 +142,16 @@ pub fn roots_for(
     settings: &serde_json::Value,
     spec_path: &Path,
 ) -> Vec<(PathBuf, Manifest)> {
-    let mut found = outputs_of(base, command, spec_path);
-    found.retain(|(_, manifest)| manifest.recipe.settings == *settings);
-    found
+    outputs_of(base, command, spec_path)
+        .into_iter()
+        .filter(|(_, summary)| summary.recipe.settings == *settings)
+        .filter_map(|(root, _)| Some((root.clone(), Manifest::read(&root).ok()??)))
+        .collect()
 }
 
 /// The output roots under `base` whose manifests were written by `command`
 /// from the spec at `spec_path`, sorted.
-pub fn outputs_of(base: &Path, command: &str, spec_path: &Path) -> Vec<(PathBuf, Manifest)> {
+pub fn outputs_of(base: &Path, command: &str, spec_path: &Path) -> Vec<(PathBuf, Summary)> {
     let Ok(spec) = std::fs::canonicalize(spec_path) else {
         return Vec::new();
     };
@@ -159,7 +161,7 @@ pub fn outputs_of(base: &Path, command: &str, spec_path: &Path) -> Vec<(PathBuf,
     let mut found = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let root = entry.path();
-        let Ok(Some(manifest)) = Manifest::read(&root) else {
+        let Ok(Some(manifest)) = Manifest::summary(&root) else {
             continue;
         };
         let same_spec = std::fs::canonicalize(root.join(&manifest.spec)).is_ok_and(|p| p == spec);

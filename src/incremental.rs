@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use minijinja::{Environment, Value};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Manifest, Ownership};
+use crate::manifest::{Manifest, Ownership, Recorded};
 use crate::outdir::{self, OnDisk};
 use crate::render::TemplateSet;
 
@@ -46,10 +46,10 @@ impl Previous {
     /// disk hash to what it records (`reusable`), never supplies content.
     pub fn of(root: &Path) -> Self {
         let root = outdir::resolve_root(root);
-        let Ok(Some(manifest)) = Manifest::read(&root) else {
+        let Ok(Some(manifest)) = Manifest::recorded(&root) else {
             return Previous::none();
         };
-        let Manifest {
+        let Recorded {
             files,
             inputs: Some(inputs),
             incomplete: false,

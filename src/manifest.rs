@@ -286,40 +286,19 @@ impl Manifest {
     /// read without following links, and every path it names must be a
     /// relative path inside the root (see `ManifestError`).
     pub fn read(root: &Path) -> Result<Option<Manifest>, ManifestError> {
-        let bytes = match outdir::inspect(root, MANIFEST_PATH) {
-            OnDisk::Missing => return Ok(None),
-            OnDisk::File(bytes) => bytes,
-            OnDisk::Blocked(why) => {
-                return Err(ManifestError::Unsafe {
-                    message: format!("cannot use the manifest: {why}"),
-                    line: 1,
-                    col: 1,
-                });
-            }
-        };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
-        if manifest.parasol != FORMAT_VERSION {
-            return Err(ManifestError::Unreadable(format!(
-                "manifest format {} is not {FORMAT_VERSION}",
-                manifest.parasol
-            )));
-        }
-        for path in manifest.files.keys() {
-            if let Err(problem) = check_entry_path(path) {
-                let (line, col) = position_of_key(&text, path);
-                return Err(ManifestError::Unsafe {
-                    message: format!(
-                        "the manifest names {problem}; parasol only touches files inside the output folder"
-                    ),
-                    line,
-                    col,
-                });
-            }
-        }
-        Ok(Some(manifest))
+        read_as(root)
+    }
+
+    /// What `read` checks and the recipe, without the file entries: for
+    /// questions about an output (what made it, can it be trusted) that a
+    /// large manifest would make slow to answer.
+    pub fn summary(root: &Path) -> Result<Option<Summary>, ManifestError> {
+        read_as(root)
+    }
+
+    /// What `read` checks, and the hashes and keys of each file.
+    pub fn recorded(root: &Path) -> Result<Option<Recorded>, ManifestError> {
+        read_as(root)
     }
 
     pub fn to_text(&self) -> String {
@@ -327,6 +306,117 @@ impl Manifest {
         text.push('\n');
         text
     }
+}
+
+/// A manifest's recipe and spec; its entries are checked, not kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Summary {
+    parasol: u32,
+    pub recipe: Recipe,
+    pub spec: String,
+    files: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+/// What an earlier run recorded of each file's content and inputs, for
+/// incremental regeneration; what files need from users is skipped.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Recorded {
+    parasol: u32,
+    #[serde(default)]
+    pub incomplete: bool,
+    pub files: BTreeMap<String, RecordedEntry>,
+    #[serde(default)]
+    pub inputs: Option<RecordedInputs>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordedEntry {
+    pub owner: Ownership,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub pending: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordedInputs {
+    #[serde(default)]
+    pub user: BTreeMap<String, String>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+}
+
+impl Parsed for Recorded {
+    fn format(&self) -> u32 {
+        self.parasol
+    }
+    fn entry_paths(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+}
+
+/// What `read_as` needs of a parsed manifest.
+trait Parsed: serde::de::DeserializeOwned {
+    fn format(&self) -> u32;
+    fn entry_paths(&self) -> impl Iterator<Item = &String>;
+}
+
+impl Parsed for Manifest {
+    fn format(&self) -> u32 {
+        self.parasol
+    }
+    fn entry_paths(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+}
+
+impl Parsed for Summary {
+    fn format(&self) -> u32 {
+        self.parasol
+    }
+    fn entry_paths(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+}
+
+/// Reads the manifest of `root` as `T`. `Ok(None)` when there is none.
+/// It is read without following links, and every path it names must be a
+/// relative path inside the root (see `ManifestError`).
+fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
+    let bytes = match outdir::inspect(root, MANIFEST_PATH) {
+        OnDisk::Missing => return Ok(None),
+        OnDisk::File(bytes) => bytes,
+        OnDisk::Blocked(why) => {
+            return Err(ManifestError::Unsafe {
+                message: format!("cannot use the manifest: {why}"),
+                line: 1,
+                col: 1,
+            });
+        }
+    };
+    let text =
+        String::from_utf8(bytes).map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
+    let manifest: T =
+        serde_json::from_str(&text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
+    if manifest.format() != FORMAT_VERSION {
+        return Err(ManifestError::Unreadable(format!(
+            "manifest format {} is not {FORMAT_VERSION}",
+            manifest.format()
+        )));
+    }
+    for path in manifest.entry_paths() {
+        if let Err(problem) = check_entry_path(path) {
+            let (line, col) = position_of_key(&text, path);
+            return Err(ManifestError::Unsafe {
+                message: format!(
+                    "the manifest names {problem}; parasol only touches files inside the output folder"
+                ),
+                line,
+                col,
+            });
+        }
+    }
+    Ok(Some(manifest))
 }
 
 /// Checks a path a manifest names: relative, inside the root, not in

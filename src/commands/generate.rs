@@ -175,11 +175,16 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         return FAILED;
     }
     stamp_all(&mut plans, &sources, &templates, &diags);
+    // The template values are done with: freed beside emit, whose reading
+    // of the old manifest then reuses their memory instead of adding to it.
+    drop(renderer);
+    let freeing = std::thread::spawn(move || drop(ctx_value));
     let code = emit_all(&plans, mode, &args.output, &diags);
     crate::timings::mark("emit");
-    // The process ends here: freeing a large model and plan piece by piece
-    // would only delay the exit.
-    std::mem::forget((plans, ctx_value));
+    let _ = freeing.join();
+    // The process ends here: freeing a large plan piece by piece would
+    // only delay the exit.
+    std::mem::forget(plans);
     code
 }
 
@@ -534,7 +539,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     // Contexts whose `bc generate` output exists, per language.
     let mut recorded: Vec<(String, Lang)> = Vec::new();
     for root in &roots {
-        if let Ok(Some(manifest)) = crate::manifest::Manifest::read(root)
+        if let Ok(Some(manifest)) = crate::manifest::Manifest::summary(root)
             && manifest.recipe.command == generators::BC_GENERATE
             && let Ok(recipe) =
                 serde_json::from_value::<generators::BcRequest>(manifest.recipe.settings.clone())
