@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::model::expr::{Expr, Place};
 use crate::model::{Aggregate, Context, Event, Field, Module, Op, Ty};
 
 const QUERY_VERBS: &[&str] = &[
@@ -125,13 +126,16 @@ pub struct Stock {
     /// JSON names, for tests: the lines, the line's key, the record's key
     /// (empty for its id), on hand and held.
     pub json: [String; 5],
-    /// The error returned when a line cannot be met.
-    pub shortage: String,
+    /// The op's declared error returned when a line cannot be met (its
+    /// variant), or `None` for the service's own `insufficient_stock`.
+    pub shortage: Option<String>,
     /// `check`: the bool output answering.
     pub answer: Option<String>,
     /// `reserve`: the fresh id the reservation is recorded under;
-    /// `release`: the input naming it (an expression of a `&str`).
+    /// `release`: the input naming it.
     pub receipt: Option<String>,
+    /// `release`: that input is a `uuid`.
+    pub receipt_uuid: bool,
 }
 
 /// An id an operation returns and records against its record.
@@ -149,10 +153,9 @@ pub struct Issue {
 /// How an operation takes back an id another one issued.
 #[derive(Debug, Clone, Serialize)]
 pub struct Redeem {
-    /// The id as a `&str` expression (`&input.admission_id.to_string()`).
-    pub key: String,
-    /// The id as an owned `String` (`input.admission_id.to_string()`).
-    pub owned: String,
+    /// The input carrying the id, and whether it is a `uuid`.
+    pub input: String,
+    pub uuid: bool,
     /// The input's JSON name, for the not-found error.
     pub label: String,
     /// The events' entity ids read the record it was issued for.
@@ -165,8 +168,8 @@ pub struct Projection {
     pub event: crate::model::Name,
     /// The user-owned function (`order_summary_view_on_order_placed`).
     pub handler: String,
-    /// Rust expression for the view's key.
-    pub key: String,
+    /// The view's key.
+    pub key: Expr,
     pub assigns: Vec<Assign>,
     pub uses_envelope: bool,
     pub uses_event: bool,
@@ -185,19 +188,15 @@ pub struct Target {
 pub struct FreshId {
     /// The variable (and output field) name.
     pub name: String,
-    /// How it is made: `ctx.new_id()`, or `ctx.new_uuid()` for a `uuid` output.
-    pub make: String,
-    /// A check that it was made, on `output.<name>` (`is_empty`, `is_nil`).
-    pub made: String,
+    /// Made as a uuid (for a `uuid` output), else as text.
     pub uuid: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Locate {
     pub input: String,
-    /// The id as the repository takes it (`&str`): `&input.x`, or
-    /// `&input.x.to_string()` for a `uuid` input.
-    pub key: String,
+    /// The input is a `uuid` (the repository takes its text).
+    pub uuid: bool,
     /// The input's JSON name.
     pub json: String,
     /// The op's declared `*_not_found` error variant, used when the id is unknown.
@@ -206,8 +205,8 @@ pub struct Locate {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assign {
-    pub target: String,
-    pub expr: String,
+    pub target: Place,
+    pub expr: Expr,
     /// The source is optional and the target is not: assign only when present.
     pub when_some: bool,
 }
@@ -215,56 +214,48 @@ pub struct Assign {
 #[derive(Debug, Clone, Serialize)]
 pub struct Emit {
     pub event: String,
-    pub entity_id: String,
+    pub entity_id: Expr,
     pub metadata: Vec<Assign>,
 }
 
-/// Where a value comes from, as a Rust expression and its type.
+/// Where a value comes from, and its type.
 #[derive(Clone)]
 struct Value {
-    expr: String,
+    expr: Expr,
     ty: Ty,
 }
 
-/// Converts `value` to `to`, or `None` when it cannot be done safely.
-fn convert(value: &Value, to: &Ty) -> Option<(String, bool)> {
+/// Converts `value` to `to`, or `None` when it cannot be done safely; the
+/// flag says the source is optional and the target is not.
+fn convert(value: &Value, to: &Ty) -> Option<(Expr, bool)> {
     let from = &value.ty;
-    let take = |ty: &Ty, expr: &str| {
+    let take = |ty: &Ty, expr: &Expr| {
         if ty.plain_value() {
-            expr.to_string()
+            expr.clone()
         } else {
-            format!("{expr}.clone()")
+            expr.clone().copy()
         }
     };
+    let wrap = |e: Expr| if to.optional { e.some() } else { e };
     if from.same_shape(to) {
         return Some((take(from, &value.expr), false));
     }
     let to_inner = to.required();
     let from_inner = from.required();
     if !from.optional && to.optional && from.same_shape(&to_inner) {
-        return Some((format!("Some({})", take(from, &value.expr)), false));
+        return Some((take(from, &value.expr).some(), false));
     }
     if from.optional && !to.optional && from_inner.same_shape(to) {
         return Some((take(from, &value.expr), true));
     }
     if !from.optional && from.kind == "enum" && to_inner.kind == "string" {
-        let s = format!("{}.to_string()", value.expr);
-        return Some((if to.optional { format!("Some({s})") } else { s }, false));
+        return Some((wrap(value.expr.clone().text()), false));
     }
     if !from.optional && from.kind == "uuid" && to_inner.kind == "string" {
-        let s = format!("{}.to_string()", value.expr);
-        return Some((if to.optional { format!("Some({s})") } else { s }, false));
+        return Some((wrap(value.expr.clone().text()), false));
     }
     if !from.optional && from.kind == "string" && to_inner.kind == "enum" {
-        let parsed = format!("{}.parse()?", value.expr);
-        return Some((
-            if to.optional {
-                format!("Some({parsed})")
-            } else {
-                parsed
-            },
-            false,
-        ));
+        return Some((wrap(value.expr.clone().parse()), false));
     }
     if from.stringly() && to_inner.stringly() && from_inner.same_shape(&to_inner) {
         return convert(
@@ -411,9 +402,8 @@ pub fn plan_all(context: &mut Context) {
             }) else {
                 continue;
             };
-            let key = id_key(input);
             // Its events are about the reservation, as the reserving op's are.
-            let owned = owned_id(&key);
+            let owned = owned_id(input);
             for event in &mut op.recipe.events {
                 if event.entity_id == FABRICATED_ENTITY_ID {
                     event.entity_id = owned.clone();
@@ -421,7 +411,8 @@ pub fn plan_all(context: &mut Context) {
             }
             let stock = Stock {
                 kind: "release",
-                receipt: Some(key),
+                receipt: Some(input.name.rust.clone()),
+                receipt_uuid: is_uuid(input),
                 answer: None,
                 ..reserve.clone()
             };
@@ -471,7 +462,6 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
         let Some((at, input)) = redeemer else {
             continue;
         };
-        let key = id_key(&input);
         let op = &mut module.ops[at];
         let record_used = {
             let r = &mut op.recipe;
@@ -479,7 +469,7 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
             for emit in &mut r.events {
                 let about = events.values().find(|e| e.name.pascal == emit.event);
                 if about.is_some_and(|e| e.entity.raw == agg) {
-                    emit.entity_id = "issued_for.clone()".into();
+                    emit.entity_id = Expr::Local("issued_for".into()).copy();
                     used = true;
                 }
             }
@@ -488,8 +478,8 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
         let redeemer_name = op.name.rust.clone();
         let r = &mut op.recipe;
         r.redeems = Some(Redeem {
-            owned: owned_id(&key),
-            key,
+            input: input.name.rust.clone(),
+            uuid: is_uuid(&input),
             label: input.json_name().to_string(),
             record_used,
         });
@@ -633,10 +623,7 @@ fn plan_stock(
                     .any(|w| e.name.raw.contains(w))
                 })
                 .or_else(|| (not_lookup.len() == 1).then(|| not_lookup[0]))
-                .map(|e| format!("{}Error::{}", op.name.pascal, e.name.pascal))
-                .unwrap_or_else(|| {
-                    "ServiceError::domain(\"insufficient_stock\", 409).into()".into()
-                });
+                .map(|e| e.name.pascal.clone());
             let answer = (kind == "check")
                 .then(|| {
                     op.output
@@ -676,6 +663,7 @@ fn plan_stock(
                 shortage,
                 answer,
                 receipt,
+                receipt_uuid: false,
             });
         }
     }
@@ -686,15 +674,15 @@ fn plan_stock(
 fn apply_stock(body: &mut Body, stock: Stock) {
     if let Some(answer) = &stock.answer {
         for output in &mut body.outputs {
-            if output.target == *answer {
-                output.expr = answer.clone();
+            if matches!(&output.target, Place::Field(name) if name.rust == *answer) {
+                output.expr = Expr::Local(answer.clone());
             }
         }
     }
     body.uses_ctx = true;
     body.uses_input = true;
-    body.uses_service_error = stock.kind == "release"
-        || (stock.kind == "reserve" && stock.shortage.starts_with("ServiceError"));
+    body.uses_service_error =
+        stock.kind == "release" || (stock.kind == "reserve" && stock.shortage.is_none());
     body.summary = match stock.kind {
         "check" => format!(
             "Answers whether every line of `{}` is in stock, from the stored counts.",
@@ -764,15 +752,15 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         ..Body::default()
     };
     let input_value = |f: &Field| Value {
-        expr: format!("input.{}", f.name.rust),
+        expr: Expr::Input(f.name.clone()),
         ty: f.ty.clone(),
     };
     let entity_value = |f: &Field| Value {
-        expr: format!("entity.{}", f.name.rust),
+        expr: Expr::Entity(f.name.clone()),
         ty: f.ty.clone(),
     };
     let id_value = Value {
-        expr: "entity.id".into(),
+        expr: Expr::EntityId,
         ty: Ty::primitive("string"),
     };
 
@@ -795,9 +783,8 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .find(|e| e.name.raw == format!("{}_not_found", agg.name.snake))
             .or_else(|| op.errors.iter().find(|e| e.name.raw == "not_found"))
             .map(|e| e.name.pascal.clone());
-        let key = id_key(loc);
         r.locate = Some(Locate {
-            key,
+            uuid: is_uuid(loc),
             input: loc.name.rust.clone(),
             json: loc.json_name().to_string(),
             not_found,
@@ -819,18 +806,18 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     }
                     let expr = match source.and_then(|s| convert(&input_value(s), &field.ty)) {
                         Some((expr, false)) => Some(expr),
-                        Some((expr, true)) => Some(format!("{expr}.unwrap_or_default()")),
+                        Some((expr, true)) => Some(expr.or_default()),
                         // A required timestamp is when the record is made; an
                         // optional one (`endedAt?`) stays unset until something sets it.
                         None if field.ty.kind == "datetime" && !field.ty.optional => {
-                            Some("ctx.now()".into())
+                            Some(Expr::Now)
                         }
                         None => None,
                     };
                     if let Some(expr) = expr {
                         assigned.push(field.name.raw.clone());
                         r.sets.push(Assign {
-                            target: field.name.rust.clone(),
+                            target: Place::Field(field.name.clone()),
                             expr,
                             when_some: false,
                         });
@@ -855,7 +842,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         note_parse(&mut r, input, &field.ty);
                         assigned.push(field.name.raw.clone());
                         r.sets.push(Assign {
-                            target: format!("entity.{}", field.name.rust),
+                            target: Place::EntityField(field.name.clone()),
                             expr,
                             when_some,
                         });
@@ -863,14 +850,14 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 }
                 if let Some((field, type_name, variant)) = &transition {
                     assigned.push(field.name.raw.clone());
-                    let rust_variant = crate::model::names::rust_type_ident(
-                        &crate::model::Name::new(variant).pascal,
-                    );
-                    let value = format!("{type_name}::{rust_variant}");
+                    let value = Expr::Variant {
+                        enum_type: type_name.clone(),
+                        variant: variant.clone(),
+                    };
                     r.sets.push(Assign {
-                        target: format!("entity.{}", field.name.rust),
+                        target: Place::EntityField(field.name.clone()),
                         expr: if field.ty.optional {
-                            format!("Some({value})")
+                            value.some()
                         } else {
                             value
                         },
@@ -886,11 +873,11 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     }) {
                         assigned.push(stamp.name.raw.clone());
                         r.sets.push(Assign {
-                            target: format!("entity.{}", stamp.name.rust),
+                            target: Place::EntityField(stamp.name.clone()),
                             expr: if stamp.ty.optional {
-                                "Some(ctx.now())".into()
+                                Expr::Now.some()
                             } else {
-                                "ctx.now()".into()
+                                Expr::Now
                             },
                             when_some: false,
                         });
@@ -918,11 +905,15 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     if convert(&entity_value(field), &m.ty).is_none() {
                         continue;
                     }
-                    if !r.captures.iter().any(|c| c.target == var) {
+                    if !r
+                        .captures
+                        .iter()
+                        .any(|c| c.target == Place::Local(var.clone()))
+                    {
                         let (expr, _) =
                             convert(&entity_value(field), &field.ty).expect("same type converts");
                         r.captures.push(Assign {
-                            target: var,
+                            target: Place::Local(var),
                             expr,
                             when_some: false,
                         });
@@ -949,17 +940,6 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             let uuid = f.ty.required().kind == "uuid";
             r.fresh_ids.push(FreshId {
                 name: f.name.snake.clone(),
-                make: if uuid {
-                    "ctx.new_uuid()"
-                } else {
-                    "ctx.new_id()"
-                }
-                .into(),
-                made: format!(
-                    "!output.{}.{}()",
-                    f.name.snake,
-                    if uuid { "is_nil" } else { "is_empty" }
-                ),
                 uuid,
             });
         }
@@ -973,9 +953,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 agg.and_then(|a| a.fields.iter().find(|f| f.name.raw == field_name))
             {
                 let var = format!("old_{}", field.name.snake);
-                if r.captures.iter().any(|c| c.target == var) {
+                if r.captures
+                    .iter()
+                    .any(|c| c.target == Place::Local(var.clone()))
+                {
                     return Some(Value {
-                        expr: var,
+                        expr: Expr::Local(var),
                         ty: field.ty.clone(),
                     });
                 }
@@ -985,7 +968,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             && let Some(id) = r.fresh_ids.iter().find(|id| id.name == f.name.snake)
         {
             return Some(Value {
-                expr: id.name.clone(),
+                expr: Expr::Local(id.name.clone()),
                 ty: Ty::primitive(if id.uuid { "uuid" } else { "string" }),
             });
         }
@@ -993,7 +976,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             if name == "id" || name == format!("{}Id", agg.name.camel) {
                 if r.id_uuid {
                     return Some(Value {
-                        expr: "id".into(),
+                        expr: Expr::Local("id".into()),
                         ty: Ty::primitive("uuid"),
                     });
                 }
@@ -1022,23 +1005,17 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     for f in &op.output {
         let expr = lookup(&f.name.raw, &r, false)
             .and_then(|v| convert(&v, &f.ty))
-            .map(|(e, when_some)| {
-                if when_some {
-                    format!("{e}.unwrap_or_default()")
-                } else {
-                    e
-                }
-            })
+            .map(|(e, when_some)| if when_some { e.or_default() } else { e })
             .unwrap_or_else(|| {
                 if kind == "query" && r.locate.is_some() && f.ty.kind == "bool" && !f.ty.optional {
                     r.answers_existence = true;
-                    "found.is_some()".into()
+                    Expr::Found
                 } else {
-                    "Default::default()".into()
+                    Expr::Default
                 }
             });
         r.outputs.push(Assign {
-            target: f.name.rust.clone(),
+            target: Place::Field(f.name.clone()),
             expr,
             when_some: false,
         });
@@ -1049,7 +1026,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             continue;
         };
         let entity_id = if agg.is_some_and(|a| a.name.raw == event.entity.raw) {
-            "entity.id.clone()".to_string()
+            Expr::EntityId.copy()
         } else {
             let id_name = format!("{}Id", event.entity.camel);
             lookup(&id_name, &r, false)
@@ -1057,11 +1034,11 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 .map(|(e, _)| e)
                 .or_else(|| {
                     r.fresh_ids.first().map(|id| {
-                        let how = if id.uuid { "to_string" } else { "clone" };
-                        format!("{}.{how}()", id.name)
+                        let local = Expr::Local(id.name.clone());
+                        if id.uuid { local.text() } else { local.copy() }
                     })
                 })
-                .unwrap_or_else(|| FABRICATED_ENTITY_ID.into())
+                .unwrap_or(FABRICATED_ENTITY_ID)
         };
         let metadata = event
             .metadata
@@ -1069,16 +1046,10 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .map(|m| {
                 let expr = lookup(&m.name.raw, &r, true)
                     .and_then(|v| convert(&v, &m.ty))
-                    .map(|(e, when_some)| {
-                        if when_some {
-                            format!("{e}.unwrap_or_default()")
-                        } else {
-                            e
-                        }
-                    })
-                    .unwrap_or_else(|| "Default::default()".into());
+                    .map(|(e, when_some)| if when_some { e.or_default() } else { e })
+                    .unwrap_or(Expr::Default);
                 Assign {
-                    target: m.name.rust.clone(),
+                    target: Place::Field(m.name.clone()),
                     expr,
                     when_some: false,
                 }
@@ -1091,36 +1062,36 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         });
     }
 
-    let entity_used = r.outputs.iter().any(|a| a.expr.contains("entity."))
+    let entity_used = r.outputs.iter().any(|a| a.expr.reads_entity())
         || r.events.iter().any(|e| {
-            e.entity_id.contains("entity.") || e.metadata.iter().any(|m| m.expr.contains("entity."))
+            e.entity_id.reads_entity() || e.metadata.iter().any(|m| m.expr.reads_entity())
         });
     if r.answers_existence && entity_used {
         // The record is loaded for the other outputs, so it exists.
         r.answers_existence = false;
         for output in &mut r.outputs {
-            if output.expr == "found.is_some()" {
-                output.expr = "true".into();
+            if output.expr == Expr::Found {
+                output.expr = Expr::True;
             }
         }
     }
-    let all_exprs: Vec<&str> = r
-        .sets
-        .iter()
-        .chain(&r.outputs)
-        .chain(&r.captures)
-        .map(|a| a.expr.as_str())
-        .chain(r.events.iter().flat_map(|e| {
-            std::iter::once(e.entity_id.as_str()).chain(e.metadata.iter().map(|m| m.expr.as_str()))
-        }))
-        .collect();
-    r.uses_input = r.locate.is_some() || all_exprs.iter().any(|e| e.contains("input."));
+    let all_exprs: Vec<&Expr> =
+        r.sets
+            .iter()
+            .chain(&r.outputs)
+            .chain(&r.captures)
+            .map(|a| &a.expr)
+            .chain(r.events.iter().flat_map(|e| {
+                std::iter::once(&e.entity_id).chain(e.metadata.iter().map(|m| &m.expr))
+            }))
+            .collect();
+    r.uses_input = r.locate.is_some() || all_exprs.iter().any(|e| e.reads_input());
     r.entity_used = entity_used;
     r.uses_types = transition.is_some() && kind == "transition";
     r.uses_ctx = r.aggregate.is_some()
         || !r.events.is_empty()
         || !r.fresh_ids.is_empty()
-        || all_exprs.iter().any(|e| e.contains("ctx."));
+        || all_exprs.iter().any(|e| e.reads_call());
     r.summary = match kind {
         "create" => format!(
             "Creates a new `{}` from the input fields of the same name.",
@@ -1148,29 +1119,24 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     r
 }
 
-/// An id input as the repositories take it (`&str`): `&input.x`, or
-/// `&input.x.to_string()` for a `uuid`.
-fn id_key(input: &Field) -> String {
-    if input.ty.required().kind == "uuid" {
-        format!("&input.{}.to_string()", input.name.rust)
-    } else {
-        format!("&input.{}", input.name.rust)
-    }
+/// Whether an id input is a `uuid` (else text).
+fn is_uuid(input: &Field) -> bool {
+    input.ty.required().kind == "uuid"
 }
 
-/// The id of `id_key` as an owned `String`.
-fn owned_id(key: &str) -> String {
-    let owned = key.trim_start_matches('&');
-    if owned.ends_with(".to_string()") {
-        owned.to_string()
+/// An id input as an owned text value: its text for a `uuid`, else a copy.
+fn owned_id(input: &Field) -> Expr {
+    let value = Expr::Input(input.name.clone());
+    if is_uuid(input) {
+        value.text()
     } else {
-        format!("{owned}.clone()")
+        value.copy()
     }
 }
 
 /// The entity id of an event when nothing in the operation names the record
 /// it is about; the body's summary says so.
-const FABRICATED_ENTITY_ID: &str = "ctx.new_id()";
+const FABRICATED_ENTITY_ID: Expr = Expr::NewId;
 
 /// Says in the summary where the default could not tell a value and made
 /// one up, so nobody mistakes it for an answer. Called once planning ends.
@@ -1183,8 +1149,11 @@ fn confess(r: &mut Body) {
     let guessed: Vec<&str> = r
         .outputs
         .iter()
-        .filter(|o| o.expr == "Default::default()")
-        .map(|o| o.target.as_str())
+        .filter(|o| o.expr == Expr::Default)
+        .filter_map(|o| match &o.target {
+            Place::Field(name) => Some(name.rust.as_str()),
+            _ => None,
+        })
         .collect();
     if !guessed.is_empty() {
         r.summary.push_str(&format!(
@@ -1221,7 +1190,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 continue;
             };
             let event_value = |f: &Field| Value {
-                expr: format!("event.{}", f.name.rust),
+                expr: Expr::Event(f.name.clone()),
                 ty: f.ty.clone(),
             };
             let key = event
@@ -1230,7 +1199,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 .find(|m| m.name.raw == view.key.name.raw)
                 .and_then(|m| convert(&event_value(m), &Ty::primitive("string")))
                 .map(|(e, _)| e)
-                .unwrap_or_else(|| "envelope.entity_id.clone()".into());
+                .unwrap_or_else(|| Expr::EnvelopeEntityId.copy());
             let mut assigns = Vec::new();
             for field in &view.fields {
                 if field.name.raw == view.key.name.raw {
@@ -1251,7 +1220,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 {
                     convert(
                         &Value {
-                            expr: "envelope.entity_id".into(),
+                            expr: Expr::EnvelopeEntityId,
                             ty: Ty::primitive("string"),
                         },
                         &field.ty,
@@ -1263,32 +1232,105 @@ pub fn plan_projections(ctx: &mut Context) {
                     && own.as_deref().is_none_or(|own| own == event.entity.camel)
                 {
                     let verb = event.name.raw.rsplit('.').next().unwrap_or_default();
-                    Some((
-                        format!("{}.to_string()", crate::spell::rust_string(verb)),
-                        false,
-                    ))
+                    Some((Expr::Literal(verb.to_string()), false))
                 } else {
                     None
                 };
                 if let Some((expr, when_some)) = expr {
                     assigns.push(Assign {
-                        target: format!("view.{}", field.name.rust),
+                        target: Place::ViewField(field.name.clone()),
                         expr,
                         when_some,
                     });
                 }
             }
             // The key is set by the generated runner; only the body counts.
-            let uses = |needle: &str| assigns.iter().any(|a| a.expr.contains(needle));
+            let uses = |leaf: &dyn Fn(&Expr) -> bool| assigns.iter().any(|a| a.expr.reads(&leaf));
             projections.push(Projection {
                 handler: format!("{}_on_{}", view.name.snake, event.name.snake),
-                uses_envelope: uses("envelope."),
-                uses_event: uses("event."),
+                uses_envelope: uses(&|e| matches!(e, Expr::EnvelopeEntityId)),
+                uses_event: uses(&|e| matches!(e, Expr::Event(_))),
                 event: event.name.clone(),
                 key,
                 assigns,
             });
         }
         view.projections = projections;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn context(yaml: &str) -> Context {
+        let mut diags = crate::diag::Diagnostics::new();
+        let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags)
+            .expect("the YAML parses");
+        let ctx = crate::model::lower::lower(
+            &raw,
+            Arc::new(crate::source::bundle::BundleSet::default()),
+            "t.bc.yaml",
+            &mut diags,
+        )
+        .expect("lowers");
+        assert!(!diags.has_errors(), "{diags:?}");
+        ctx
+    }
+
+    const SHOP: &str = "parasol: 1
+bounded_context:
+  name: Shop
+  modules:
+    catalog:
+      aggregates:
+        Product:
+          fields:
+            price: int
+            status: { enum: [listed, cancelled] }
+            label: string?
+      api:
+        changePrice:
+          input: { productId: string, newPrice: int, label: string }
+          output: { oldPrice: int }
+        cancelProduct:
+          input: { productId: string }
+          output: { ok: bool }
+";
+
+    #[test]
+    fn bodies_are_planned_as_values_not_code() {
+        let ctx = context(SHOP);
+        let ops = &ctx.modules[0].ops;
+        let change = &ops
+            .iter()
+            .find(|o| o.key == "catalog.changePrice")
+            .unwrap()
+            .recipe;
+        assert_eq!(change.kind, "update");
+        let set = |body: &Body, field: &str| {
+            body.sets
+                .iter()
+                .find(|a| matches!(&a.target, Place::EntityField(n) if n.raw == field))
+                .map(|a| a.expr.clone())
+        };
+        // `newPrice` sets `price`; a required input fills an optional field.
+        assert!(matches!(set(change, "price"), Some(Expr::Input(n)) if n.raw == "newPrice"));
+        assert!(matches!(
+            set(change, "label"),
+            Some(Expr::Some(inner)) if matches!(&*inner, Expr::Copy(v) if matches!(&**v, Expr::Input(n) if n.raw == "label"))
+        ));
+        let withdraw = &ops
+            .iter()
+            .find(|o| o.key == "catalog.cancelProduct")
+            .unwrap()
+            .recipe;
+        assert_eq!(withdraw.kind, "transition");
+        assert!(matches!(
+            set(withdraw, "status"),
+            Some(Expr::Variant { variant, .. }) if variant == "cancelled"
+        ));
+        assert!(withdraw.uses_types && withdraw.uses_input);
     }
 }

@@ -7,6 +7,7 @@
 //! `Serialize`); positions are kept, unserialised, for validation messages.
 
 pub mod bodies;
+pub mod expr;
 pub mod lower;
 pub mod names;
 pub mod samples;

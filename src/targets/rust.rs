@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::expr::{Expr, Place};
 use crate::model::{Context, Module, Ty};
 use crate::plan::{FileSpec, Need};
 use crate::render::tpl;
@@ -147,7 +148,7 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
         uses.push(format!("ctx.{}", target.repo));
         uses.extend(agg.fields.iter().map(|f| format!("entity.{}", f.name.rust)));
         if body.kind == "create" {
-            uses.extend(body.sets.iter().map(|s| format!("{}: ", s.target)));
+            uses.extend(body.sets.iter().map(|s| format!("{}: ", place(&s.target))));
         }
     }
     uses
@@ -294,4 +295,77 @@ fn item_of(ty: &Ty) -> &Ty {
     ty.item
         .as_deref()
         .expect("lists and maps have an item type")
+}
+
+/// The Rust spelling of a default body's value (`model::expr`), as the
+/// generated `ops.rs` and `projections.rs` write it: inputs are
+/// `input.<field>`, the record `entity`, the call's context `ctx`.
+pub fn expr(e: &Expr) -> String {
+    match e {
+        Expr::Input(name) => format!("input.{}", name.rust),
+        Expr::Entity(name) => format!("entity.{}", name.rust),
+        Expr::EntityId => "entity.id".into(),
+        Expr::Event(name) => format!("event.{}", name.rust),
+        Expr::EnvelopeEntityId => "envelope.entity_id".into(),
+        Expr::Local(var) => var.clone(),
+        Expr::Copy(inner) => format!("{}.clone()", expr(inner)),
+        Expr::Some(inner) => format!("Some({})", expr(inner)),
+        Expr::Text(inner) => format!("{}.to_string()", expr(inner)),
+        Expr::Parse(inner) => format!("{}.parse()?", expr(inner)),
+        Expr::OrDefault(inner) => format!("{}.unwrap_or_default()", expr(inner)),
+        Expr::Now => "ctx.now()".into(),
+        Expr::NewId => "ctx.new_id()".into(),
+        Expr::NewUuid => "ctx.new_uuid()".into(),
+        Expr::Default => "Default::default()".into(),
+        Expr::Found => "found.is_some()".into(),
+        Expr::True => "true".into(),
+        Expr::Variant { enum_type, variant } => format!(
+            "{enum_type}::{}",
+            crate::model::names::rust_type_ident(&crate::model::Name::new(variant).pascal)
+        ),
+        Expr::Literal(text) => format!("{}.to_string()", crate::spell::rust_string(text)),
+    }
+}
+
+/// The Rust spelling of where a default body puts a value.
+pub fn place(p: &Place) -> String {
+    match p {
+        Place::Field(name) => name.rust.clone(),
+        Place::EntityField(name) => format!("entity.{}", name.rust),
+        Place::ViewField(name) => format!("view.{}", name.rust),
+        Place::Local(var) => var.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rust_target_spells_the_plan() {
+        let name = crate::model::Name::new("newPrice");
+        assert_eq!(expr(&Expr::Input(name.clone())), "input.new_price");
+        assert_eq!(
+            expr(&Expr::Input(name.clone()).copy().some()),
+            "Some(input.new_price.clone())"
+        );
+        assert_eq!(
+            expr(&Expr::Input(name.clone()).parse().or_default()),
+            "input.new_price.parse()?.unwrap_or_default()"
+        );
+        assert_eq!(
+            expr(&Expr::Literal("cancelled".into())),
+            "\"cancelled\".to_string()"
+        );
+        assert_eq!(
+            expr(&Expr::Variant {
+                enum_type: "OrderStatus".into(),
+                variant: "on_hold".into()
+            }),
+            "OrderStatus::OnHold"
+        );
+        assert_eq!(place(&Place::EntityField(name.clone())), "entity.new_price");
+        assert_eq!(place(&Place::ViewField(name)), "view.new_price");
+        assert!(Expr::Now.some().reads_call() && !Expr::EntityId.copy().reads_input());
+    }
 }

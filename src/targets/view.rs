@@ -9,10 +9,15 @@
 //! | `ts` | the TypeScript type, without the optional marker (fields carry `?:`) |
 //! | `copy` | the Rust type is `Copy` (no `.clone()`) |
 //! | `stringly` | the value is a plain string on the wire |
+//!
+//! A default body's values and places (`model::expr`) are seen as their
+//! Rust spelling (`input.price.clone()`, `entity.status`): only the Rust
+//! target renders default bodies.
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::model::Ty;
+use crate::model::expr::{Expr, Place};
 
 impl Serialize for Ty {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -28,5 +33,17 @@ impl Serialize for Ty {
         s.serialize_field("stringly", &self.stringly())?;
         s.serialize_field("variants", &self.variants)?;
         s.end()
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::rust::expr(self))
+    }
+}
+
+impl Serialize for Place {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::rust::place(self))
     }
 }
