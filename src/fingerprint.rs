@@ -86,24 +86,13 @@ pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
     });
 }
 
-/// The report of regenerating `root`, if that would change nothing: its
-/// recorded inputs are unchanged and every file is as recorded. User-owned
-/// files count as long as they exist (they are never changed); the report
-/// tells which the user edited, as a full run would.
-pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Option<Report> {
+/// The report of regenerating `root` once its inputs are known to be
+/// unchanged (`inputs_unchanged`), if that would change nothing: every file
+/// is as recorded. User-owned files count as long as they exist (they are
+/// never changed); the report tells which the user edited, as a full run
+/// would.
+pub fn files_as_recorded(root: &Path, manifest: &Manifest) -> Option<Report> {
     let inputs = manifest.inputs.as_ref()?;
-    let mut sources = Vec::with_capacity(inputs.files.len());
-    for rel in &inputs.files {
-        let file = crate::source::read_source(&crate::source::join_normalised(root, rel)).ok()?;
-        sources.push((rel.clone(), file));
-    }
-    let texts: Vec<(String, &str)> = sources
-        .iter()
-        .map(|(rel, file)| (rel.clone(), &*file.text))
-        .collect();
-    if fingerprint(templates, &manifest.recipe, &manifest.spec, &texts) != inputs.fingerprint {
-        return None;
-    }
     let entries: Vec<(&String, &crate::manifest::Entry)> = manifest.files.iter().collect();
     let actions = crate::par::map(&entries, |(path, entry)| {
         let bytes = crate::emit::read_unlinked(root, path)?;
@@ -134,6 +123,44 @@ pub fn check(root: &Path, manifest: &Manifest, templates: &TemplateSet) -> Optio
     })
 }
 
+/// Whether the inputs the output at `root` records (its summary) are
+/// unchanged: the cheap half of `check`, which needs no file entries.
+pub fn inputs_unchanged(root: &Path, summary: &Summary, templates: &TemplateSet) -> bool {
+    summary.inputs.as_ref().is_some_and(|inputs| {
+        recorded_inputs_unchanged(
+            root,
+            &summary.recipe,
+            &summary.spec,
+            &inputs.fingerprint,
+            &inputs.files,
+            templates,
+        )
+    })
+}
+
+fn recorded_inputs_unchanged(
+    root: &Path,
+    recipe: &Recipe,
+    spec: &str,
+    recorded: &str,
+    files: &[String],
+    templates: &TemplateSet,
+) -> bool {
+    let mut sources = Vec::with_capacity(files.len());
+    for rel in files {
+        let Ok(file) = crate::source::read_source(&crate::source::join_normalised(root, rel))
+        else {
+            return false;
+        };
+        sources.push((rel.clone(), file));
+    }
+    let texts: Vec<(String, &str)> = sources
+        .iter()
+        .map(|(rel, file)| (rel.clone(), &*file.text))
+        .collect();
+    fingerprint(templates, recipe, spec, &texts) == recorded
+}
+
 /// The output roots under `base` whose manifests were written by `command`
 /// with `settings` from the spec at `spec_path`.
 pub fn roots_for(
@@ -141,11 +168,10 @@ pub fn roots_for(
     command: &str,
     settings: &serde_json::Value,
     spec_path: &Path,
-) -> Vec<(PathBuf, Manifest)> {
+) -> Vec<(PathBuf, Summary)> {
     outputs_of(base, command, spec_path)
         .into_iter()
         .filter(|(_, summary)| summary.recipe.settings == *settings)
-        .filter_map(|(root, _)| Some((root.clone(), Manifest::read(&root).ok()??)))
         .collect()
 }
 

@@ -315,6 +315,15 @@ pub struct Summary {
     pub recipe: Recipe,
     pub spec: String,
     files: BTreeMap<String, serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub inputs: Option<InputsSummary>,
+}
+
+/// What an output was generated from (`Inputs` without the per-file parts).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InputsSummary {
+    pub fingerprint: String,
+    pub files: Vec<String>,
 }
 
 /// What an earlier run recorded of each file's content and inputs, for

@@ -45,10 +45,14 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
     let mut fresh = Vec::new();
     for root in &roots {
         // An output whose inputs and files are as recorded needs no replay.
-        let fresh_report = Manifest::read(root)
+        let unchanged = Manifest::summary(root)
             .ok()
             .flatten()
-            .and_then(|manifest| crate::fingerprint::check(root, &manifest, &templates));
+            .is_some_and(|s| crate::fingerprint::inputs_unchanged(root, &s, &templates));
+        let fresh_report = unchanged
+            .then(|| Manifest::read(root).ok().flatten())
+            .flatten()
+            .and_then(|manifest| crate::fingerprint::files_as_recorded(root, &manifest));
         if let Some(report) = fresh_report {
             fresh.push(report);
             continue;

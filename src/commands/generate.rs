@@ -270,13 +270,16 @@ fn fresh_reports<'a>(
     for (base, settings) in bases {
         let found =
             crate::fingerprint::roots_for(base, generators::BC_GENERATE, &settings, spec_path);
-        let [(root, manifest)] = found.as_slice() else {
+        let [(root, summary)] = found.as_slice() else {
             return None;
         };
-        if context.is_some_and(|c| c != manifest.recipe.context) {
+        if context.is_some_and(|c| c != summary.recipe.context)
+            || !crate::fingerprint::inputs_unchanged(root, summary, templates)
+        {
             return None;
         }
-        reports.push(crate::fingerprint::check(root, manifest, templates)?);
+        let manifest = crate::manifest::Manifest::read(root).ok()??;
+        reports.push(crate::fingerprint::files_as_recorded(root, &manifest)?);
     }
     Some(reports)
 }
