@@ -70,7 +70,7 @@ fn at(ctx: &Context, pos: Pos) -> Location {
 /// limit. Reported at the spec node whose name made the path.
 fn file_paths(ctx: &Context, diags: &mut Diagnostics) {
     let outputs = [
-        ("Rust", crate::targets::rust::files(ctx)),
+        ("Rust", crate::targets::rust::paths(ctx)),
         ("TypeScript", crate::targets::ts::files(ctx)),
     ];
     for (lang, files) in &outputs {

@@ -103,6 +103,9 @@ pub fn run(project_file: Option<&Path>, args: ValidateArgs) -> u8 {
             json(&report);
         }
     }
+    // The process ends here: freeing large models piece by piece would only
+    // delay the exit.
+    std::mem::forget(valid);
     if failed { FAILED } else { OK }
 }
 

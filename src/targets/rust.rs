@@ -10,6 +10,19 @@ use crate::render::tpl;
 /// Every file of the crate. Module folders use the snake_case name even for
 /// keywords (`mod r#type;` lives in `type/mod.rs`).
 pub fn files(ctx: &Context) -> Vec<FileSpec> {
+    files_with(ctx, true)
+}
+
+/// The crate's files without what user-owned ones need (`Need`): enough
+/// to check their paths, and much cheaper on a large spec.
+pub fn paths(ctx: &Context) -> Vec<FileSpec> {
+    files_with(ctx, false)
+}
+
+fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
+    let needing = |spec: FileSpec, what: &dyn Fn() -> BTreeMap<String, Need>| {
+        if needs { spec.needing(what()) } else { spec }
+    };
     let mut files = vec![
         FileSpec::generated("Cargo.toml", tpl::RUST_CARGO_TOML),
         FileSpec::generated("README.md", tpl::COMMON_README_MD),
@@ -38,17 +51,20 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("tests/service/http.rs", tpl::RUST_TESTS_SERVICE_HTTP_RS),
         FileSpec::generated("tests/service/sse.rs", tpl::RUST_TESTS_SERVICE_SSE_RS),
         FileSpec::generated("tests/service/kafka.rs", tpl::RUST_TESTS_SERVICE_KAFKA_RS),
-        FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS).needing(ops_tests_needs(ctx)),
+        needing(
+            FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS),
+            &|| ops_tests_needs(ctx),
+        ),
     ];
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
             "src/read_models.rs",
             tpl::RUST_SRC_READ_MODELS_RS,
         ));
-        files.push(
-            FileSpec::user("src/projections.rs", tpl::RUST_SRC_PROJECTIONS_RS)
-                .needing(projections_needs(ctx)),
-        );
+        files.push(needing(
+            FileSpec::user("src/projections.rs", tpl::RUST_SRC_PROJECTIONS_RS),
+            &|| projections_needs(ctx),
+        ));
     }
     for (i, module) in ctx.modules.iter().enumerate() {
         let dir = format!("src/modules/{}", module.name.snake);
@@ -81,20 +97,19 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         ];
         for (path, template, user) in per_module {
             let spec = if user {
-                FileSpec::user(path, template).needing(ops_needs(module))
+                needing(FileSpec::user(path, template), &|| ops_needs(module))
             } else {
                 FileSpec::generated(path, template)
             };
             files.push(spec.with_item("module", "modules", i));
         }
         if !module.subscribes.is_empty() {
+            let handlers = FileSpec::user(
+                format!("{dir}/handlers.rs"),
+                tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
+            );
             files.push(
-                FileSpec::user(
-                    format!("{dir}/handlers.rs"),
-                    tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
-                )
-                .needing(handlers_needs(module))
-                .with_item("module", "modules", i),
+                needing(handlers, &|| handlers_needs(module)).with_item("module", "modules", i),
             );
         }
     }
