@@ -371,6 +371,24 @@ mod tests {
     }
 
     #[test]
+    fn reads_inside_macros_and_imported_templates_count() {
+        let mut set = TemplateSet::builtin();
+        set.insert_for_test("lib.j2", "{% macro shout() %}{{ ctx.loud }}{% endmacro %}");
+        set.insert_for_test(
+            "t.j2",
+            "{% import 'lib.j2' as lib %}{% macro quiet() %}{{ module.soft }}{% endmacro %}\
+             {{ lib.shout() }}{{ quiet() }}{% for x in ctx.items %}{{ x }}{% endfor %}",
+        );
+        let env = crate::render::environment(&set);
+        let digests = Digests::none();
+        let keys = Keys::new(&env, &set, &digests);
+        let reads = keys.reads_of("t.j2").unwrap();
+        for read in ["ctx.loud", "module.soft", "ctx.items"] {
+            assert!(reads.contains(read), "{read} missing from {reads:?}");
+        }
+    }
+
+    #[test]
     fn a_key_follows_exactly_the_values_a_template_reads() {
         let mut set = TemplateSet::builtin();
         set.insert_for_test("t.j2", "{{ ctx.name }} {{ module.ops | length }}");
