@@ -40,8 +40,32 @@ fn rendered(dir: &Path, args: &[&str]) -> (Run, Vec<(usize, usize)>) {
     (run, counts)
 }
 
-fn generate_args<'a>(spec: &'a str, out: &'a str) -> Vec<&'a str> {
-    vec!["bc", "generate", "--spec", spec, "--out", out]
+/// A folder with a copy of the canonical example (`spec/`) and where it
+/// generates to (`out/`), and the `bc generate` arguments for them.
+struct Project {
+    dir: tempfile::TempDir,
+    spec: PathBuf,
+    out: PathBuf,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = canonical_copy(&dir.path().join("spec"));
+        let out = dir.path().join("out");
+        Project { dir, spec, out }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        vec![
+            "bc",
+            "generate",
+            "--spec",
+            self.spec.to_str().unwrap(),
+            "--out",
+            self.out.to_str().unwrap(),
+        ]
+    }
 }
 
 fn edit(path: &Path, from: &str, to: &str) {
@@ -52,11 +76,14 @@ fn edit(path: &Path, from: &str, to: &str) {
 
 #[test]
 fn a_field_added_to_one_module_renders_only_what_reads_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(&dir.path().join("spec"));
-    let (spec_arg, out) = (spec.to_str().unwrap(), dir.path().join("out"));
-    let args = generate_args(spec_arg, out.to_str().unwrap());
-    let (first, counts) = rendered(dir.path(), &args);
+    let project = Project::new();
+    let (dir, spec, out) = (
+        project.dir.path(),
+        project.spec.clone(),
+        project.out.clone(),
+    );
+    let args = project.args();
+    let (first, counts) = rendered(dir, &args);
     first.ok();
     assert!(counts.iter().all(|(n, of)| n == of), "{counts:?}");
 
@@ -65,7 +92,7 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
         "            discontinued: bool\n",
         "            discontinued: bool\n            sku: string?\n",
     );
-    let (run, counts) = rendered(dir.path(), &args);
+    let (run, counts) = rendered(dir, &args);
     let run = run.ok();
     let [(rust, rust_all), (ts, ts_all)] = counts[..] else {
         panic!("two plans: {counts:?}");
@@ -86,23 +113,26 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
 
     // The same files a run from scratch writes (headers name the spec
     // relative to the output, so the scratch output sits beside it).
-    let scratch = dir.path().join("scratch");
+    let scratch = dir.join("scratch");
     generate(&spec, &scratch, "rust,ts");
     assert_eq!(output_tree(&out), output_tree(&scratch));
 
     // Nothing changed since: nothing is rendered or written.
-    let (again, _) = rendered(dir.path(), &args);
+    let (again, _) = rendered(dir, &args);
     let again = again.ok();
     assert!(!again.stdout.contains("updated"), "{}", again.stdout);
 }
 
 #[test]
 fn a_kept_file_edited_by_hand_is_still_a_conflict() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(&dir.path().join("spec"));
-    let out = dir.path().join("out");
-    let args = generate_args(spec.to_str().unwrap(), out.to_str().unwrap());
-    parasol_in(dir.path(), &args).ok();
+    let project = Project::new();
+    let (dir, spec, out) = (
+        project.dir.path(),
+        project.spec.clone(),
+        project.out.clone(),
+    );
+    let args = project.args();
+    parasol_in(dir, &args).ok();
     // A file the next edit does not touch, edited by hand.
     let model = out.join("rust/order-management/src/modules/inventory/model.rs");
     let mut text = std::fs::read_to_string(&model).unwrap();
@@ -114,7 +144,7 @@ fn a_kept_file_edited_by_hand_is_still_a_conflict() {
         "            discontinued: bool\n",
         "            discontinued: bool\n            sku: string?\n",
     );
-    let (run, _) = rendered(dir.path(), &args);
+    let (run, _) = rendered(dir, &args);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -127,7 +157,7 @@ fn a_kept_file_edited_by_hand_is_still_a_conflict() {
     // `--force` renders it again: back to what the spec says.
     let mut forced = args.clone();
     forced.push("--force");
-    parasol_in(dir.path(), &forced).ok();
+    parasol_in(dir, &forced).ok();
     assert!(
         !std::fs::read_to_string(&model)
             .unwrap()
@@ -137,20 +167,19 @@ fn a_kept_file_edited_by_hand_is_still_a_conflict() {
 
 #[test]
 fn a_changed_template_renders_every_file_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(&dir.path().join("spec"));
-    let out = dir.path().join("out");
-    let args = generate_args(spec.to_str().unwrap(), out.to_str().unwrap());
-    parasol_in(dir.path(), &args).ok();
+    let project = Project::new();
+    let (dir, out) = (project.dir.path(), project.out.clone());
+    let args = project.args();
+    parasol_in(dir, &args).ok();
 
-    let templates = dir.path().join("templates");
+    let templates = dir.join("templates");
     let id = "rust/src/error.rs.j2";
     std::fs::create_dir_all(templates.join(id).parent().unwrap()).unwrap();
     let builtin = std::fs::read_to_string(repo().join("templates").join(id)).unwrap();
     std::fs::write(templates.join(id), format!("{builtin}// house style\n")).unwrap();
     let mut with_templates = args.clone();
     with_templates.extend(["--templates", templates.to_str().unwrap()]);
-    let (run, counts) = rendered(dir.path(), &with_templates);
+    let (run, counts) = rendered(dir, &with_templates);
     run.ok();
     assert!(counts.iter().all(|(n, of)| n == of), "{counts:?}");
     let error_rs = out.join("rust/order-management/src/error.rs");
