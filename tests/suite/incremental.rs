@@ -56,42 +56,44 @@ impl Project {
         Project { dir, spec, out }
     }
 
-    fn args(&self) -> Vec<&str> {
-        vec![
+    /// The folder, the spec, the output and the `bc generate` arguments.
+    fn parts(&self) -> (&Path, &Path, &Path, Vec<&str>) {
+        let args = vec![
             "bc",
             "generate",
             "--spec",
             self.spec.to_str().unwrap(),
             "--out",
             self.out.to_str().unwrap(),
-        ]
+        ];
+        (self.dir.path(), &self.spec, &self.out, args)
     }
 }
 
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} is not in {}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+/// Adds an optional `sku` to the catalog's `Product` (the first module).
+fn add_a_field(spec: &Path) {
+    let (after, field) = (
+        "            discontinued: bool\n",
+        "            sku: string?\n",
+    );
+    let text = std::fs::read_to_string(spec).unwrap();
+    assert!(
+        text.contains(after),
+        "{after:?} is not in {}",
+        spec.display()
+    );
+    std::fs::write(spec, text.replacen(after, &format!("{after}{field}"), 1)).unwrap();
 }
 
 #[test]
 fn a_field_added_to_one_module_renders_only_what_reads_it() {
     let project = Project::new();
-    let (dir, spec, out) = (
-        project.dir.path(),
-        project.spec.clone(),
-        project.out.clone(),
-    );
-    let args = project.args();
+    let (dir, spec, out, args) = project.parts();
     let (first, counts) = rendered(dir, &args);
     first.ok();
     assert!(counts.iter().all(|(n, of)| n == of), "{counts:?}");
 
-    edit(
-        &spec,
-        "            discontinued: bool\n",
-        "            discontinued: bool\n            sku: string?\n",
-    );
+    add_a_field(spec);
     let (run, counts) = rendered(dir, &args);
     let run = run.ok();
     let [(rust, rust_all), (ts, ts_all)] = counts[..] else {
@@ -114,8 +116,8 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
     // The same files a run from scratch writes (headers name the spec
     // relative to the output, so the scratch output sits beside it).
     let scratch = dir.join("scratch");
-    generate(&spec, &scratch, "rust,ts");
-    assert_eq!(output_tree(&out), output_tree(&scratch));
+    generate(spec, &scratch, "rust,ts");
+    assert_eq!(output_tree(out), output_tree(&scratch));
 
     // Nothing changed since: nothing is rendered or written.
     let (again, _) = rendered(dir, &args);
@@ -126,12 +128,7 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
 #[test]
 fn a_kept_file_edited_by_hand_is_still_a_conflict() {
     let project = Project::new();
-    let (dir, spec, out) = (
-        project.dir.path(),
-        project.spec.clone(),
-        project.out.clone(),
-    );
-    let args = project.args();
+    let (dir, spec, out, args) = project.parts();
     parasol_in(dir, &args).ok();
     // A file the next edit does not touch, edited by hand.
     let model = out.join("rust/order-management/src/modules/inventory/model.rs");
@@ -139,11 +136,7 @@ fn a_kept_file_edited_by_hand_is_still_a_conflict() {
     text.push_str("// hand edit\n");
     std::fs::write(&model, &text).unwrap();
 
-    edit(
-        &spec,
-        "            discontinued: bool\n",
-        "            discontinued: bool\n            sku: string?\n",
-    );
+    add_a_field(spec);
     let (run, _) = rendered(dir, &args);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
@@ -168,8 +161,7 @@ fn a_kept_file_edited_by_hand_is_still_a_conflict() {
 #[test]
 fn a_changed_template_renders_every_file_again() {
     let project = Project::new();
-    let (dir, out) = (project.dir.path(), project.out.clone());
-    let args = project.args();
+    let (dir, _, out, args) = project.parts();
     parasol_in(dir, &args).ok();
 
     let templates = dir.join("templates");
