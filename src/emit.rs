@@ -376,10 +376,8 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
             return report;
         }
     };
-    let old_files = old_manifest
-        .as_ref()
-        .map(|m| m.files.clone())
-        .unwrap_or_default();
+    let no_files = BTreeMap::new();
+    let old_files = old_manifest.as_ref().map_or(&no_files, |m| &m.files);
     if writing {
         // Only this run works here now: any temporary file is a killed run's.
         outdir::remove_leftovers(&root, outdir::STATE_DIR);
@@ -395,7 +393,7 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
             }
         }
     }
-    let (mut outcomes, mut entries, hashes) = classify(plan, &root, mode, &old_files);
+    let (mut outcomes, mut entries, hashes) = classify(plan, &root, mode, old_files);
 
     if writing {
         apply(
@@ -666,8 +664,11 @@ fn apply(
     };
     if !work.is_empty() {
         // The intent: every file about to be written may hold its new
-        // content from now on, and that content is parasol's own.
-        let mut intent = entries.clone();
+        // content from now on, and that content is parasol's own. Written
+        // from the new entries with those files' entries swapped in, then
+        // swapped back (a copy of every entry would double the memory).
+        let mut intent = manifest_of(std::mem::take(entries), true, None);
+        let mut swapped: Vec<(String, Option<Entry>)> = Vec::new();
         for &(i, change) in &work {
             let path = &outcomes[i].path;
             if let Change::Write(file) = change {
@@ -682,11 +683,19 @@ fn apply(
                         needs: BTreeMap::new(),
                     });
                 entry.pending = hashes.get(path).cloned();
-                intent.insert(path.clone(), entry);
+                let before = intent.files.insert(path.clone(), entry);
+                swapped.push((path.clone(), before));
             }
         }
-        let intent = manifest_of(intent, true, None);
-        if let Err(e) = outdir::write_in(root, MANIFEST_PATH, intent.to_text().as_bytes()) {
+        let text = intent.to_text();
+        for (path, before) in swapped.into_iter().rev() {
+            match before {
+                Some(entry) => intent.files.insert(path, entry),
+                None => intent.files.remove(&path),
+            };
+        }
+        *entries = intent.files;
+        if let Err(e) = outdir::write_in(root, MANIFEST_PATH, text.as_bytes()) {
             errors.push(
                 Diagnostic::error(
                     "write-failed",
