@@ -175,8 +175,42 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
 /// A name in every form the generated code needs. Cheap to clone: large
 /// specs repeat names (every aggregate with a `status` field), and each
 /// distinct name's forms are computed and stored once.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(std::sync::Arc<NameForms>);
+#[derive(Debug, Clone)]
+pub struct Name(std::sync::Arc<Shared>);
+
+/// One distinct name: its forms, and (made on first use) the template
+/// value every use of the name shares.
+#[derive(Debug)]
+struct Shared {
+    forms: NameForms,
+    template_value: std::sync::OnceLock<minijinja::Value>,
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.forms == other.0.forms
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.forms.cmp(&other.0.forms)
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.forms.hash(state);
+    }
+}
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct NameForms {
@@ -199,13 +233,23 @@ impl std::ops::Deref for Name {
     type Target = NameForms;
 
     fn deref(&self) -> &NameForms {
-        &self.0
+        &self.0.forms
     }
 }
 
 impl Serialize for Name {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        // Made into a template value once per distinct name and shared by
+        // every use: a large context repeats its names tens of thousands of
+        // times, and a copy each would be most of its template values.
+        if minijinja::value::serializing_for_value() {
+            return self
+                .0
+                .template_value
+                .get_or_init(|| minijinja::Value::from(minijinja::value::Serde(&self.0.forms)))
+                .serialize(serializer);
+        }
+        self.0.forms.serialize(serializer)
     }
 }
 
@@ -220,7 +264,10 @@ impl Name {
             if let Some(name) = seen.borrow().get(raw) {
                 return name.clone();
             }
-            let name = Name(std::sync::Arc::new(NameForms::compute(raw)));
+            let name = Name(std::sync::Arc::new(Shared {
+                forms: NameForms::compute(raw),
+                template_value: std::sync::OnceLock::new(),
+            }));
             let mut seen = seen.borrow_mut();
             // Bounded, for long-lived processes (tests, fuzzing).
             if seen.len() >= 1 << 16 {

@@ -145,7 +145,7 @@ impl TypeParser<'_> {
 /// A resolved type: its shape only. How a target language spells it is the
 /// target's business (`targets::rust::type_name`, `targets::ts::type_name`);
 /// templates see those spellings beside the shape (`targets::view`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ty {
     /// `string`, `int`, `float`, `bool`, `decimal`, `uuid`, `datetime`,
     /// `value_object`, `aggregate` (a reference by id), `enum`, `list`, `map`.

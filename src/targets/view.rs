@@ -21,17 +21,54 @@ use crate::model::expr::{Expr, Place};
 
 impl Serialize for Ty {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // One template value per distinct type, shared by every field of
+        // that type (a large context has tens of thousands of fields and a
+        // handful of types).
+        if minijinja::value::serializing_for_value() {
+            return shared_value(self).serialize(serializer);
+        }
+        Spelled(self).serialize(serializer)
+    }
+}
+
+fn shared_value(ty: &Ty) -> minijinja::Value {
+    thread_local! {
+        static MADE: std::cell::RefCell<std::collections::HashMap<Ty, minijinja::Value>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(value) = MADE.with(|made| made.borrow().get(ty).cloned()) {
+        return value;
+    }
+    // Made outside the borrow: an element type is made through here too.
+    let value = minijinja::Value::from(minijinja::value::Serde(Spelled(ty)));
+    MADE.with(|made| {
+        let mut made = made.borrow_mut();
+        // Bounded, for long-lived processes (tests, fuzzing).
+        if made.len() >= 1 << 12 {
+            made.clear();
+        }
+        made.insert(ty.clone(), value.clone());
+    });
+    value
+}
+
+/// A type with its spellings, field by field.
+struct Spelled<'t>(&'t Ty);
+
+impl Serialize for Spelled<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Spelled(ty) = *self;
         let mut s = serializer.serialize_struct("Ty", 10)?;
-        s.serialize_field("kind", self.kind)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("item", &self.item)?;
-        s.serialize_field("optional", &self.optional)?;
-        s.serialize_field("spec", &self.spec)?;
-        s.serialize_field("rust", &super::rust::type_name(self))?;
-        s.serialize_field("ts", &super::ts::type_name(self))?;
-        s.serialize_field("copy", &self.plain_value())?;
-        s.serialize_field("stringly", &self.stringly())?;
-        s.serialize_field("variants", &self.variants)?;
+        s.serialize_field("kind", ty.kind)?;
+        s.serialize_field("name", &ty.name)?;
+        s.serialize_field("item", &ty.item)?;
+        s.serialize_field("optional", &ty.optional)?;
+        s.serialize_field("spec", &ty.spec)?;
+        s.serialize_field("rust", &super::rust::type_name(ty))?;
+        s.serialize_field("ts", &super::ts::type_name(ty))?;
+        s.serialize_field("copy", &ty.plain_value())?;
+        s.serialize_field("stringly", &ty.stringly())?;
+        s.serialize_field("variants", &ty.variants)?;
         s.end()
     }
 }
