@@ -124,10 +124,14 @@ impl Digests {
     }
 
     fn list<T: serde::Serialize + Sync>(&mut self, name: &'static str, items: &[T]) {
+        // Serialised whole, then hashed in one call: serde_json writes in
+        // small pieces, and a hasher fed piece by piece costs more than
+        // the serialising.
         let hashes = crate::par::map(items, |item| {
-            let mut writer = PairWriter(Pair::new());
-            serde_json::to_writer(&mut writer, item).expect("the model serialises");
-            writer.0.finish128()
+            let json = serde_json::to_vec(item).expect("the model serialises");
+            let mut pair = Pair::new();
+            pair.write(&json);
+            pair.finish128()
         });
         let mut whole = Pair::new();
         for (index, hash) in hashes.into_iter().enumerate() {
@@ -331,19 +335,6 @@ impl Hasher for Pair {
 
     fn finish(&self) -> u64 {
         self.0.finish()
-    }
-}
-
-struct PairWriter(Pair);
-
-impl std::io::Write for PairWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -281,21 +281,122 @@ impl Name {
 
 impl NameForms {
     fn compute(raw: &str) -> Self {
-        let snake = raw.to_snake_case();
-        let pascal = raw.to_upper_camel_case();
-        let camel = raw.to_lower_camel_case();
+        let cases = if raw.is_ascii() {
+            Cases::ascii(raw)
+        } else {
+            Cases::heck(raw)
+        };
         NameForms {
             raw: raw.to_string(),
-            rust: rust_ident(&snake),
-            rust_type: rust_type_ident(&pascal),
-            ts: ts_ident(&camel),
+            rust: rust_ident(&cases.snake),
+            rust_type: rust_type_ident(&cases.pascal),
+            ts: ts_ident(&cases.camel),
+            kebab: cases.kebab,
+            screaming: cases.screaming,
+            snake: cases.snake,
+            pascal: cases.pascal,
+            camel: cases.camel,
+        }
+    }
+}
+
+/// The case forms of a name, exactly as `heck` spells them.
+#[derive(Debug, PartialEq)]
+struct Cases {
+    snake: String,
+    pascal: String,
+    camel: String,
+    kebab: String,
+    screaming: String,
+}
+
+impl Cases {
+    fn heck(raw: &str) -> Self {
+        Cases {
+            snake: raw.to_snake_case(),
+            pascal: raw.to_upper_camel_case(),
+            camel: raw.to_lower_camel_case(),
             kebab: raw.to_kebab_case(),
             screaming: raw.to_shouty_snake_case(),
-            snake,
-            pascal,
+        }
+    }
+
+    /// For ASCII names (nearly all): the words found once, by heck's own
+    /// rules, and every form joined from them. heck finds the words again
+    /// for each form and formats char by char, which made case mapping the
+    /// largest cost of resolving a large spec.
+    fn ascii(raw: &str) -> Self {
+        let words = ascii_words(raw);
+        let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+        let capitalized: Vec<String> = words
+            .iter()
+            .map(|w| {
+                let mut out = w.to_ascii_lowercase();
+                out[..1].make_ascii_uppercase();
+                out
+            })
+            .collect();
+        let mut camel = lower.first().cloned().unwrap_or_default();
+        for word in capitalized.iter().skip(1) {
+            camel.push_str(word);
+        }
+        Cases {
+            snake: lower.join("_"),
+            kebab: lower.join("-"),
+            screaming: words
+                .iter()
+                .map(|w| w.to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join("_"),
+            pascal: capitalized.concat(),
             camel,
         }
     }
+}
+
+/// The words of an ASCII name as heck's `transform` splits them: runs of
+/// letters and digits, cut before an uppercase letter that follows a
+/// lowercase one, and before the last capital of a run of capitals that
+/// a lowercase letter follows (`HTTPServer` -> `HTTP`, `Server`).
+fn ascii_words(raw: &str) -> Vec<&str> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Boundary,
+        Lowercase,
+        Uppercase,
+    }
+    let mut words = Vec::new();
+    for run in raw.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let bytes = run.as_bytes();
+        let mut start = 0;
+        let mut mode = Mode::Boundary;
+        for (i, &c) in bytes.iter().enumerate() {
+            let Some(&next) = bytes.get(i + 1) else {
+                words.push(&run[start..]);
+                break;
+            };
+            let next_mode = if c.is_ascii_lowercase() {
+                Mode::Lowercase
+            } else if c.is_ascii_uppercase() {
+                Mode::Uppercase
+            } else {
+                mode
+            };
+            if next_mode == Mode::Lowercase && next.is_ascii_uppercase() {
+                words.push(&run[start..=i]);
+                start = i + 1;
+                mode = Mode::Boundary;
+            } else if mode == Mode::Uppercase && c.is_ascii_uppercase() && next.is_ascii_lowercase()
+            {
+                words.push(&run[start..i]);
+                start = i;
+                mode = Mode::Boundary;
+            } else {
+                mode = next_mode;
+            }
+        }
+    }
+    words
 }
 
 /// `type` -> `r#type`; `self` -> `self_`; leading digits get a `_`.
@@ -405,6 +506,41 @@ pub fn is_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to five characters over letters of both cases,
+    /// digits and separators: the word rules look at three characters at
+    /// a time, so these meet every case of them.
+    #[test]
+    fn ascii_case_forms_are_hecks() {
+        const ALPHABET: &[u8] = b"abAB09_- ";
+        let mut checked = 0;
+        let mut current: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let mut longer = Vec::new();
+            for prefix in &current {
+                for &c in ALPHABET {
+                    let mut s = prefix.clone();
+                    s.push(c);
+                    let text = std::str::from_utf8(&s).expect("ASCII");
+                    assert_eq!(Cases::ascii(text), Cases::heck(text), "{text:?}");
+                    checked += 1;
+                    longer.push(s);
+                }
+            }
+            current = longer;
+        }
+        for text in [
+            "HTTPServer",
+            "placeOrder",
+            "order_line2",
+            "XMLHttpRequest",
+            "a1B2c3",
+            "",
+        ] {
+            assert_eq!(Cases::ascii(text), Cases::heck(text), "{text:?}");
+        }
+        assert!(checked > 60_000);
+    }
 
     #[test]
     fn keywords_are_escaped_per_language() {
