@@ -162,20 +162,6 @@ fn recorded_inputs_unchanged(
 }
 
 /// The output roots under `base` whose manifests were written by `command`
-/// with `settings` from the spec at `spec_path`.
-pub fn roots_for(
-    base: &Path,
-    command: &str,
-    settings: &serde_json::Value,
-    spec_path: &Path,
-) -> Vec<(PathBuf, Summary)> {
-    outputs_of(base, command, spec_path)
-        .into_iter()
-        .filter(|(_, summary)| summary.recipe.settings == *settings)
-        .collect()
-}
-
-/// The output roots under `base` whose manifests were written by `command`
 /// from the spec at `spec_path`, sorted.
 pub fn outputs_of(base: &Path, command: &str, spec_path: &Path) -> Vec<(PathBuf, Summary)> {
     let Ok(spec) = std::fs::canonicalize(spec_path) else {

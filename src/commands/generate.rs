@@ -6,6 +6,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::emit::{self, Disk, Mode, Report};
 use crate::generators::{self, Lang, Renderer};
 use crate::load::{self, SpecSelection};
+use crate::manifest::Summary;
 use crate::plan::Plan;
 use crate::render::TemplateSet;
 use crate::report::JsonReport;
@@ -75,9 +76,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     };
     let langs = langs_of(&args.lang);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
-    // Settings outlive flags: each output keeps what it was generated with,
-    // and the flags given now change only what they name.
-    let settings: Vec<(Lang, Requested)> = langs
+    // The outputs this spec already has, per language, read once: their
+    // manifests give the settings to keep and tell whether anything changed.
+    let existing: Vec<(Lang, Vec<(PathBuf, Summary)>)> = langs
         .iter()
         .map(|&lang| {
             let base = if lang == Lang::Rust {
@@ -85,8 +86,15 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             } else {
                 &ts_root
             };
-            (lang, settled(base, lang, &spec_path, &given))
+            let found = crate::fingerprint::outputs_of(base, generators::BC_GENERATE, &spec_path);
+            (lang, found)
         })
+        .collect();
+    // Settings outlive flags: each output keeps what it was generated with,
+    // and the flags given now change only what they name.
+    let settings: Vec<(Lang, Requested)> = existing
+        .iter()
+        .map(|(lang, found)| (*lang, settled(found, *lang, &given)))
         .collect();
     let requested_for = |lang: Lang| {
         settings
@@ -103,24 +111,18 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     let mode = mode_of(&args.output);
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     if matches!(mode, Mode::Write { .. } | Mode::Check) && !diags.has_errors() {
-        let bases = langs.iter().map(|&lang| {
-            let base = if lang == Lang::Rust {
-                &rust_root
-            } else {
-                &ts_root
-            };
+        let outputs = existing.iter().map(|(lang, found)| {
             let recipe = generators::BcRequest {
-                lang,
-                requested: requested_for(lang),
+                lang: *lang,
+                requested: requested_for(*lang),
             };
-            (
-                base.as_path(),
-                serde_json::to_value(recipe).expect("recipe serialises"),
-            )
+            let settings = serde_json::to_value(recipe).expect("recipe serialises");
+            found
+                .iter()
+                .filter(|(_, summary)| summary.recipe.settings == settings)
+                .collect::<Vec<_>>()
         });
-        if let Some(reports) =
-            fresh_reports(bases, &spec_path, selection.context.as_deref(), &templates)
-        {
+        if let Some(reports) = fresh_reports(outputs, selection.context.as_deref(), &templates) {
             crate::timings::mark("fresh");
             return finish(reports, mode, &args.output, &diags);
         }
@@ -197,16 +199,18 @@ fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {
     }
 }
 
-/// The settings `bc generate` of `spec_path` runs with for `lang`: those
-/// the output under `base` recorded in its manifest, with the flags given
+/// The settings `bc generate` runs with for `lang`: those the spec's
+/// `existing` output recorded in its manifest, with the flags given
 /// now on top (a flag given once is kept by later plain runs; give it
 /// again with another value to change it).
-fn settled(base: &Path, lang: Lang, spec_path: &Path, given: &Requested) -> Requested {
-    let recorded = crate::fingerprint::outputs_of(base, generators::BC_GENERATE, spec_path)
-        .into_iter()
+fn settled(existing: &[(PathBuf, Summary)], lang: Lang, given: &Requested) -> Requested {
+    let recorded = existing
+        .iter()
         .find_map(|(_, manifest)| {
-            let request: generators::BcRequest =
-                serde_json::from_value(manifest.recipe.settings).ok()?;
+            let request = <generators::BcRequest as serde::Deserialize>::deserialize(
+                &manifest.recipe.settings,
+            )
+            .ok()?;
             (request.lang == lang).then_some(request.requested)
         })
         .unwrap_or_default();
@@ -261,15 +265,12 @@ fn stamp_all(
 /// write is fresh: `bases` are the language folders with the recipe each
 /// output must have been written with.
 fn fresh_reports<'a>(
-    bases: impl Iterator<Item = (&'a Path, serde_json::Value)>,
-    spec_path: &Path,
+    outputs: impl Iterator<Item = Vec<&'a (PathBuf, Summary)>>,
     context: Option<&str>,
     templates: &TemplateSet,
 ) -> Option<Vec<Report>> {
     let mut reports = Vec::new();
-    for (base, settings) in bases {
-        let found =
-            crate::fingerprint::roots_for(base, generators::BC_GENERATE, &settings, spec_path);
+    for found in outputs {
         let [(root, summary)] = found.as_slice() else {
             return None;
         };
