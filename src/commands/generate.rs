@@ -262,8 +262,8 @@ fn stamp_all(
 }
 
 /// The reports of an unchanged run, when every output the command would
-/// write is fresh: `bases` are the language folders with the recipe each
-/// output must have been written with.
+/// write is fresh: `outputs` holds, per language, the existing outputs
+/// written with the recipe this run asks for (fresh only if exactly one).
 fn fresh_reports<'a>(
     outputs: impl Iterator<Item = Vec<&'a (PathBuf, Summary)>>,
     context: Option<&str>,

@@ -328,10 +328,11 @@ impl Cases {
     fn ascii(raw: &str) -> Self {
         let words = ascii_words(raw);
         let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
-        let capitalized: Vec<String> = words
+        // Words are never empty: each has a first letter to raise.
+        let capitalized: Vec<String> = lower
             .iter()
             .map(|w| {
-                let mut out = w.to_ascii_lowercase();
+                let mut out = w.clone();
                 out[..1].make_ascii_uppercase();
                 out
             })
