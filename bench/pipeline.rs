@@ -72,7 +72,7 @@ fn stages(c: &mut Criterion) {
                 black_box(diags)
             })
         });
-        let renderer = Renderer::new(&templates);
+        let renderer = Renderer::new(&templates, parasol::incremental::Trust::Manifest);
         let value = render::value(&ctx);
         for lang in [Lang::Rust, Lang::Ts] {
             group.bench_function(format!("plan-{}", lang.as_str()), |b| {

@@ -50,6 +50,7 @@ for w in w1 w2 w3; do
   bench "$w-floor-write" "$F write $WORK/$w.list $fresh"
   bench "$w-regenerate" "$P bc generate --spec $spec --out $WORK/ref-$w"
   bench "$w-check" "$P check --out $WORK/ref-$w"
+  bench "$w-check-quick" "$P check --quick --out $WORK/ref-$w"
   bench "$w-floor-read" "$F read $WORK/ref-$w"
   bench "$w-validate" "$P bc validate --spec $spec"
   rss "$w-generate" "$P bc generate --spec $spec --out $(mktemp -d -u "$WORK/runs/XXXXXXXX")"
@@ -91,14 +92,14 @@ def files(w):
     return len(rows), sum(int(r[0]) for r in rows)
 ms = lambda s: "-" if s is None else f"{s * 1000:.1f} ms"
 ratio = lambda a, b: "-" if a is None or b is None else f"{a / b:.2f}x"
-print("| workload | files | MB | generate | floor (write) | parasol/floor | Hygen | Hygen/parasol | regenerate (unchanged) | check | floor (read) | regenerate/read | validate | peak RSS generate | peak RSS check |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| workload | files | MB | generate | floor (write) | parasol/floor | Hygen | Hygen/parasol | regenerate (unchanged) | check | check --quick | floor (read) | regenerate/read | validate | peak RSS generate | peak RSS check |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for w in ["w1", "w2", "w3"]:
     n, size = files(w)
     g, fw, h = median(f"{w}-generate"), median(f"{w}-floor-write"), median(f"{w}-hygen")
     r, c, fr = median(f"{w}-regenerate"), median(f"{w}-check"), median(f"{w}-floor-read")
     print(f"| {w.upper()} | {n} | {size / 1e6:.1f} | {ms(g)} | {ms(fw)} | {ratio(g, fw)} | {ms(h)} | {ratio(h, g)} "
-          f"| {ms(r)} | {ms(c)} | {ms(fr)} | {ratio(r, fr)} | {ms(median(f'{w}-validate'))} "
+          f"| {ms(r)} | {ms(c)} | {ms(median(f'{w}-check-quick'))} | {ms(fr)} | {ratio(r, fr)} | {ms(median(f'{w}-validate'))} "
           f"| {rss(f'{w}-generate'):.0f} MB | {rss(f'{w}-check'):.0f} MB |")
 print("\n| workload | regenerate (unchanged) | regenerate (one-field edit) | edit/unchanged | peak RSS generate | peak RSS edit |")
 print("|---|---|---|---|---|---|")

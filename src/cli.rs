@@ -185,10 +185,12 @@ pub struct OutputArgs {
     /// Show what would change as a unified diff, without writing.
     #[arg(long, conflicts_with = "check")]
     pub diff: bool,
-    /// Write nothing; exit 1 if the output differs from what the spec generates.
+    /// Write nothing; exit 1 if the output differs from what the spec generates
+    /// (every file rendered and compared: no hash in the manifest is believed).
     #[arg(long)]
     pub check: bool,
-    /// Overwrite generated files edited by hand, and delete edited stale ones.
+    /// Overwrite generated files edited by hand, and delete edited stale ones
+    /// (every file rendered: no hash in the manifest is believed).
     #[arg(long)]
     pub force: bool,
     /// Report format (JSON for CI; `parasol schema report` describes it).
@@ -306,6 +308,12 @@ pub struct CheckArgs {
     /// Template folder the outputs were generated with.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Believe the hashes the manifests record: skip outputs whose inputs
+    /// are unchanged and files recorded as unchanged. Much faster on large
+    /// contexts, but a file edited together with its recorded hash passes;
+    /// without it every file is rendered and compared (use that in CI).
+    #[arg(long)]
+    pub quick: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }

@@ -37,6 +37,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
+use crate::incremental::Trust;
 use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest, ManifestError, Need};
 use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
@@ -49,6 +50,18 @@ pub enum Mode {
     DryRun,
     Diff,
     Check,
+}
+
+impl Mode {
+    /// What a run in this mode believes of the manifest (`Trust`):
+    /// checking believes nothing, and neither does `--force`, which makes
+    /// the output exactly what the spec says.
+    pub fn trust(self) -> Trust {
+        match self {
+            Mode::Check | Mode::Write { force: true } => Trust::Nothing,
+            Mode::Write { force: false } | Mode::DryRun | Mode::Diff => Trust::Manifest,
+        }
+    }
 }
 
 /// What the plan asks for one file (also the `action` of the JSON report).

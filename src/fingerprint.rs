@@ -83,38 +83,52 @@ pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
             .iter()
             .filter_map(|f| Some((f.path.clone(), f.key.clone()?)))
             .collect(),
+        parts: plan
+            .files
+            .iter()
+            .filter(|f| !f.parts.is_empty())
+            .map(|f| (f.path.clone(), f.parts.clone()))
+            .collect(),
     });
 }
 
 /// The report of regenerating `root` once its inputs are known to be
 /// unchanged (`inputs_unchanged`), if that would change nothing: every file
-/// is as recorded. User-owned files count as long as they exist (they are
-/// never changed); the report tells which the user edited, as a full run
-/// would.
+/// is as recorded. A user-owned file counts as long as it exists (it is
+/// never changed); one the user edited is checked against what the
+/// generated code needs from it, recorded beside it (unchanged inputs give
+/// the same needs), so the answer is the full pipeline's: skipped, or
+/// needs-edit.
 pub fn files_as_recorded(root: &Path, manifest: &Manifest) -> Option<Report> {
     let inputs = manifest.inputs.as_ref()?;
     let entries: Vec<(&String, &crate::manifest::Entry)> = manifest.files.iter().collect();
-    let actions = crate::par::map(&entries, |(path, entry)| {
+    let outcomes = crate::par::map(&entries, |(path, entry)| {
         let bytes = crate::emit::read_unlinked(root, path)?;
         let recorded = match entry.owner {
             Ownership::Generated => entry.sha256.as_deref(),
             Ownership::User => inputs.user.get(*path).map(String::as_str),
         };
         match (entry.owner, recorded == Some(sha256(&bytes).as_str())) {
-            (_, true) => Some(Action::Unchanged),
-            (Ownership::User, false) => Some(Action::SkippedUserEdited),
+            (_, true) => Some(Outcome::new(*path, Action::Unchanged)),
+            (Ownership::User, false) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let problems = crate::plan::Need::problems(&text, &entry.needs, &entry.needs);
+                let (action, reason) = if problems.is_empty() {
+                    (
+                        Action::SkippedUserEdited,
+                        crate::emit::USER_EDITED.to_string(),
+                    )
+                } else {
+                    (Action::NeedsEdit, problems.join("\n"))
+                };
+                let mut outcome = Outcome::new(*path, action);
+                outcome.reason = Some(reason);
+                Some(outcome)
+            }
             (Ownership::Generated, false) => None,
         }
     });
-    let mut files = Vec::with_capacity(entries.len());
-    for ((path, _), action) in entries.iter().zip(actions) {
-        let action = action?;
-        let mut outcome = Outcome::new(*path, action);
-        if action == Action::SkippedUserEdited {
-            outcome.reason = Some(crate::emit::USER_EDITED.into());
-        }
-        files.push(outcome);
-    }
+    let files = outcomes.into_iter().collect::<Option<Vec<_>>>()?;
     Some(Report {
         root: crate::diag::display_path(&crate::emit::resolve_root(root)),
         files,

@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use minijinja::{Environment, Value};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Manifest, Ownership, Recorded};
+use crate::manifest::{Manifest, Ownership, PartRecord, Recorded};
 use crate::outdir::{self, OnDisk};
 use crate::render::TemplateSet;
 
@@ -33,6 +33,24 @@ use crate::render::TemplateSet;
 pub struct Previous {
     root: PathBuf,
     files: HashMap<String, (String, String)>,
+    /// The parts of assembled files among them (`plan::Parts`).
+    parts: HashMap<String, Vec<PartRecord>>,
+}
+
+/// An assembled file as an earlier run left it, and where each of its
+/// parts is, by key.
+pub struct OldParts {
+    pub text: std::sync::Arc<str>,
+    at: HashMap<String, (usize, usize)>,
+}
+
+impl OldParts {
+    /// Where in `text` the part rendered from `key` is.
+    pub fn range(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        let &(at, len) = self.at.get(key)?;
+        let range = at..at.checked_add(len)?;
+        self.text.get(range.clone()).map(|_| range)
+    }
 }
 
 impl Previous {
@@ -71,7 +89,40 @@ impl Previous {
                 kept.insert(path, (key, sha));
             }
         }
-        Previous { root, files: kept }
+        let parts = inputs
+            .parts
+            .into_iter()
+            .filter(|(path, _)| kept.contains_key(path))
+            .collect();
+        Previous {
+            root,
+            files: kept,
+            parts,
+        }
+    }
+
+    /// The parts an earlier run recorded for `path`, with the file's text,
+    /// if the file on disk is still exactly as recorded.
+    pub fn parts_of(&self, path: &str) -> Option<OldParts> {
+        let records = self.parts.get(path)?;
+        let (_, sha) = self.files.get(path)?;
+        let OnDisk::File(bytes) = outdir::inspect(&self.root, path) else {
+            return None;
+        };
+        if crate::hash::sha256(&bytes) != *sha {
+            return None;
+        }
+        let text = std::sync::Arc::from(String::from_utf8(bytes).ok()?);
+        let at = records
+            .iter()
+            .map(|PartRecord(key, at, len)| (key.clone(), (*at, *len)))
+            .collect();
+        Some(OldParts { text, at })
+    }
+
+    /// What an earlier run recorded of `path`'s parts, for a file kept whole.
+    pub fn recorded_parts(&self, path: &str) -> Vec<PartRecord> {
+        self.parts.get(path).cloned().unwrap_or_default()
     }
 
     /// The SHA-256 of `path` if it was rendered from `key` and is on disk
@@ -91,6 +142,22 @@ impl Previous {
     pub fn path_of(&self, path: &str) -> PathBuf {
         self.root.join(path)
     }
+}
+
+/// Whether a run may believe what the manifest records of earlier runs.
+/// Anyone who can write the output folder can write the manifest too: a
+/// file edited together with its recorded hash looks as parasol left it.
+/// A run that writes may trust that (the edit is then the user's own
+/// doing, kept as if parasol had made it); a run that checks must not, or
+/// such an edit would pass CI's `parasol check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Files recorded with an unchanged key and hash are kept unrendered,
+    /// and an output whose recorded inputs are unchanged is not
+    /// regenerated at all (`fingerprint`).
+    Manifest,
+    /// Everything is rendered and compared with the disk byte for byte.
+    Nothing,
 }
 
 /// What one render call needs to skip work: how to key its files, and
@@ -124,13 +191,23 @@ impl Digests {
     }
 
     fn list<T: serde::Serialize + Sync>(&mut self, name: &'static str, items: &[T]) {
-        // Serialised whole, then hashed in one call: serde_json writes in
-        // small pieces, and a hasher fed piece by piece costs more than
-        // the serialising.
+        // Serialised whole into postcard's compact binary form (no text to
+        // format or escape; decodable for the type, so distinct values give
+        // distinct bytes), then hashed in one call: a hasher fed piece by
+        // piece costs more than the serialising.
         let hashes = crate::par::map(items, |item| {
-            let json = serde_json::to_vec(item).expect("the model serialises");
             let mut pair = Pair::new();
-            pair.write(&json);
+            match postcard::to_allocvec(item) {
+                Ok(bytes) => {
+                    pair.write(&[0]);
+                    pair.write(&bytes);
+                }
+                // postcard needs every length up front; JSON does not.
+                Err(_) => {
+                    pair.write(&[1]);
+                    pair.write(&serde_json::to_vec(item).expect("the model serialises"));
+                }
+            }
             pair.finish128()
         });
         let mut whole = Pair::new();
@@ -157,6 +234,7 @@ pub struct Keys<'e> {
 /// A variable of one file's render, and where it comes from: shared by
 /// every file of the call (`ctx`), an item of a context list (`module` =
 /// `ctx.modules[3]`), or this file's own.
+#[derive(Clone, Copy)]
 pub enum Origin {
     Shared,
     Item(&'static str, usize),

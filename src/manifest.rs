@@ -71,7 +71,18 @@ pub struct Inputs {
     /// kept without rendering it again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<String, String>,
+    /// The parts of files assembled from one part per item of a list
+    /// (`FileSpec::parts`): where each part is in the file and what it was
+    /// rendered from, so the next run renders only the parts whose key
+    /// changed and copies the rest from the file (if it is as recorded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, Vec<PartRecord>>,
 }
+
+/// One part of an assembled file: its key, and the bytes `at..at + len`
+/// of the file it became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord(pub String, pub usize, pub usize);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -353,6 +364,8 @@ pub struct RecordedInputs {
     pub user: BTreeMap<String, String>,
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    #[serde(default)]
+    pub parts: BTreeMap<String, Vec<PartRecord>>,
 }
 
 impl Parsed for Recorded {

@@ -39,6 +39,22 @@ pub struct FileSpec {
     pub items: Vec<(&'static str, &'static str, usize)>,
     /// For a user-owned file: what the generated code needs from it.
     pub needs: BTreeMap<String, Need>,
+    /// A file that holds one part per item of a list (every module's
+    /// tests): see `Parts`.
+    pub parts: Option<Parts>,
+}
+
+/// The parts of a file assembled from one part per item of a context list.
+/// Its template calls `part(i)` where item `i`'s part goes; each part is
+/// rendered from its own template with `name` = item `i`, and keyed on its
+/// own (`incremental`), so an edit of one module renders one part and
+/// copies the others from the file as it was.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub template: &'static str,
+    pub name: &'static str,
+    pub list: &'static str,
+    pub count: usize,
 }
 
 impl FileSpec {
@@ -50,6 +66,7 @@ impl FileSpec {
             vars: Vec::new(),
             items: Vec::new(),
             needs: BTreeMap::new(),
+            parts: None,
         }
     }
 
@@ -71,6 +88,24 @@ impl FileSpec {
         self
     }
 
+    /// One part per item of `list`, rendered from `template` with `name`
+    /// = the item, where the file's template calls `part(i)`.
+    pub fn with_parts(
+        mut self,
+        template: &'static str,
+        name: &'static str,
+        list: &'static str,
+        count: usize,
+    ) -> Self {
+        self.parts = Some(Parts {
+            template,
+            name,
+            list,
+            count,
+        });
+        self
+    }
+
     /// `name` = item `index` of the context's list `list`.
     pub fn with_item(mut self, name: &'static str, list: &'static str, index: usize) -> Self {
         self.items.push((name, list, index));
@@ -89,6 +124,8 @@ pub struct PlannedFile {
     pub needs: BTreeMap<String, Need>,
     /// What it was rendered from (see `incremental`), when that can be told.
     pub key: Option<String>,
+    /// Where its parts are and what each was rendered from (`Parts`).
+    pub parts: Vec<crate::manifest::PartRecord>,
 }
 
 /// Rendered text held until `emit`. Every file is rendered before anything
@@ -189,6 +226,8 @@ struct ContentWriter<'b> {
     last: Option<u8>,
     /// Bytes written to this file so far.
     written: usize,
+    /// Where `written` is mirrored while parts are placed (`Assembly`).
+    position: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     /// Bytes of text the plan holds so far, and how many it may.
     held: &'b std::sync::atomic::AtomicUsize,
     budget: usize,
@@ -202,6 +241,7 @@ impl<'b> ContentWriter<'b> {
             hasher: sha2::Digest::new(),
             last: None,
             written: 0,
+            position: None,
             held,
             budget: Content::BUDGET,
         }
@@ -245,6 +285,9 @@ impl std::io::Write for ContentWriter<'_> {
             return Ok(0);
         }
         self.written += buf.len();
+        if let Some(position) = &self.position {
+            position.store(self.written, std::sync::atomic::Ordering::Relaxed);
+        }
         if self.written > MAX_FILE_BYTES {
             return Err(std::io::Error::other(format!(
                 "the rendered file is larger than {} MiB, the most one file may be",
@@ -332,6 +375,229 @@ impl Header {
     }
 }
 
+/// One part's variables (the file's, and the item) and its key.
+type KeyedPart = (BTreeMap<String, (Value, Origin)>, Option<String>);
+
+/// One part's text: kept where the file on disk has it, or rendered.
+enum PartText {
+    Kept(std::sync::Arc<str>, std::ops::Range<usize>),
+    Rendered(String),
+}
+
+impl PartText {
+    fn as_str(&self) -> &str {
+        match self {
+            PartText::Kept(text, range) => &text[range.clone()],
+            PartText::Rendered(text) => text,
+        }
+    }
+}
+
+/// The text of every part of `spec`: found in the file on disk where an
+/// earlier run recorded a part with the same key there, rendered otherwise.
+fn part_texts(
+    env: &Environment<'static>,
+    templates: &TemplateSet,
+    previous: &crate::incremental::Previous,
+    spec: &FileSpec,
+    spec_parts: &Parts,
+    parts: &[KeyedPart],
+) -> Result<Vec<PartText>, Diagnostic> {
+    let template = env
+        .get_template(spec_parts.template)
+        .map_err(|e| template_error(templates, &e))?;
+    let old = previous.parts_of(&spec.path);
+    let mut rendered = 0;
+    let mut texts = Vec::with_capacity(parts.len());
+    for (vars, key) in parts {
+        let kept = key
+            .as_ref()
+            .zip(old.as_ref())
+            .and_then(|(key, old)| Some((std::sync::Arc::clone(&old.text), old.range(key)?)));
+        let text = match kept {
+            Some((text, range)) => PartText::Kept(text, range),
+            None => {
+                rendered += 1;
+                let ctx: BTreeMap<String, Value> = vars
+                    .iter()
+                    .map(|(name, (value, _))| (name.clone(), value.clone()))
+                    .collect();
+                PartText::Rendered(
+                    template
+                        .render(Value::from(ctx))
+                        .map_err(|e| template_error_in(templates, &e, spec_parts.template))?,
+                )
+            }
+        };
+        texts.push(text);
+    }
+    crate::timings::note(|| {
+        format!(
+            "{}: rendered {rendered} of {} parts",
+            spec.path,
+            parts.len()
+        )
+    });
+    Ok(texts)
+}
+
+/// The parts of one file while its template places them: `part(i)` gives
+/// part `i`'s text, once (so each is freed as soon as it is written, and a
+/// file and all its parts are never held at once), and notes where in the
+/// file it went, so the next run can find it there.
+struct Assembly {
+    texts: std::sync::Arc<std::sync::Mutex<Vec<Option<PartText>>>>,
+    /// Length and SHA-256 of each part, to find it again in the file.
+    sums: Vec<(usize, [u8; 32])>,
+    placed: std::sync::Arc<std::sync::Mutex<Vec<(usize, usize)>>>,
+    position: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Assembly {
+    fn new(texts: Vec<PartText>, writer: &mut ContentWriter<'_>) -> Self {
+        let sums = texts
+            .iter()
+            .map(|text| {
+                let bytes = text.as_str().as_bytes();
+                (
+                    bytes.len(),
+                    <sha2::Sha256 as sha2::Digest>::digest(bytes).into(),
+                )
+            })
+            .collect();
+        let position = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(writer.written));
+        writer.position = Some(std::sync::Arc::clone(&position));
+        Assembly {
+            texts: std::sync::Arc::new(std::sync::Mutex::new(
+                texts.into_iter().map(Some).collect(),
+            )),
+            sums,
+            placed: std::sync::Arc::default(),
+            position,
+        }
+    }
+
+    /// `part(i)`, for the file's template.
+    fn function(&self) -> Value {
+        let texts = std::sync::Arc::clone(&self.texts);
+        let placed = std::sync::Arc::clone(&self.placed);
+        let position = std::sync::Arc::clone(&self.position);
+        Value::from_function(move |i: usize| -> Result<Value, minijinja::Error> {
+            let mut texts = texts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = texts.len();
+            let text = texts.get_mut(i).and_then(Option::take).ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("part({i}): there are {count} parts, each placed once"),
+                )
+            })?;
+            placed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((i, position.load(std::sync::atomic::Ordering::Relaxed)));
+            Ok(Value::from(text.as_str()))
+        })
+    }
+
+    /// Where each part is in `content`, with its key; nothing unless every
+    /// part was placed once, in order, and is found exactly where noted (a
+    /// template may place them otherwise, e.g. inside a filter block).
+    fn records(self, content: &Content, parts: &[KeyedPart]) -> Vec<crate::manifest::PartRecord> {
+        let placed = std::mem::take(
+            &mut *self
+                .placed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let in_order = placed.len() == parts.len()
+            && placed
+                .iter()
+                .enumerate()
+                .all(|(expected, &(i, _))| i == expected);
+        let Some(keys) = parts
+            .iter()
+            .map(|(_, key)| key.clone())
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Vec::new();
+        };
+        if !in_order {
+            return Vec::new();
+        }
+        let ranges: Vec<(usize, usize)> = placed
+            .iter()
+            .zip(&self.sums)
+            .map(|(&(_, at), &(len, _))| (at, len))
+            .collect();
+        let found = range_sums(content, &ranges);
+        if found.len() != ranges.len() || found.iter().zip(&self.sums).any(|(f, (_, s))| f != s) {
+            return Vec::new();
+        }
+        keys.into_iter()
+            .zip(ranges)
+            .map(|(key, (at, len))| crate::manifest::PartRecord(key, at, len))
+            .collect()
+    }
+}
+
+/// The SHA-256 of each of `ranges` (sorted, not overlapping) of `content`,
+/// read piece by piece; fewer when the content ends first.
+fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
+    let mut sums = Vec::with_capacity(ranges.len());
+    let mut next = ranges.iter().peekable();
+    let mut hasher: Option<(sha2::Sha256, usize)> = None;
+    let mut offset = 0;
+    let _ = content.for_each_piece(|piece| {
+        let mut rest = piece;
+        while !rest.is_empty() {
+            match &mut hasher {
+                Some((h, end)) => {
+                    let take = (*end - offset).min(rest.len());
+                    sha2::Digest::update(h, &rest[..take]);
+                    offset += take;
+                    rest = &rest[take..];
+                    if offset == *end {
+                        let (h, _) = hasher.take().expect("open");
+                        sums.push(sha2::Digest::finalize(h).into());
+                    }
+                }
+                None => {
+                    let Some(&&(at, len)) = next.peek() else {
+                        return Ok(());
+                    };
+                    if offset < at {
+                        let skip = (at - offset).min(rest.len());
+                        offset += skip;
+                        rest = &rest[skip..];
+                    } else if offset == at {
+                        next.next();
+                        if len == 0 {
+                            sums.push(<sha2::Sha256 as sha2::Digest>::digest(b"").into());
+                        } else {
+                            hasher = Some((<sha2::Sha256 as sha2::Digest>::new(), at + len));
+                        }
+                    } else {
+                        // Overlapping or unsorted: not a layout `records` trusts.
+                        return Err(std::io::ErrorKind::InvalidData.into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    // Empty ranges at the very end of the content.
+    while let Some(&&(at, 0)) = next.peek() {
+        if hasher.is_some() || at != offset {
+            break;
+        }
+        next.next();
+        sums.push(<sha2::Sha256 as sha2::Digest>::digest(b"").into());
+    }
+    sums
+}
+
 /// `modules[i]` of the serialised context, without serialising it again.
 pub fn item(ctx: &Value, list: &str, index: usize) -> Value {
     ctx.get_attr(list)
@@ -405,37 +671,81 @@ pub fn render(
             spec.path.as_str(),
             comment.as_deref().unwrap_or(""),
         ];
-        let key = keys.key(spec.template, &fixed, &vars);
-        let planned = |content, sha256| PlannedFile {
+        let frame_key = keys.key(spec.template, &fixed, &vars);
+        // Each part's variables and key: the file's, and the item.
+        let parts: Vec<KeyedPart> = match &spec.parts {
+            None => Vec::new(),
+            Some(parts) => {
+                let ctx = ctx_value.expect("`ctx` is a base variable");
+                (0..parts.count)
+                    .map(|i| {
+                        let mut part_vars = vars.clone();
+                        part_vars.insert(
+                            parts.name.to_string(),
+                            (item(ctx, parts.list, i), Origin::Item(parts.list, i)),
+                        );
+                        let key = keys.key(parts.template, &fixed, &part_vars);
+                        (part_vars, key)
+                    })
+                    .collect()
+            }
+        };
+        let key = match &spec.parts {
+            None => frame_key,
+            Some(_) => frame_key.and_then(|frame| {
+                let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+                sha2::Digest::update(&mut hasher, frame.as_bytes());
+                for (_, key) in &parts {
+                    sha2::Digest::update(&mut hasher, key.as_deref()?.as_bytes());
+                }
+                Some(crate::hash::hex(&sha2::Digest::finalize(hasher)))
+            }),
+        };
+        let planned = |content, sha256, parts| PlannedFile {
             path: spec.path.clone(),
             content,
             ownership: spec.ownership,
             sha256,
             needs: spec.needs.clone(),
             key: key.clone(),
+            parts,
         };
         if let Some(sha256) = key.as_ref().and_then(|k| previous.reusable(&spec.path, k)) {
+            let recorded = previous.recorded_parts(&spec.path);
             return Ok(planned(
                 Content::on_disk(previous.path_of(&spec.path)),
                 sha256,
+                recorded,
             ));
         }
-        let ctx: Value = vars
+        let mut ctx: BTreeMap<String, Value> = vars
             .into_iter()
             .map(|(name, (value, _))| (name, value))
-            .collect::<BTreeMap<String, Value>>()
-            .into();
+            .collect();
         // Rendered straight after the header into one writer that hashes,
         // and packs if the plan already holds enough.
         let mut writer = ContentWriter::new(held);
         if let Some(comment) = &comment {
             std::io::Write::write_all(&mut writer, comment.as_bytes()).expect("writing to memory");
         }
+        let assembly = match &spec.parts {
+            Some(spec_parts) => {
+                let texts = part_texts(env, templates, previous, spec, spec_parts, &parts)?;
+                let assembly = Assembly::new(texts, &mut writer);
+                ctx.insert("part".into(), assembly.function());
+                Some(assembly)
+            }
+            None => None,
+        };
         template
-            .render_captured_to(ctx, &mut writer)
+            .render_captured_to(Value::from(ctx), &mut writer)
             .map_err(|e| template_error_in(templates, &e, spec.template))?;
         let (content, sha256) = writer.finish();
-        Ok(planned(content, sha256))
+        let records = match assembly {
+            Some(assembly) => assembly.records(&content, &parts),
+            None => Vec::new(),
+        };
+        Ok(planned(content, sha256, records))
     };
     let results = crate::par::map(&specs, render_one);
     crate::timings::note(|| {
@@ -517,6 +827,35 @@ mod tests {
         let mut changed = text.into_bytes();
         changed[1_500_000] = b'#';
         assert!(!packed.is(&changed));
+    }
+
+    #[test]
+    fn range_sums_read_ranges_across_packed_blocks_and_empty_ones() {
+        let text: String = (0..300_000).map(|i| format!("line {i}\n")).collect();
+        let held = std::sync::atomic::AtomicUsize::new(0);
+        let sha = |range: std::ops::Range<usize>| -> [u8; 32] {
+            <sha2::Sha256 as sha2::Digest>::digest(&text.as_bytes()[range]).into()
+        };
+        // Across the 1 MiB block boundary, empty ones, one at the very end.
+        let ranges = [
+            (0, 0),
+            (0, 10),
+            (10, 0),
+            (1_048_000, 1_000),
+            (2_000_000, 5),
+            (text.len(), 0),
+        ];
+        let expected: Vec<[u8; 32]> = ranges.iter().map(|&(at, len)| sha(at..at + len)).collect();
+        for budget in [usize::MAX, 0] {
+            let (content, _) = written(&text, budget, &held);
+            assert_eq!(range_sums(&content, &ranges), expected, "budget {budget}");
+        }
+        let (content, _) = written(&text, 0, &held);
+        // Past the end: found up to there; overlapping: not trusted.
+        let past = [(0, 10), (text.len() - 2, 10)];
+        assert_eq!(range_sums(&content, &past), vec![sha(0..10)]);
+        let overlapping = [(0, 10), (5, 10)];
+        assert_eq!(range_sums(&content, &overlapping), vec![sha(0..10)]);
     }
 
     #[test]

@@ -110,7 +110,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     };
     let mode = mode_of(&args.output);
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
-    if matches!(mode, Mode::Write { .. } | Mode::Check) && !diags.has_errors() {
+    // Only a plain write takes the shortcut: a check or a forced write
+    // trusts nothing (`Trust`).
+    if mode == (Mode::Write { force: false }) && !diags.has_errors() {
         let outputs = existing.iter().map(|(lang, found)| {
             let recipe = generators::BcRequest {
                 lang: *lang,
@@ -159,7 +161,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     }
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generators::diagrams(&ctx);
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, mode.trust());
     let digests = crate::incremental::Digests::of(&ctx);
     let ctx_value = crate::render::value_of(ctx);
     crate::timings::mark("templates and model");
@@ -409,7 +411,7 @@ pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs)
     };
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
     let mut plans = Vec::new();
     for lang in langs_of(&args.lang) {
         let request = crate::generators::EventPatterns {
@@ -485,7 +487,7 @@ pub fn orchestration(project_file: Option<&Path>, args: cli::OrchestrationArgs) 
     } else {
         &ts_root
     };
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
     let plan =
         match crate::generators::plan_orchestration(&renderer, &ctx, &request, root, &spec_path) {
             Ok(plan) => plan,
@@ -550,7 +552,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
         {
             recorded.push((manifest.recipe.context.clone(), recipe.lang));
         }
-        match crate::generators::replay(root, &templates) {
+        match crate::generators::replay(root, &templates, mode_of(output).trust()) {
             Ok(plan) => plans.push(plan),
             Err(errors) => diags.extend(errors),
         }
@@ -559,7 +561,7 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     if specs.is_empty() && roots.is_empty() {
         diags.push(load::no_specs(&project));
     }
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, mode_of(output).trust());
     for spec in specs {
         let Some(ctx) = load::load_context(&spec, &Check::ALL, &Overrides::default(), &mut diags)
         else {

@@ -120,14 +120,17 @@ pub struct Renderer<'t> {
     pub templates: &'t TemplateSet,
     /// Bytes of rendered text held by the plans made so far.
     held: std::sync::atomic::AtomicUsize,
+    /// Whether files an earlier run recorded may be kept unrendered.
+    trust: crate::incremental::Trust,
 }
 
 impl<'t> Renderer<'t> {
-    pub fn new(templates: &'t TemplateSet) -> Self {
+    pub fn new(templates: &'t TemplateSet, trust: crate::incremental::Trust) -> Self {
         Renderer {
             env: crate::render::environment(templates),
             templates,
             held: std::sync::atomic::AtomicUsize::new(0),
+            trust,
         }
     }
 
@@ -173,7 +176,10 @@ impl<'t> Renderer<'t> {
         base.extend(extra.iter().cloned());
         let reuse = crate::incremental::Reuse {
             keys: crate::incremental::Keys::new(&self.env, self.templates, digests),
-            previous: crate::incremental::Previous::of(root),
+            previous: match self.trust {
+                crate::incremental::Trust::Manifest => crate::incremental::Previous::of(root),
+                crate::incremental::Trust::Nothing => crate::incremental::Previous::none(),
+            },
         };
         plan::render(
             &self.env,
@@ -254,7 +260,11 @@ pub fn find(command: &str) -> Option<&'static dyn Generator> {
 
 /// Regenerates, in memory, what produced the output root `root`, from its
 /// manifest (which is untrusted input: see `Manifest::read`).
-pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics> {
+pub fn replay(
+    root: &Path,
+    templates: &TemplateSet,
+    trust: crate::incremental::Trust,
+) -> Result<Plan, Diagnostics> {
     let located = |message: String| -> Diagnostics {
         Diagnostic::error("manifest", message)
             .at(Location::bare(display_path(&Manifest::path(root)), 1, 1))
@@ -304,7 +314,7 @@ pub fn replay(root: &Path, templates: &TemplateSet) -> Result<Plan, Diagnostics>
             manifest.recipe.context, ctx.name.raw
         )));
     }
-    let renderer = Renderer::new(templates);
+    let renderer = Renderer::new(templates, trust);
     generator.replay(&renderer, &ctx, &manifest.recipe.settings, root, &spec_path)
 }
 

@@ -124,7 +124,12 @@ impl Lowerer<'_> {
     }
 
     /// Checks a spec name's shape; `false` when it cannot be used at all.
-    fn check_name(&mut self, name: &Spanned<String>, kind: NameKind, what: &str) -> bool {
+    fn check_name(
+        &mut self,
+        name: &Spanned<String>,
+        kind: NameKind,
+        what: &dyn std::fmt::Display,
+    ) -> bool {
         let text = name.value.as_str();
         let len = text.chars().count() as u32;
         let pos = Pos { len, ..name.pos };
@@ -375,7 +380,7 @@ impl Lowerer<'_> {
         let mut out: Vec<Field> = Vec::new();
         let mut by_snake = Claims::default();
         for f in &raw.fields {
-            if !self.check_name(&f.name, NameKind::Field, &format!("field of {what}")) {
+            if !self.check_name(&f.name, NameKind::Field, &format_args!("field of {what}")) {
                 continue;
             }
             if reserved.contains(&f.name.value.as_str()) {
@@ -451,7 +456,7 @@ pub fn lower(
     let policy = Policy::from_bundles(&bundles);
 
     let name = match &rc.name {
-        Some(n) if l.check_name(n, NameKind::Context, "bounded context name") => {
+        Some(n) if l.check_name(n, NameKind::Context, &"bounded context name") => {
             Name::new(&n.value)
         }
         _ => Name::new("Context"),
@@ -585,7 +590,7 @@ fn declare_modules<'r>(
     let mut module_names = Claims::default();
     let mut valid_modules: Vec<&(Spanned<String>, RawModule)> = Vec::new();
     for entry @ (mname, _) in &rc.modules {
-        if !l.check_name(mname, NameKind::Module, "module") {
+        if !l.check_name(mname, NameKind::Module, &"module") {
             continue;
         }
         let n = Name::new(&mname.value);
@@ -617,7 +622,7 @@ fn declare_types(l: &mut Lowerer<'_>, valid_modules: &[ValidModule<'_>]) {
             .map(|(n, _)| (n, "aggregate"))
             .chain(m.value_objects.iter().map(|(n, _)| (n, "value object")));
         for (tname, kind) in declared {
-            if !l.check_name(tname, NameKind::Type, kind) {
+            if !l.check_name(tname, NameKind::Type, &kind) {
                 l.broken_types.insert(tname.value.clone());
                 continue;
             }
@@ -747,7 +752,7 @@ fn lower_events(
     let mut broken_events: BTreeSet<String> = BTreeSet::new();
     let mut event_pascal = Claims::default();
     for (ename, e) in &rc.events {
-        if !l.check_name(ename, NameKind::Event, "event") {
+        if !l.check_name(ename, NameKind::Event, &"event") {
             continue;
         }
         let n = Name::new(&ename.value);
@@ -832,7 +837,7 @@ fn lower_modules(
         let mut ops: Vec<Op> = Vec::new();
         let mut op_names = Claims::default();
         for (oname, o) in &m.api {
-            if !l.check_name(oname, NameKind::Op, "api operation") {
+            if !l.check_name(oname, NameKind::Op, &"api operation") {
                 continue;
             }
             let on = Name::new(&oname.value);
@@ -898,7 +903,7 @@ fn lower_modules(
             }
             let mut errors: Vec<OpError> = Vec::new();
             for err in &o.errors {
-                if l.check_name(err, NameKind::ErrorCode, "error code")
+                if l.check_name(err, NameKind::ErrorCode, &"error code")
                     && !errors.iter().any(|e| e.name.raw == err.value)
                 {
                     errors.push(OpError {
@@ -1104,7 +1109,7 @@ fn link_publishers(modules: &mut [Module], events: &mut [Event]) {
 fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) -> Vec<ReadModel> {
     let mut read_models = Vec::new();
     for (rname, r) in &rc.read_models {
-        if !l.check_name(rname, NameKind::Type, "read model") {
+        if !l.check_name(rname, NameKind::Type, &"read model") {
             continue;
         }
         if l.types.contains_key(&rname.value) {
@@ -1192,7 +1197,7 @@ fn lower_workflows(
     let mut workflows = Vec::new();
     let mut workflow_names = Claims::default();
     for (wname, w) in &rc.workflows {
-        if !l.check_name(wname, NameKind::Type, "workflow") {
+        if !l.check_name(wname, NameKind::Type, &"workflow") {
             continue;
         }
         let n = Name::new(&wname.value);
@@ -1293,58 +1298,84 @@ fn check_type_namespace(
     read_models: &[ReadModel],
     workflows: &[Workflow],
 ) {
-    let mut crate_types: BTreeMap<String, String> = BTreeMap::new();
-    let mut claim = |l: &mut Lowerer<'_>, rust_type: &str, origin: String, pos: Pos| {
-        if names::RESERVED_TYPE_NAMES.contains(&rust_type) {
+    // Who took a type name, told only when another meets it: formatting
+    // every origin up front cost more than the check on a large context.
+    struct Origin<'m> {
+        what: &'static str,
+        name: &'m str,
+        derived: bool,
+    }
+    impl Origin<'_> {
+        fn told(&self, rust_type: &str) -> String {
+            if self.derived {
+                format!("{} `{}` (its `{rust_type}`)", self.what, self.name)
+            } else {
+                format!("{} `{}`", self.what, self.name)
+            }
+        }
+    }
+    fn claim<'m>(
+        l: &mut Lowerer<'_>,
+        crate_types: &mut HashMap<String, Origin<'m>>,
+        rust_type: String,
+        origin: Origin<'m>,
+        pos: Pos,
+    ) {
+        if names::RESERVED_TYPE_NAMES.contains(&rust_type.as_str()) {
             // Declared names are refused where they are checked and never
             // reach here: this is one parasol derives.
-            let message = format!("{origin} would shadow a type the generated code relies on");
+            let message = format!(
+                "{} would shadow a type the generated code relies on",
+                origin.told(&rust_type)
+            );
             l.error(pos, "reserved-name", message).help = Some("rename it".into());
-        } else if let Some(first) = crate_types.get(rust_type) {
-            let message = format!("{origin} and {first} both become the type `{rust_type}`");
+        } else if let Some(first) = crate_types.get(&rust_type) {
+            let message = format!(
+                "{} and {} both become the type `{rust_type}`",
+                origin.told(&rust_type),
+                first.told(&rust_type)
+            );
             l.error(pos, "name-collision", message).help = Some("rename one of them".into());
         } else {
-            crate_types.insert(rust_type.to_string(), origin);
+            crate_types.insert(rust_type, origin);
         }
+    }
+    let mut crate_types: HashMap<String, Origin<'_>> = HashMap::new();
+    let mut claim = |l: &mut Lowerer<'_>, rust_type: String, origin, pos: Pos| {
+        claim(l, &mut crate_types, rust_type, origin, pos);
+    };
+    let declared = |what, name| Origin {
+        what,
+        name,
+        derived: false,
+    };
+    let derived = |what, name| Origin {
+        what,
+        name,
+        derived: true,
     };
     for vo in value_objects {
-        claim(
-            l,
-            &vo.name.rust_type,
-            format!("value object `{}`", vo.name.raw),
-            vo.pos,
-        );
+        let origin = declared("value object", vo.name.raw.as_str());
+        claim(l, vo.name.rust_type.clone(), origin, vo.pos);
     }
     for m in modules {
         for a in &m.aggregates {
-            claim(
-                l,
-                &a.name.rust_type,
-                format!("aggregate `{}`", a.name.raw),
-                a.pos,
-            );
+            let origin = declared("aggregate", a.name.raw.as_str());
+            claim(l, a.name.rust_type.clone(), origin, a.pos);
         }
     }
     let enum_list = std::mem::take(&mut l.enums);
     for e in &enum_list {
-        claim(
-            l,
-            &e.name.rust_type,
-            format!("the enum of `{}`", e.origin),
-            context_pos,
-        );
+        let origin = declared("the enum of", e.origin.as_str());
+        claim(l, e.name.rust_type.clone(), origin, context_pos);
     }
-    l.enums = enum_list;
     for e in events {
-        claim(l, &e.name.pascal, format!("event `{}`", e.name.raw), e.pos);
+        let origin = declared("event", e.name.raw.as_str());
+        claim(l, e.name.pascal.clone(), origin, e.pos);
     }
     for r in read_models {
-        claim(
-            l,
-            &r.name.rust_type,
-            format!("read model `{}`", r.name.raw),
-            r.pos,
-        );
+        let origin = declared("read model", r.name.raw.as_str());
+        claim(l, r.name.rust_type.clone(), origin, r.pos);
     }
     // The types generated code derives from spec names share the namespace:
     // a value object `ProductRepository` would meet the repository trait of
@@ -1352,29 +1383,31 @@ fn check_type_namespace(
     for m in modules {
         let module = &m.name.pascal;
         for suffix in ["Service", "Ctx", "Repositories", "Client"] {
-            let derived = format!("{module}{suffix}");
-            let origin = format!("module `{}` (its `{derived}`)", m.name.raw);
-            claim(l, &derived, origin, m.pos);
+            let origin = derived("module", m.name.raw.as_str());
+            claim(l, format!("{module}{suffix}"), origin, m.pos);
         }
         for a in &m.aggregates {
             let name = &a.name.rust_type;
-            let derived = [
+            let types = [
                 format!("New{name}"),
                 format!("{name}Patch"),
                 format!("{name}Repository"),
                 format!("{name}Crud"),
                 format!("{}Api", a.plural.pascal),
             ];
-            for derived in derived {
-                let origin = format!("aggregate `{}` (its `{derived}`)", a.name.raw);
-                claim(l, &derived, origin, a.pos);
+            for rust_type in types {
+                claim(
+                    l,
+                    rust_type,
+                    derived("aggregate", a.name.raw.as_str()),
+                    a.pos,
+                );
             }
         }
     }
     for e in events {
-        let derived = format!("{}Metadata", e.name.pascal);
-        let origin = format!("event `{}` (its `{derived}`)", e.name.raw);
-        claim(l, &derived, origin, e.pos);
+        let origin = derived("event", e.name.raw.as_str());
+        claim(l, format!("{}Metadata", e.name.pascal), origin, e.pos);
     }
     for w in workflows {
         let name = &w.name.pascal;
@@ -1385,22 +1418,22 @@ fn check_type_namespace(
             "OrchestrationOptions",
             "Outputs",
         ] {
-            let derived = format!("{name}{suffix}");
-            let origin = format!("workflow `{}` (its `{derived}`)", w.name.raw);
-            claim(l, &derived, origin, w.pos);
+            let origin = derived("workflow", w.name.raw.as_str());
+            claim(l, format!("{name}{suffix}"), origin, w.pos);
         }
     }
     // Operation types live in their module's namespace, beside every
     // shared type: they may repeat across modules, not meet a spec type.
-    let spec_types: Vec<String> = crate_types.keys().cloned().collect();
     for m in modules {
         for op in &m.ops {
             for suffix in ["Input", "Output", "Error"] {
-                let derived = format!("{}{suffix}", op.name.pascal);
-                if spec_types.binary_search(&derived).is_ok() {
+                let rust_type = format!("{}{suffix}", op.name.pascal);
+                if let Some(first) = crate_types.get(&rust_type) {
                     let message = format!(
-                        "operation `{}.{}` makes the type `{derived}`, which {} also becomes",
-                        m.name.raw, op.name.raw, crate_types[&derived]
+                        "operation `{}.{}` makes the type `{rust_type}`, which {} also becomes",
+                        m.name.raw,
+                        op.name.raw,
+                        first.told(&rust_type)
                     );
                     l.error(op.pos, "name-collision", message).help =
                         Some("rename one of them".into());
@@ -1408,6 +1441,7 @@ fn check_type_namespace(
             }
         }
     }
+    l.enums = enum_list;
 }
 
 fn unknown_event(l: &mut Lowerer<'_>, ev: &Spanned<String>, declared: &[String], context: &str) {
@@ -1537,7 +1571,7 @@ fn lower_steps(
     }
     for rs in raw_steps {
         let Some(sname) = &rs.name else { continue };
-        if !l.check_name(sname, NameKind::Step, "step") {
+        if !l.check_name(sname, NameKind::Step, &"step") {
             continue;
         }
         let n = Name::new(&sname.value);

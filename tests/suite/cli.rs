@@ -217,8 +217,10 @@ fn bc_generate_check_mode_matches_parasol_check() {
 fn user_owned_files_survive_regeneration() {
     let (_dir, out) = generated();
     let ops = out.join("rust/order-management/src/modules/payment/ops.rs");
-    let mine = "// my payment logic\n";
-    std::fs::write(&ops, mine).unwrap();
+    // An edit that keeps what the generated code calls is the user's.
+    let default = std::fs::read_to_string(&ops).unwrap();
+    let mine = format!("{default}\n// my payment logic\n");
+    std::fs::write(&ops, &mine).unwrap();
     let run = generate(&canonical_spec(), &out, "rust");
     assert!(
         run.stdout.contains("1 skipped-user-edited"),
@@ -231,11 +233,38 @@ fn user_owned_files_survive_regeneration() {
     // Deleting it brings the default back.
     std::fs::remove_file(&ops).unwrap();
     generate(&canonical_spec(), &out, "rust");
-    assert!(
-        std::fs::read_to_string(&ops)
-            .unwrap()
-            .contains("This file is yours")
-    );
+    assert_eq!(std::fs::read_to_string(&ops).unwrap(), default);
+}
+
+/// Whether a rerun takes the shortcut for unchanged inputs or renders
+/// everything, a user-owned file without what the generated code calls is
+/// reported, with exit 1, and left as it is.
+#[test]
+fn a_user_file_missing_what_the_code_calls_needs_an_edit_on_every_path() {
+    let (_dir, out) = generated();
+    let root = out.join("rust/order-management");
+    let ops = root.join("src/modules/payment/ops.rs");
+    let mine = "// my payment logic\n";
+    std::fs::write(&ops, mine).unwrap();
+    let needs = "needs-edit           src/modules/payment/ops.rs  (operation `payment.charge` needs `pub async fn charge(";
+
+    let shortcut = try_generate(&canonical_spec(), &out, "rust");
+    assert_eq!(shortcut.code, 1, "{}", shortcut.stdout);
+    assert!(shortcut.stdout.contains(needs), "{}", shortcut.stdout);
+    let checked = check(&out);
+    assert_eq!(checked.code, 1, "{}", checked.stdout);
+    assert!(checked.stdout.contains(needs), "{}", checked.stdout);
+
+    // Without recorded inputs nothing can be skipped: the full pipeline.
+    let manifest_path = root.join(".parasol/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert!(manifest.as_object_mut().unwrap().remove("inputs").is_some());
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let full = try_generate(&canonical_spec(), &out, "rust");
+    assert_eq!(full.code, 1, "{}", full.stdout);
+    assert_eq!(full.stdout, shortcut.stdout);
+    assert_eq!(std::fs::read_to_string(&ops).unwrap(), mine);
 }
 
 #[test]
@@ -935,5 +964,35 @@ fn a_plain_rerun_keeps_the_settings_of_the_last_run() {
         manifest.contains("optimistic-updates"),
         "{}",
         changed.stdout
+    );
+}
+
+/// A workflow whose steps read nothing of its input (found by the compile
+/// property: `tsc --noUnusedParameters` refused the unread `input`).
+#[test]
+fn a_workflow_that_reads_none_of_its_input_names_it_unused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.bc.yaml");
+    std::fs::write(
+        &spec,
+        "parasol: 1\nbounded_context:\n  name: S\n  modules:\n    desk:\n      api:\n        ping:\n          input: {}\n          output: { ok: bool }\n  workflows:\n    Probe:\n      input: {}\n      steps:\n        - name: first\n          call: desk.ping\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    generate(&spec, &out, "ts");
+    let flow = std::fs::read_to_string(out.join("ts/s/src/workflows/probe.ts")).unwrap();
+    assert!(
+        flow.contains("export async function probe(clients: Clients, _input: ProbeInput, "),
+        "{flow}"
+    );
+    // One that reads it keeps the name.
+    let canonical = dir.path().join("canonical");
+    generate(&canonical_spec(), &canonical, "ts");
+    let place_order =
+        std::fs::read_to_string(canonical.join("ts/order-management/src/workflows/place-order.ts"))
+            .unwrap();
+    assert!(
+        place_order.contains(", input: PlaceOrderInput, "),
+        "{place_order}"
     );
 }

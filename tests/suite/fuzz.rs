@@ -406,7 +406,7 @@ fn runner(what: &str, cases: u32) -> TestRunner {
 #[test]
 fn arbitrary_bytes_never_crash_the_pipeline() {
     let templates = TemplateSet::builtin();
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, parasol::incremental::Trust::Manifest);
     let tally = Tally::default();
     // Raw bytes (mostly stopped by the encoding check), arbitrary Unicode
     // text, and text over the characters YAML gives meaning to.
@@ -436,7 +436,7 @@ fn arbitrary_bytes_never_crash_the_pipeline() {
 #[test]
 fn mutated_specs_never_crash_the_pipeline() {
     let templates = TemplateSet::builtin();
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, parasol::incremental::Trust::Manifest);
     let seeds = seeds();
     let tally = Tally::default();
     let input = (0..seeds.len(), proptest::collection::vec(mutation(), 1..6));
@@ -702,7 +702,7 @@ fn render_shape(shape: &SpecShape) -> String {
 #[test]
 fn generated_specs_never_crash_the_pipeline() {
     let templates = TemplateSet::builtin();
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, parasol::incremental::Trust::Manifest);
     let tally = Tally::default();
     let result = runner("generated specs", cases(1500)).run(&spec_shape(), |shape| {
         let text = render_shape(&shape);

@@ -113,6 +113,22 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
         run.stdout
     );
 
+    // Of the files with a part per module, only the catalog's part is
+    // rendered; the other three are copied from the file.
+    for file in [
+        "tests/service/http.rs",
+        "tests/service/crud_and_faults.rs",
+        "tests/ops.rs",
+        "src/stores.ts",
+    ] {
+        assert!(
+            run.stderr
+                .contains(&format!("timing: {file}: rendered 1 of 4 parts")),
+            "{file}: {}",
+            run.stderr
+        );
+    }
+
     // The same files a run from scratch writes (headers name the spec
     // relative to the output, so the scratch output sits beside it).
     let scratch = dir.join("scratch");
@@ -123,6 +139,51 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
     let (again, _) = rendered(dir, &args);
     let again = again.ok();
     assert!(!again.stdout.contains("updated"), "{}", again.stdout);
+}
+
+/// A template override may place the parts as it likes (here: in reverse,
+/// inside a filter block); where they went cannot then be told, so none is
+/// recorded and an edit renders them all. The output is still exactly a
+/// run from scratch's.
+#[test]
+fn parts_placed_out_of_order_are_rendered_and_never_copied() {
+    let project = Project::new();
+    let (dir, spec, out, mut args) = project.parts();
+    let templates = dir.join("templates");
+    let frame = templates.join("rust/tests/service/http.rs.j2");
+    std::fs::create_dir_all(frame.parent().unwrap()).unwrap();
+    std::fs::write(
+        &frame,
+        "// every module, last first\n{% filter upper %}{% for m in ctx.modules | reverse %}{{ part(ctx.modules | length - loop.index) }}{% endfor %}{% endfilter %}\n",
+    )
+    .unwrap();
+    let templates_arg = templates.to_str().unwrap().to_string();
+    args.extend(["--templates", &templates_arg]);
+    parasol_in(dir, &args).ok();
+    let manifest =
+        std::fs::read_to_string(out.join("rust/order-management/.parasol/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert!(
+        manifest["inputs"]["parts"]
+            .get("tests/service/http.rs")
+            .is_none(),
+        "{manifest:#}"
+    );
+    assert!(manifest["inputs"]["parts"].get("tests/ops.rs").is_some());
+
+    add_a_field(spec);
+    let (run, _) = rendered(dir, &args);
+    run.ok();
+    let scratch = dir.join("scratch");
+    let mut scratch_args = args.clone();
+    let out_at = scratch_args.iter().position(|a| *a == "--out").unwrap() + 1;
+    let scratch_arg = scratch.to_str().unwrap().to_string();
+    scratch_args[out_at] = &scratch_arg;
+    parasol_in(dir, &scratch_args).ok();
+    assert_eq!(output_tree(out), output_tree(&scratch));
+    let http =
+        std::fs::read_to_string(out.join("rust/order-management/tests/service/http.rs")).unwrap();
+    assert!(http.contains("ASYNC FN ROUTES_PRODUCTS()"), "{http}");
 }
 
 #[test]

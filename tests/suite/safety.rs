@@ -25,7 +25,7 @@ fn plan(text: &str, root: &Path) -> Plan {
         parasol::load::load_text("shop.bc.yaml", text.as_bytes(), &mut diags).expect("a context");
     assert!(!diags.has_errors(), "{}", diags.render_human());
     let templates = TemplateSet::builtin();
-    let renderer = Renderer::new(&templates);
+    let renderer = Renderer::new(&templates, parasol::incremental::Trust::Manifest);
     let value = render::value(&ctx);
     let spec = root.join("shop.bc.yaml");
     plan_bc(

@@ -164,6 +164,56 @@ fn a_manifest_naming_a_non_spec_is_never_read_by_check() {
     );
 }
 
+/// Whoever can edit a generated file can also write its hash into the
+/// manifest. `check` (what CI runs) and `--force` believe none of it; a
+/// plain write and `check --quick` do, as documented.
+#[test]
+fn a_generated_file_edited_with_its_recorded_hash_fails_check_and_force_restores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    let (spec, out_arg) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    run_in(dir.path(), &generate_args(spec, out_arg)).ok();
+    let events = out.join("rust/order-management/src/events.rs");
+    let generated = std::fs::read_to_string(&events).unwrap();
+    let injected = format!("{generated}pub fn backdoor() {{}}\n");
+    std::fs::write(&events, &injected).unwrap();
+    let forged = parasol::manifest::sha256(injected.as_bytes());
+    edit_manifest(&out, |m| {
+        m["files"]["src/events.rs"]["sha256"] = forged.into()
+    });
+
+    let check = run_in(dir.path(), &["check", "--out", out_arg]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("stale                src/events.rs"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("-pub fn backdoor() {}"),
+        "{}",
+        check.stdout
+    );
+    let mut generate_check = generate_args(spec, out_arg);
+    generate_check.push("--check");
+    assert_eq!(run_in(dir.path(), &generate_check).code, 1);
+    let quick = run_in(dir.path(), &["check", "--quick", "--out", out_arg]);
+    assert_eq!(
+        quick.code, 0,
+        "--quick believes the manifest: {}",
+        quick.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&events).unwrap(), injected);
+
+    let mut force = generate_args(spec, out_arg);
+    force.push("--force");
+    let forced = run_in(dir.path(), &force).ok();
+    assert!(forced.stdout.contains("src/events.rs"), "{}", forced.stdout);
+    assert_eq!(std::fs::read_to_string(&events).unwrap(), generated);
+    run_in(dir.path(), &["check", "--out", out_arg]).ok();
+}
+
 #[cfg(unix)]
 #[test]
 fn a_linked_state_folder_is_never_written_through() {
