@@ -35,6 +35,9 @@ pub struct Previous {
     files: HashMap<String, (String, String)>,
     /// The parts of assembled files among them (`plan::Parts`).
     parts: HashMap<String, Vec<PartRecord>>,
+    /// Every file in `files` was found on disk with its recorded hash
+    /// (`verified`); those that were not are left out.
+    verified: bool,
 }
 
 /// An assembled file as an earlier run left it, and where each of its
@@ -98,7 +101,20 @@ impl Previous {
             root,
             files: kept,
             parts,
+            verified: false,
         }
+    }
+
+    /// `self` with every file's bytes on disk hashed now, and the files
+    /// that no longer hash to what was recorded dropped: for reading ahead
+    /// on another thread while the spec is parsed (`Prefetch`).
+    fn verified(mut self) -> Self {
+        let root = &self.root;
+        self.files.retain(|path, (_, sha)| {
+            matches!(outdir::inspect(root, path), OnDisk::File(bytes) if crate::hash::sha256(&bytes) == *sha)
+        });
+        self.verified = true;
+        self
     }
 
     /// The parts an earlier run recorded for `path`, with the file's text,
@@ -132,6 +148,9 @@ impl Previous {
         if recorded_key != key {
             return None;
         }
+        if self.verified {
+            return Some(sha.clone());
+        }
         match outdir::inspect(&self.root, path) {
             OnDisk::File(bytes) if crate::hash::sha256(&bytes) == *sha => Some(sha.clone()),
             _ => None,
@@ -141,6 +160,57 @@ impl Previous {
     /// Where `path` is on disk.
     pub fn path_of(&self, path: &str) -> PathBuf {
         self.root.join(path)
+    }
+}
+
+/// What earlier runs left in some output folders, read and checked against
+/// the disk on another thread while the main one parses and resolves the
+/// spec (which uses one core): a one-field edit then finds the tree already
+/// hashed when it plans. Only for runs that trust the manifest.
+#[derive(Default)]
+pub struct Prefetch {
+    reading: Mutex<Option<std::thread::JoinHandle<Vec<Previous>>>>,
+    read: Mutex<Vec<Previous>>,
+}
+
+impl Prefetch {
+    /// Nothing read ahead: each output's manifest is read when planned.
+    pub fn none() -> Self {
+        Prefetch::default()
+    }
+
+    /// Starts reading the output folders at `roots`.
+    pub fn start(roots: Vec<PathBuf>) -> Self {
+        if roots.is_empty() {
+            return Prefetch::none();
+        }
+        let reading = std::thread::spawn(move || {
+            roots
+                .iter()
+                .map(|root| Previous::of(root).verified())
+                .collect()
+        });
+        Prefetch {
+            reading: Mutex::new(Some(reading)),
+            read: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// What can be reused from `root`, once; `None` if it was not read ahead.
+    pub fn take(&self, root: &Path) -> Option<Previous> {
+        let root = outdir::resolve_root(root);
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        let handle = self
+            .reading
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            // A reader that panicked read nothing: plan as without it.
+            read.extend(handle.join().unwrap_or_default());
+        }
+        let at = read.iter().position(|p| p.root == root)?;
+        Some(read.swap_remove(at))
     }
 }
 

@@ -129,6 +129,17 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             return finish(reports, mode, &args.output, &diags);
         }
     }
+    // The spec is parsed and resolved on one core; meanwhile the other
+    // reads and hashes what the outputs hold, for the plan to reuse.
+    let prefetch = if mode.trust() == crate::incremental::Trust::Manifest && !diags.has_errors() {
+        let roots = existing
+            .iter()
+            .flat_map(|(_, found)| found.iter().map(|(root, _)| root.clone()))
+            .collect();
+        crate::incremental::Prefetch::start(roots)
+    } else {
+        crate::incremental::Prefetch::none()
+    };
     let context = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
     crate::timings::mark("validate");
     if let Some(ctx) = &context {
@@ -161,7 +172,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     }
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generators::diagrams(&ctx);
-    let renderer = Renderer::new(&templates, mode.trust());
+    let renderer = Renderer::new(&templates, mode.trust()).with_prefetch(prefetch);
     let digests = crate::incremental::Digests::of(&ctx);
     let ctx_value = crate::render::value_of(ctx);
     crate::timings::mark("templates and model");

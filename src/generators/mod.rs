@@ -122,6 +122,8 @@ pub struct Renderer<'t> {
     held: std::sync::atomic::AtomicUsize,
     /// Whether files an earlier run recorded may be kept unrendered.
     trust: crate::incremental::Trust,
+    /// Output folders already read (trusted runs only).
+    prefetch: crate::incremental::Prefetch,
 }
 
 impl<'t> Renderer<'t> {
@@ -131,7 +133,14 @@ impl<'t> Renderer<'t> {
             templates,
             held: std::sync::atomic::AtomicUsize::new(0),
             trust,
+            prefetch: crate::incremental::Prefetch::none(),
         }
+    }
+
+    /// Plans with what `prefetch` read ahead of the output folders.
+    pub fn with_prefetch(mut self, prefetch: crate::incremental::Prefetch) -> Self {
+        self.prefetch = prefetch;
+        self
     }
 
     /// Renders `files` with the context, settings and diagrams as variables,
@@ -177,7 +186,10 @@ impl<'t> Renderer<'t> {
         let reuse = crate::incremental::Reuse {
             keys: crate::incremental::Keys::new(&self.env, self.templates, digests),
             previous: match self.trust {
-                crate::incremental::Trust::Manifest => crate::incremental::Previous::of(root),
+                crate::incremental::Trust::Manifest => self
+                    .prefetch
+                    .take(root)
+                    .unwrap_or_else(|| crate::incremental::Previous::of(root)),
                 crate::incremental::Trust::Nothing => crate::incremental::Previous::none(),
             },
         };

@@ -46,11 +46,31 @@ pub fn value_of(mut ctx: crate::model::Context) -> minijinja::Value {
             }
         }
     }
-    let modules: Vec<minijinja::Value> = modules.into_iter().map(|m| value(&m)).collect();
-    let events: Vec<minijinja::Value> = events.into_iter().map(|e| value(&e)).collect();
+    let modules = values_of(modules);
+    let events = values_of(events);
     map.insert("modules".into(), minijinja::Value::from(modules));
     map.insert("events".into(), minijinja::Value::from(events));
     minijinja::Value::from(map)
+}
+
+/// `items` as template values, in order: two halves on two threads (the
+/// rest of the run waits for this), each freeing its items as it goes.
+fn values_of<T: serde::Serialize + Send>(mut items: Vec<T>) -> Vec<minijinja::Value> {
+    let convert = |items: Vec<T>| items.into_iter().map(|item| value(&item)).collect();
+    if items.len() < 64 {
+        return convert(items);
+    }
+    let second = items.split_off(items.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| convert(second));
+        let mut all: Vec<minijinja::Value> = convert(items);
+        all.extend(
+            later
+                .join()
+                .expect("converting a model item does not panic"),
+        );
+        all
+    })
 }
 
 /// Where each template comes from: built in, or a user's override file.
