@@ -14,7 +14,7 @@
 //! aggregate before (`oldPrice`) and after the change, and fresh ids.
 //! The plan is rendered into user-owned files: users replace it at will.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 

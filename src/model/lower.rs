@@ -3,7 +3,9 @@
 //! names are checked for shape, keywords, reserved words and collisions
 //! after case mapping. Collections are sorted by name for determinism.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos, SourceFile, did_you_mean};
@@ -613,7 +615,7 @@ fn declare_modules<'r>(
 /// Pass 1b: the shared type namespace (aggregates and value objects of
 /// every module), so any field of any module can name any of them.
 fn declare_types(l: &mut Lowerer<'_>, valid_modules: &[ValidModule<'_>]) {
-    let mut type_owner: HashMap<String, (String, &'static str)> = HashMap::new();
+    let mut type_owner: HashMap<String, (String, &'static str)> = HashMap::default();
     let mut by_pascal = Claims::default();
     for (mname, m) in valid_modules {
         let declared = m
@@ -665,7 +667,7 @@ fn lower_types(
     policy: &Policy,
 ) -> (Vec<ValueObject>, HashMap<String, Vec<Aggregate>>) {
     let mut value_objects = Vec::new();
-    let mut module_aggregates: HashMap<String, Vec<Aggregate>> = HashMap::new();
+    let mut module_aggregates: HashMap<String, Vec<Aggregate>> = HashMap::default();
     for (mname, m) in valid_modules {
         let mn = Name::new(&mname.value);
         for (vname, vfields) in &m.value_objects {
@@ -1082,8 +1084,8 @@ fn link_publishers(modules: &mut [Module], events: &mut [Event]) {
         }
         module.publishes = published.into_iter().collect();
     }
-    let mut publishers: HashMap<&str, Vec<String>> = HashMap::new();
-    let mut subscribers: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut publishers: HashMap<&str, Vec<String>> = HashMap::default();
+    let mut subscribers: HashMap<&str, Vec<String>> = HashMap::default();
     for m in modules.iter() {
         for e in &m.publishes {
             publishers.entry(e).or_default().push(m.name.snake.clone());
@@ -1340,7 +1342,7 @@ fn check_type_namespace(
             crate_types.insert(rust_type, origin);
         }
     }
-    let mut crate_types: HashMap<String, Origin<'_>> = HashMap::new();
+    let mut crate_types: HashMap<String, Origin<'_>> = HashMap::default();
     let mut claim = |l: &mut Lowerer<'_>, rust_type: String, origin, pos: Pos| {
         claim(l, &mut crate_types, rust_type, origin, pos);
     };
@@ -2113,7 +2115,7 @@ fn shared_types(context: &mut Context) {
         .iter()
         .flat_map(|m| m.ops.iter().map(|o| o.key.clone()))
         .collect();
-    let mut about: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut about: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, e) in context.events.iter().enumerate() {
         about.entry(e.entity.raw.as_str()).or_default().push(i);
     }

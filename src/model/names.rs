@@ -257,8 +257,8 @@ impl Name {
     /// All the forms of `raw`, computed once per distinct name and thread.
     pub fn new(raw: &str) -> Self {
         thread_local! {
-            static SEEN: std::cell::RefCell<std::collections::HashMap<String, Name>> =
-                std::cell::RefCell::new(std::collections::HashMap::new());
+            static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<String, Name>> =
+                std::cell::RefCell::new(rustc_hash::FxHashMap::default());
         }
         SEEN.with(|seen| {
             if let Some(name) = seen.borrow().get(raw) {

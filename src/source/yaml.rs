@@ -6,7 +6,7 @@
 //! The builder enforces the documented input limits (size, nesting depth,
 //! nodes after alias expansion) so hostile input cannot exhaust memory.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -350,7 +350,7 @@ impl Builder<'_> {
                     pos,
                     anchor,
                     entries: Vec::new(),
-                    keys: HashSet::new(),
+                    keys: HashSet::default(),
                     pending_key: None,
                 },
                 pos,
@@ -424,7 +424,7 @@ pub fn parse(file: &SourceFile, text: &str, limits: Limits) -> Result<Node, Vec<
         end: end_of_content(text),
         limits,
         stack: Vec::new(),
-        anchors: HashMap::new(),
+        anchors: HashMap::default(),
         nodes: 0,
         root: None,
         errors: Vec::new(),
