@@ -406,7 +406,9 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
             }
         }
     }
+    crate::timings::mark("emit: manifest read");
     let (mut outcomes, mut entries, hashes) = classify(plan, &root, mode, old_files);
+    crate::timings::mark("emit: classify");
 
     if writing {
         apply(
@@ -693,7 +695,7 @@ fn apply(
                         owner: file.ownership,
                         sha256: None,
                         pending: None,
-                        needs: BTreeMap::new(),
+                        needs: Default::default(),
                     });
                 entry.pending = hashes.get(path).cloned();
                 let before = intent.files.insert(path.clone(), entry);
@@ -701,6 +703,7 @@ fn apply(
             }
         }
         let text = intent.to_text();
+        crate::timings::mark("emit: intent serialised");
         for (path, before) in swapped.into_iter().rev() {
             match before {
                 Some(entry) => intent.files.insert(path, entry),
@@ -718,6 +721,7 @@ fn apply(
             );
             return;
         }
+        crate::timings::mark("emit: intent written");
     }
     let results = crate::par::map(&work, |&(i, change)| {
         let full = root.join(&outcomes[i].path);
@@ -760,6 +764,7 @@ fn apply(
     for dir in deleted_dirs {
         prune_empty(root, &dir);
     }
+    crate::timings::mark("emit: files written");
     // The tree is exactly as planned: later runs may trust it (`fingerprint`).
     let clean = errors.is_empty()
         && outcomes
@@ -782,6 +787,7 @@ fn apply(
             .at(Location::bare(display_path(&Manifest::path(root)), 1, 1)),
         );
     }
+    crate::timings::mark("emit: manifest written");
 }
 
 /// Removes folders left empty by deletions, up to (not including) the root.

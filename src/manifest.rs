@@ -97,8 +97,17 @@ pub struct Entry {
     pub pending: Option<String>,
     /// What the generated code needs from a user-owned file, per spec
     /// element (`catalog.discontinue`), as of the last run that checked it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub needs: BTreeMap<String, Need>,
+    #[serde(default, skip_serializing_if = "no_needs")]
+    pub needs: Needs,
+}
+
+/// What the generated code needs from one user-owned file, by spec
+/// element; shared, since every run copies it from the plan into the
+/// manifest entries (thousands of items for a large spec's tests).
+pub type Needs = std::sync::Arc<BTreeMap<String, Need>>;
+
+fn no_needs(needs: &Needs) -> bool {
+    needs.is_empty()
 }
 
 /// What the generated code needs from a user-owned file for one spec
@@ -231,12 +240,12 @@ impl Entry {
             owner: Ownership::Generated,
             sha256,
             pending: None,
-            needs: BTreeMap::new(),
+            needs: Needs::default(),
         }
     }
 
     /// A user-owned file whose default had `sha256` when parasol wrote it.
-    pub fn user(sha256: Option<String>, needs: BTreeMap<String, Need>) -> Self {
+    pub fn user(sha256: Option<String>, needs: Needs) -> Self {
         Entry {
             owner: Ownership::User,
             sha256,

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::incremental::{Origin, Reuse};
-pub use crate::manifest::{Need, Ownership, Recipe};
+pub use crate::manifest::{Need, Needs, Ownership, Recipe};
 use crate::outdir::check_relative_path;
 use crate::render::{TemplateSet, template_error, template_error_in};
 
@@ -38,7 +38,7 @@ pub struct FileSpec {
     /// is turned into template values.
     pub items: Vec<(&'static str, &'static str, usize)>,
     /// For a user-owned file: what the generated code needs from it.
-    pub needs: BTreeMap<String, Need>,
+    pub needs: Needs,
     /// A file that holds one part per item of a list (every module's
     /// tests): see `Parts`.
     pub parts: Option<Parts>,
@@ -65,7 +65,7 @@ impl FileSpec {
             ownership: Ownership::Generated,
             vars: Vec::new(),
             items: Vec::new(),
-            needs: BTreeMap::new(),
+            needs: Needs::default(),
             parts: None,
         }
     }
@@ -84,7 +84,7 @@ impl FileSpec {
 
     /// Records what the generated code needs from this (user-owned) file.
     pub fn needing(mut self, needs: BTreeMap<String, Need>) -> Self {
-        self.needs = needs;
+        self.needs = Needs::new(needs);
         self
     }
 
@@ -121,7 +121,7 @@ pub struct PlannedFile {
     /// SHA-256 of the content, taken while rendering (in parallel).
     pub sha256: String,
     /// For a user-owned file: what the generated code needs from it.
-    pub needs: BTreeMap<String, Need>,
+    pub needs: Needs,
     /// What it was rendered from (see `incremental`), when that can be told.
     pub key: Option<String>,
     /// Where its parts are and what each was rendered from (`Parts`).
