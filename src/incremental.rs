@@ -167,16 +167,18 @@ impl Previous {
 /// the disk on another thread while the main one parses and resolves the
 /// spec (which uses one core): a one-field edit then finds the tree already
 /// hashed when it plans. Only for runs that trust the manifest.
-#[derive(Default)]
-pub struct Prefetch {
-    reading: Mutex<Option<std::thread::JoinHandle<Vec<Previous>>>>,
-    read: Mutex<Vec<Previous>>,
+pub struct Prefetch(Mutex<Reading>);
+
+/// Where the read-ahead is: on its thread, or done (what is left of it).
+enum Reading {
+    Running(std::thread::JoinHandle<Vec<Previous>>),
+    Done(Vec<Previous>),
 }
 
 impl Prefetch {
     /// Nothing read ahead: each output's manifest is read when planned.
     pub fn none() -> Self {
-        Prefetch::default()
+        Prefetch(Mutex::new(Reading::Done(Vec::new())))
     }
 
     /// Starts reading the output folders at `roots`.
@@ -190,27 +192,24 @@ impl Prefetch {
                 .map(|root| Previous::of(root).verified())
                 .collect()
         });
-        Prefetch {
-            reading: Mutex::new(Some(reading)),
-            read: Mutex::new(Vec::new()),
-        }
+        Prefetch(Mutex::new(Reading::Running(reading)))
     }
 
     /// What can be reused from `root`, once; `None` if it was not read ahead.
     pub fn take(&self, root: &Path) -> Option<Previous> {
         let root = outdir::resolve_root(root);
-        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
-        let handle = self
-            .reading
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(handle) = handle {
+        let mut reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut read = match std::mem::replace(&mut *reading, Reading::Done(Vec::new())) {
             // A reader that panicked read nothing: plan as without it.
-            read.extend(handle.join().unwrap_or_default());
-        }
-        let at = read.iter().position(|p| p.root == root)?;
-        Some(read.swap_remove(at))
+            Reading::Running(handle) => handle.join().unwrap_or_default(),
+            Reading::Done(read) => read,
+        };
+        let found = read
+            .iter()
+            .position(|p| p.root == root)
+            .map(|at| read.swap_remove(at));
+        *reading = Reading::Done(read);
+        found
     }
 }
 

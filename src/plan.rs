@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use minijinja::{Environment, Value};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::incremental::{Origin, Reuse};
@@ -88,20 +89,14 @@ impl FileSpec {
         self
     }
 
-    /// One part per item of `list`, rendered from `template` with `name`
-    /// = the item, where the file's template calls `part(i)`.
-    pub fn with_parts(
-        mut self,
-        template: &'static str,
-        name: &'static str,
-        list: &'static str,
-        count: usize,
-    ) -> Self {
+    /// One part per module (of `modules`), rendered from `template` with
+    /// `m` = the module, where the file's template calls `part(i)`.
+    pub fn with_a_part_per_module(mut self, template: &'static str, modules: usize) -> Self {
         self.parts = Some(Parts {
             template,
-            name,
-            list,
-            count,
+            name: "m",
+            list: "modules",
+            count: modules,
         });
         self
     }
@@ -222,7 +217,7 @@ impl From<String> for Content {
 struct ContentWriter<'b> {
     pending: Vec<u8>,
     blocks: Vec<Vec<u8>>,
-    hasher: sha2::Sha256,
+    hasher: Sha256,
     last: Option<u8>,
     /// Bytes written to this file so far.
     written: usize,
@@ -238,7 +233,7 @@ impl<'b> ContentWriter<'b> {
         ContentWriter {
             pending: Vec::new(),
             blocks: Vec::new(),
-            hasher: sha2::Digest::new(),
+            hasher: Sha256::new(),
             last: None,
             written: 0,
             position: None,
@@ -265,7 +260,7 @@ impl<'b> ContentWriter<'b> {
         if self.last != Some(b'\n') {
             self.write_all(b"\n").expect("writing to memory");
         }
-        let sha256 = crate::hash::hex(&sha2::Digest::finalize(self.hasher.clone()));
+        let sha256 = crate::hash::hex(&Digest::finalize(self.hasher.clone()));
         if self.blocks.is_empty() && !self.over_budget() {
             self.held
                 .fetch_add(self.pending.len(), std::sync::atomic::Ordering::Relaxed);
@@ -294,7 +289,7 @@ impl std::io::Write for ContentWriter<'_> {
                 MAX_FILE_BYTES >> 20
             )));
         }
-        sha2::Digest::update(&mut self.hasher, buf);
+        Digest::update(&mut self.hasher, buf);
         self.last = buf.last().copied();
         self.pending.extend_from_slice(buf);
         if self.pending.len() >= Content::BLOCK && (!self.blocks.is_empty() || self.over_budget()) {
@@ -459,10 +454,7 @@ impl Assembly {
             .iter()
             .map(|text| {
                 let bytes = text.as_str().as_bytes();
-                (
-                    bytes.len(),
-                    <sha2::Sha256 as sha2::Digest>::digest(bytes).into(),
-                )
+                (bytes.len(), Sha256::digest(bytes).into())
             })
             .collect();
         let position = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(writer.written));
@@ -516,6 +508,9 @@ impl Assembly {
                 .iter()
                 .enumerate()
                 .all(|(expected, &(i, _))| i == expected);
+        if !in_order {
+            return Vec::new();
+        }
         let Some(keys) = parts
             .iter()
             .map(|(_, key)| key.clone())
@@ -523,9 +518,6 @@ impl Assembly {
         else {
             return Vec::new();
         };
-        if !in_order {
-            return Vec::new();
-        }
         let ranges: Vec<(usize, usize)> = placed
             .iter()
             .zip(&self.sums)
@@ -547,7 +539,7 @@ impl Assembly {
 fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
     let mut sums = Vec::with_capacity(ranges.len());
     let mut next = ranges.iter().peekable();
-    let mut hasher: Option<(sha2::Sha256, usize)> = None;
+    let mut hasher: Option<(Sha256, usize)> = None;
     let mut offset = 0;
     let _ = content.for_each_piece(|piece| {
         let mut rest = piece;
@@ -555,12 +547,12 @@ fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
             match &mut hasher {
                 Some((h, end)) => {
                     let take = (*end - offset).min(rest.len());
-                    sha2::Digest::update(h, &rest[..take]);
+                    Digest::update(h, &rest[..take]);
                     offset += take;
                     rest = &rest[take..];
                     if offset == *end {
                         let (h, _) = hasher.take().expect("open");
-                        sums.push(sha2::Digest::finalize(h).into());
+                        sums.push(Digest::finalize(h).into());
                     }
                 }
                 None => {
@@ -574,9 +566,9 @@ fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
                     } else if offset == at {
                         next.next();
                         if len == 0 {
-                            sums.push(<sha2::Sha256 as sha2::Digest>::digest(b"").into());
+                            sums.push(Sha256::digest(b"").into());
                         } else {
-                            hasher = Some((<sha2::Sha256 as sha2::Digest>::new(), at + len));
+                            hasher = Some((Sha256::new(), at + len));
                         }
                     } else {
                         // Overlapping or unsorted: not a layout `records` trusts.
@@ -593,7 +585,7 @@ fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
             break;
         }
         next.next();
-        sums.push(<sha2::Sha256 as sha2::Digest>::digest(b"").into());
+        sums.push(Sha256::digest(b"").into());
     }
     sums
 }
@@ -693,12 +685,12 @@ pub fn render(
         let key = match &spec.parts {
             None => frame_key,
             Some(_) => frame_key.and_then(|frame| {
-                let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-                sha2::Digest::update(&mut hasher, frame.as_bytes());
+                let mut hasher = Sha256::new();
+                Digest::update(&mut hasher, frame.as_bytes());
                 for (_, key) in &parts {
-                    sha2::Digest::update(&mut hasher, key.as_deref()?.as_bytes());
+                    Digest::update(&mut hasher, key.as_deref()?.as_bytes());
                 }
-                Some(crate::hash::hex(&sha2::Digest::finalize(hasher)))
+                Some(crate::hash::hex(&Digest::finalize(hasher)))
             }),
         };
         let planned = |content, sha256, parts| PlannedFile {
@@ -834,7 +826,7 @@ mod tests {
         let text: String = (0..300_000).map(|i| format!("line {i}\n")).collect();
         let held = std::sync::atomic::AtomicUsize::new(0);
         let sha = |range: std::ops::Range<usize>| -> [u8; 32] {
-            <sha2::Sha256 as sha2::Digest>::digest(&text.as_bytes()[range]).into()
+            Sha256::digest(&text.as_bytes()[range]).into()
         };
         // Across the 1 MiB block boundary, empty ones, one at the very end.
         let ranges = [

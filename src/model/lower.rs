@@ -4,9 +4,9 @@
 //! after case mapping. Collections are sorted by name for determinism.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos, SourceFile, did_you_mean};
 use crate::model::names::{

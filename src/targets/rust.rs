@@ -48,27 +48,17 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
             "tests/service/crud_and_faults.rs",
             tpl::RUST_TESTS_SERVICE_CRUD_AND_FAULTS_RS,
         )
-        .with_parts(
+        .with_a_part_per_module(
             tpl::RUST_TESTS_SERVICE_CRUD_AND_FAULTS_RS_MODULE,
-            "m",
-            "modules",
             ctx.modules.len(),
         ),
-        FileSpec::generated("tests/service/http.rs", tpl::RUST_TESTS_SERVICE_HTTP_RS).with_parts(
-            tpl::RUST_TESTS_SERVICE_HTTP_RS_MODULE,
-            "m",
-            "modules",
-            ctx.modules.len(),
-        ),
+        FileSpec::generated("tests/service/http.rs", tpl::RUST_TESTS_SERVICE_HTTP_RS)
+            .with_a_part_per_module(tpl::RUST_TESTS_SERVICE_HTTP_RS_MODULE, ctx.modules.len()),
         FileSpec::generated("tests/service/sse.rs", tpl::RUST_TESTS_SERVICE_SSE_RS),
         FileSpec::generated("tests/service/kafka.rs", tpl::RUST_TESTS_SERVICE_KAFKA_RS),
         needing(
-            FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS).with_parts(
-                tpl::RUST_TESTS_OPS_RS_MODULE,
-                "m",
-                "modules",
-                ctx.modules.len(),
-            ),
+            FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS)
+                .with_a_part_per_module(tpl::RUST_TESTS_OPS_RS_MODULE, ctx.modules.len()),
             &|| ops_tests_needs(ctx),
         ),
     ];

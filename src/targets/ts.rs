@@ -22,12 +22,8 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("src/coordinator.ts", tpl::TS_SRC_COORDINATOR_TS),
         FileSpec::generated("src/sync.ts", tpl::TS_SRC_SYNC_TS),
         FileSpec::generated("src/store.ts", tpl::TS_SRC_STORE_TS),
-        FileSpec::generated("src/stores.ts", tpl::TS_SRC_STORES_TS).with_parts(
-            tpl::TS_SRC_STORES_TS_MODULE,
-            "m",
-            "modules",
-            ctx.modules.len(),
-        ),
+        FileSpec::generated("src/stores.ts", tpl::TS_SRC_STORES_TS)
+            .with_a_part_per_module(tpl::TS_SRC_STORES_TS_MODULE, ctx.modules.len()),
         FileSpec::generated("src/client.ts", tpl::TS_SRC_CLIENT_TS),
         FileSpec::generated("test/fakes.ts", tpl::TS_TEST_FAKES_TS),
         FileSpec::generated("test/workflow.test.ts", tpl::TS_TEST_WORKFLOW_TEST_TS),
