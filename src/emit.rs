@@ -38,7 +38,7 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Location, display_path};
 use crate::incremental::Trust;
-use crate::manifest::{self, Entry, MANIFEST_PATH, Manifest, ManifestError, Need};
+use crate::manifest::{self, Entry, INTENT_PATH, MANIFEST_PATH, Manifest, ManifestError, Need};
 use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
 
@@ -679,45 +679,33 @@ fn apply(
     };
     if !work.is_empty() {
         // The intent: every file about to be written may hold its new
-        // content from now on, and that content is parasol's own. Written
-        // from the new entries with those files' entries swapped in, then
-        // swapped back (a copy of every entry would double the memory).
-        let mut intent = manifest_of(std::mem::take(entries), true, None);
-        let mut swapped: Vec<(String, Option<Entry>)> = Vec::new();
-        for &(i, change) in &work {
-            let path = &outcomes[i].path;
-            if let Change::Write(file) = change {
-                let mut entry = old_manifest
-                    .and_then(|m| m.files.get(path))
-                    .filter(|e| e.owner == file.ownership)
-                    .cloned()
-                    .unwrap_or(Entry {
-                        owner: file.ownership,
-                        sha256: None,
-                        pending: None,
-                        needs: Default::default(),
-                    });
-                entry.pending = hashes.get(path).cloned();
-                let before = intent.files.insert(path.clone(), entry);
-                swapped.push((path.clone(), before));
-            }
-        }
-        let text = intent.to_text();
-        crate::timings::mark("emit: intent serialised");
-        for (path, before) in swapped.into_iter().rev() {
-            match before {
-                Some(entry) => intent.files.insert(path, entry),
-                None => intent.files.remove(&path),
-            };
-        }
-        *entries = intent.files;
-        if let Err(e) = outdir::write_in(root, MANIFEST_PATH, text.as_bytes()) {
+        // content from now on, and that content is parasol's own. Only
+        // those files are listed; the manifest is rewritten once, after.
+        let pending = work
+            .iter()
+            .filter_map(|&(i, change)| match change {
+                Change::Write(file) => {
+                    let path = &outcomes[i].path;
+                    let sha256 = hashes.get(path)?.clone();
+                    let owner = file.ownership;
+                    Some((path.clone(), manifest::PendingWrite { owner, sha256 }))
+                }
+                Change::Remove => None,
+            })
+            .collect();
+        let intent = manifest::Intent {
+            parasol: manifest::FORMAT_VERSION,
+            pending,
+        };
+        if let Err(e) = outdir::write_in(root, INTENT_PATH, intent.to_text().as_bytes()) {
             errors.push(
                 Diagnostic::error(
                     "write-failed",
-                    format!("cannot write the manifest, so nothing was changed: {e}"),
+                    format!(
+                        "cannot record what this run is about to write, so nothing was changed: {e}"
+                    ),
                 )
-                .at(Location::bare(display_path(&Manifest::path(root)), 1, 1)),
+                .at(Location::bare(display_path(&root.join(INTENT_PATH)), 1, 1)),
             );
             return;
         }
@@ -776,15 +764,26 @@ fn apply(
         if clean { plan.inputs.clone() } else { None },
     );
     let unchanged = work.is_empty() && old_manifest.is_some_and(|old| old == &manifest);
-    if !unchanged
-        && let Err(e) = outdir::write_in(root, MANIFEST_PATH, manifest.to_text().as_bytes())
-    {
+    if unchanged {
+        // Nothing written and nothing was pending (an intent left behind
+        // makes the old manifest incomplete, so never equal).
+    } else if let Err(e) = outdir::write_in(root, MANIFEST_PATH, manifest.to_text().as_bytes()) {
         errors.push(
             Diagnostic::error(
                 "write-failed",
                 format!("cannot write the manifest: {e}; the next run completes this one"),
             )
             .at(Location::bare(display_path(&Manifest::path(root)), 1, 1)),
+        );
+    } else if let Err(e) = outdir::remove_in(root, INTENT_PATH) {
+        // The manifest is complete; a stale intent only makes the next run
+        // regenerate in full. Said, since it would happen on every run.
+        errors.push(
+            Diagnostic::error(
+                "write-failed",
+                format!("cannot remove the finished run's intent: {e}"),
+            )
+            .at(Location::bare(display_path(&root.join(INTENT_PATH)), 1, 1)),
         );
     }
     crate::timings::mark("emit: manifest written");

@@ -13,6 +13,9 @@ pub use crate::hash::{hex, sha256};
 use crate::outdir::{self, OnDisk};
 
 pub const MANIFEST_PATH: &str = ".parasol/manifest.json";
+/// Where a run that is changing the tree says which files it is about to
+/// write (`Intent`); removed once the manifest is written after them.
+pub const INTENT_PATH: &str = ".parasol/intent.json";
 
 /// Who owns a file of an output folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -45,9 +48,10 @@ pub struct Manifest {
     /// The spec, relative to the output root where possible.
     pub spec: String,
     pub files: BTreeMap<String, Entry>,
-    /// Set while a run is changing the tree: written before its first
-    /// change, cleared by its last write. A manifest that still says so
-    /// was left by a run that was killed or failed.
+    /// A run was changing the tree and did not finish: it was killed or
+    /// failed before writing the manifest after its changes. Set when read
+    /// from an `Intent` left beside the manifest (or, as runs before the
+    /// intent file recorded it, in the manifest itself).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
     /// What the tree was generated from, recorded when that run left it
@@ -83,6 +87,33 @@ pub struct Inputs {
 /// of the file it became.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRecord(pub String, pub usize, pub usize);
+
+/// What a run is about to write, recorded before its first change and
+/// removed after the manifest that follows its changes: each file it may
+/// leave holding new content, and that content's SHA-256. Small (only the
+/// files being written), so an edit that writes four files does not
+/// rewrite the whole manifest first. A run that finds one left behind
+/// treats the manifest as incomplete (`Manifest::incomplete`): the files
+/// listed may hold either content, and both are parasol's own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Intent {
+    pub parasol: u32,
+    pub pending: BTreeMap<String, PendingWrite>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingWrite {
+    pub owner: Ownership,
+    pub sha256: String,
+}
+
+impl Intent {
+    pub fn to_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("intent serialises");
+        text.push('\n');
+        text
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -266,9 +297,12 @@ pub enum ManifestError {
     /// Not readable or not a manifest: files are then treated as not
     /// written by parasol, which never deletes or overwrites anything.
     Unreadable(String),
-    /// Readable, but not to be trusted: it names a path outside the
-    /// output folder, or it is reached through a link. The run stops.
+    /// Readable, but not to be trusted: it (or the intent beside it)
+    /// names a path outside the output folder, or it is reached through a
+    /// link. The run stops.
     Unsafe {
+        /// The state file at fault, relative to the output root.
+        file: &'static str,
         message: String,
         line: u32,
         col: u32,
@@ -285,8 +319,16 @@ impl ManifestError {
                 format!("ignoring unreadable manifest: {reason}"),
             )
             .at(Location::bare(shown, 1, 1))
-            .with_help("files that differ from the plan are treated as not written by parasol, and kept"),
-            ManifestError::Unsafe { message, line, col } => {
+            .with_help(
+                "files that differ from the plan are treated as not written by parasol, and kept",
+            ),
+            ManifestError::Unsafe {
+                file,
+                message,
+                line,
+                col,
+            } => {
+                let shown = display_path(&root.join(file));
                 Diagnostic::error("manifest-unsafe", message.clone())
                     .at(Location::bare(shown, *line, *col))
                     .with_help(
@@ -384,12 +426,32 @@ impl Parsed for Recorded {
     fn entry_paths(&self) -> impl Iterator<Item = &String> {
         self.files.keys()
     }
+    fn left_incomplete(&mut self, intent: Intent) {
+        self.incomplete = true;
+        self.inputs = None;
+        for (path, write) in intent.pending {
+            let fresh = RecordedEntry {
+                owner: write.owner,
+                sha256: None,
+                pending: None,
+            };
+            let entry = self.files.entry(path).or_insert(fresh.clone());
+            if entry.owner != write.owner {
+                *entry = fresh;
+            }
+            entry.pending = Some(write.sha256);
+        }
+    }
 }
 
 /// What `read_as` needs of a parsed manifest.
 trait Parsed: serde::de::DeserializeOwned {
     fn format(&self) -> u32;
     fn entry_paths(&self) -> impl Iterator<Item = &String>;
+    /// Marks what was read as left by a run that did not finish `intent`:
+    /// nothing recorded of its inputs is trusted, and each file it was
+    /// writing may hold the content it meant to write.
+    fn left_incomplete(&mut self, intent: Intent);
 }
 
 impl Parsed for Manifest {
@@ -399,6 +461,25 @@ impl Parsed for Manifest {
     fn entry_paths(&self) -> impl Iterator<Item = &String> {
         self.files.keys()
     }
+    fn left_incomplete(&mut self, intent: Intent) {
+        self.incomplete = true;
+        self.inputs = None;
+        for (path, write) in intent.pending {
+            let fresh = Entry {
+                owner: write.owner,
+                sha256: None,
+                pending: None,
+                needs: Needs::default(),
+            };
+            let entry = self.files.entry(path).or_insert(fresh.clone());
+            // A file that changed owner is written afresh: what the old
+            // entry recorded of it no longer applies.
+            if entry.owner != write.owner {
+                *entry = fresh;
+            }
+            entry.pending = Some(write.sha256);
+        }
+    }
 }
 
 impl Parsed for Summary {
@@ -407,6 +488,9 @@ impl Parsed for Summary {
     }
     fn entry_paths(&self) -> impl Iterator<Item = &String> {
         self.files.keys()
+    }
+    fn left_incomplete(&mut self, _intent: Intent) {
+        self.inputs = None;
     }
 }
 
@@ -419,6 +503,7 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
         OnDisk::File(bytes) => bytes,
         OnDisk::Blocked(why) => {
             return Err(ManifestError::Unsafe {
+                file: MANIFEST_PATH,
                 message: format!("cannot use the manifest: {why}"),
                 line: 1,
                 col: 1,
@@ -439,6 +524,7 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
         if let Err(problem) = check_entry_path(path) {
             let (line, col) = position_of_key(&text, path);
             return Err(ManifestError::Unsafe {
+                file: MANIFEST_PATH,
                 message: format!(
                     "the manifest names {problem}; parasol only touches files inside the output folder"
                 ),
@@ -447,7 +533,47 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
             });
         }
     }
+    let mut manifest = manifest;
+    if let Some(intent) = read_intent(root)? {
+        manifest.left_incomplete(intent);
+    }
     Ok(Some(manifest))
+}
+
+/// The intent a run that did not finish left beside the manifest, if any.
+/// One that cannot be parsed still says a run did not finish: the files
+/// it wrote then count as edited, which is never destructive.
+fn read_intent(root: &Path) -> Result<Option<Intent>, ManifestError> {
+    let bytes = match outdir::inspect(root, INTENT_PATH) {
+        OnDisk::Missing => return Ok(None),
+        OnDisk::File(bytes) => bytes,
+        OnDisk::Blocked(why) => {
+            return Err(ManifestError::Unsafe {
+                file: INTENT_PATH,
+                message: format!("cannot use the intent of an unfinished run: {why}"),
+                line: 1,
+                col: 1,
+            });
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Ok(intent) = serde_json::from_str::<Intent>(&text) else {
+        return Ok(Some(Intent::default()));
+    };
+    for path in intent.pending.keys() {
+        if let Err(problem) = check_entry_path(path) {
+            let (line, col) = position_of_key(&text, path);
+            return Err(ManifestError::Unsafe {
+                file: INTENT_PATH,
+                message: format!(
+                    "the intent of an unfinished run names {problem}; parasol only touches files inside the output folder"
+                ),
+                line,
+                col,
+            });
+        }
+    }
+    Ok(Some(intent))
 }
 
 /// Checks a path a manifest names: relative, inside the root, not in
@@ -507,6 +633,98 @@ mod tests {
         std::fs::create_dir(dir.path().join(".parasol")).unwrap();
         std::fs::write(dir.path().join(MANIFEST_PATH), manifest_with("src/a.rs")).unwrap();
         assert!(Manifest::read(dir.path()).unwrap().is_some());
+    }
+
+    fn intent_for(path: &str, owner: Ownership) -> String {
+        let intent = Intent {
+            parasol: FORMAT_VERSION,
+            pending: BTreeMap::from([(
+                path.to_string(),
+                PendingWrite {
+                    owner,
+                    sha256: "ab".repeat(32),
+                },
+            )]),
+        };
+        intent.to_text()
+    }
+
+    fn folder_with(manifest: &str, intent: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".parasol")).unwrap();
+        std::fs::write(dir.path().join(MANIFEST_PATH), manifest).unwrap();
+        if let Some(intent) = intent {
+            std::fs::write(dir.path().join(INTENT_PATH), intent).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn an_intent_left_beside_the_manifest_marks_its_files_pending_and_nothing_trusted() {
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&manifest_with("src/a.rs")).unwrap();
+        manifest["inputs"] = serde_json::json!({"fingerprint": "f", "files": []});
+        let manifest = manifest.to_string();
+
+        let clean = folder_with(&manifest, None);
+        let read = Manifest::read(clean.path()).unwrap().unwrap();
+        assert!(!read.incomplete && read.inputs.is_some());
+        let summary = Manifest::summary(clean.path()).unwrap().unwrap();
+        assert!(summary.inputs.is_some());
+
+        let pending = "ab".repeat(32);
+        let left = folder_with(
+            &manifest,
+            Some(&intent_for("src/a.rs", Ownership::Generated)),
+        );
+        let read = Manifest::read(left.path()).unwrap().unwrap();
+        assert!(read.incomplete);
+        assert_eq!(
+            read.inputs, None,
+            "a fingerprint is not trusted after a run that did not finish"
+        );
+        assert!(read.files["src/a.rs"].written_by_parasol(&pending));
+        let summary = Manifest::summary(left.path()).unwrap().unwrap();
+        assert!(summary.inputs.is_none());
+        let recorded = Manifest::recorded(left.path()).unwrap().unwrap();
+        assert!(recorded.incomplete);
+        assert_eq!(
+            recorded.files["src/a.rs"].pending.as_deref(),
+            Some(&*pending)
+        );
+
+        // A file that was being created, and one that changed owner.
+        let created = folder_with(&manifest, Some(&intent_for("src/new.rs", Ownership::User)));
+        let read = Manifest::read(created.path()).unwrap().unwrap();
+        assert_eq!(read.files["src/new.rs"].owner, Ownership::User);
+        assert!(read.files["src/new.rs"].written_by_parasol(&pending));
+        let moved = folder_with(&manifest, Some(&intent_for("ok.rs", Ownership::User)));
+        let read = Manifest::read(moved.path()).unwrap().unwrap();
+        assert_eq!(read.files["ok.rs"].owner, Ownership::User);
+        assert_eq!(read.files["ok.rs"].sha256, None);
+
+        // One that cannot be read still says a run did not finish.
+        let garbled = folder_with(&manifest, Some("{not json"));
+        let read = Manifest::read(garbled.path()).unwrap().unwrap();
+        assert!(read.incomplete && read.inputs.is_none());
+    }
+
+    #[test]
+    fn an_intent_naming_a_path_outside_the_root_is_refused_at_its_position() {
+        let dir = folder_with(
+            &manifest_with("src/a.rs"),
+            Some(&intent_for("../../etc/passwd", Ownership::Generated)),
+        );
+        match Manifest::read(dir.path()) {
+            Err(ManifestError::Unsafe {
+                file, line, col, ..
+            }) => assert_eq!((file, line, col), (INTENT_PATH, 4, 5)),
+            other => panic!("accepted: {other:?}"),
+        }
+        assert!(matches!(
+            Manifest::summary(dir.path()),
+            Err(ManifestError::Unsafe { .. })
+        ));
     }
 
     fn needs(what: &str, uses: &[&str], samples: &[&str]) -> BTreeMap<String, Need> {

@@ -253,6 +253,16 @@ pub fn write_in(root: &Path, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
     replace_file(&root.join(rel), |file| file.write_all(bytes))
 }
 
+/// Removes the file `rel` under `root` if it is there, never through a
+/// link (a link or folder in its place is left alone and reported).
+pub fn remove_in(root: &Path, rel: &str) -> std::io::Result<()> {
+    match inspect_entry(root, rel) {
+        OnDisk::Missing => Ok(()),
+        OnDisk::File(_) => std::fs::remove_file(root.join(rel)),
+        OnDisk::Blocked(why) => Err(std::io::Error::other(why)),
+    }
+}
+
 /// Removes temporary files a killed run left in `dir` (a folder under
 /// `root`, reached without links). Only parasol's own names are touched.
 pub fn remove_leftovers(root: &Path, dir: &str) {

@@ -129,6 +129,15 @@ fn a_field_added_to_one_module_renders_only_what_reads_it() {
         );
     }
 
+    // What the run was about to write was recorded beside the manifest
+    // and removed once the manifest was written after it.
+    let intents: Vec<_> = walkdir::WalkDir::new(out)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "intent.json")
+        .collect();
+    assert!(intents.is_empty(), "left behind: {intents:?}");
+
     // The same files a run from scratch writes (headers name the spec
     // relative to the output, so the scratch output sits beside it).
     let scratch = dir.join("scratch");
