@@ -90,6 +90,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             (lang, found)
         })
         .collect();
+    crate::timings::mark("outputs found");
     // Settings outlive flags: each output keeps what it was generated with,
     // and the flags given now change only what they name.
     let settings: Vec<(Lang, Requested)> = existing
@@ -110,6 +111,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     };
     let mode = mode_of(&args.output);
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    crate::timings::mark("templates");
     // Only a plain write takes the shortcut: a check or a forced write
     // trusts nothing (`Trust`).
     if mode == (Mode::Write { force: false }) && !diags.has_errors() {
@@ -128,6 +130,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             crate::timings::mark("fresh");
             return finish(reports, mode, &args.output, &diags);
         }
+        crate::timings::mark("fresh check: changed");
     }
     // The spec is parsed and resolved on one core; meanwhile the other
     // reads and hashes what the outputs hold, for the plan to reuse.
