@@ -247,6 +247,17 @@ pub fn load_context(
 ) -> Option<Context> {
     let raw = source::load_spec(spec_path, diags)?;
     crate::timings::mark("parse");
+    resolve_context(raw, spec_path, checks, overrides, diags)
+}
+
+/// `load_context` once the spec at `spec_path` is parsed (`raw`).
+pub fn resolve_context(
+    raw: source::spec::RawSpec,
+    spec_path: &Path,
+    checks: &[Check],
+    overrides: &Overrides,
+    diags: &mut Diagnostics,
+) -> Option<Context> {
     let spec_dir = spec_path
         .parent()
         .map(Path::to_path_buf)

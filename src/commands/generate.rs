@@ -130,10 +130,12 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
             crate::timings::mark("fresh");
             return finish(reports, mode, &args.output, &diags);
         }
-        crate::timings::mark("fresh check: changed");
+        crate::timings::mark("inputs changed");
     }
-    // The spec is parsed and resolved on one core; meanwhile the other
-    // reads and hashes what the outputs hold, for the plan to reuse.
+    // The spec is parsed on every core, then resolved on one; meanwhile
+    // the other reads and hashes what the outputs hold, for the plan to reuse.
+    let raw = crate::source::load_spec(&spec_path, &mut diags);
+    crate::timings::mark("parse");
     let prefetch = if mode.trust() == crate::incremental::Trust::Manifest && !diags.has_errors() {
         let roots = existing
             .iter()
@@ -143,7 +145,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     } else {
         crate::incremental::Prefetch::none()
     };
-    let context = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    let context = raw.and_then(|raw| {
+        load::resolve_context(raw, &spec_path, &Check::ALL, &overrides, &mut diags)
+    });
     crate::timings::mark("validate");
     if let Some(ctx) = &context {
         load::check_context_name(&selection, ctx, &mut diags);

@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod decode;
+pub mod pieces;
 pub mod project;
 pub mod spec;
 pub mod yaml;

@@ -208,7 +208,12 @@ struct Builder<'f> {
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
+    /// Whether an anchor or alias was seen (a document in pieces then
+    /// parses whole: an alias may name an anchor in another piece).
+    linked: bool,
     nodes: usize,
+    /// The deepest nesting reached.
+    deepest: usize,
     root: Option<Node>,
     errors: Vec<Diagnostic>,
 }
@@ -247,11 +252,13 @@ impl Builder<'_> {
         }
         self.count(1, pos)?;
         self.stack.push(frame);
+        self.deepest = self.deepest.max(self.stack.len());
         Ok(())
     }
 
     fn remember(&mut self, anchor: usize, node: &Node) {
         if anchor != 0 {
+            self.linked = true;
             self.anchors
                 .insert(anchor, (node.clone(), subtree_size(node)));
         }
@@ -385,6 +392,7 @@ impl Builder<'_> {
                 self.attach(node)
             }
             Event::Alias(id) => {
+                self.linked = true;
                 let Some((target, size)) = self.anchors.get(&id) else {
                     return Err(self.fail(pos, "yaml-syntax", "alias to an unknown anchor".into()));
                 };
@@ -418,14 +426,43 @@ fn subtree_size(node: &Node) -> usize {
 /// Parses one YAML document. An empty document is a `Null` node at 1:1.
 /// Returns every error found before parsing had to stop (duplicate keys do
 /// not stop it; syntax errors and exceeded limits do).
+///
+/// A large document is parsed in pieces on several threads when its
+/// largest block mapping can be cut between entries (`pieces`); the tree is
+/// then exactly the one parsing it whole gives, and anything the pieces
+/// cannot vouch for (an error, an anchor, an empty value at a cut) parses
+/// it whole.
 pub fn parse(file: &SourceFile, text: &str, limits: Limits) -> Result<Node, Vec<Diagnostic>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads > 1
+        && text.len() >= super::pieces::FROM_BYTES
+        && let Some(node) = super::pieces::parse(file, text, limits, threads.min(8))
+    {
+        return Ok(node);
+    }
+    parse_whole(file, text, limits).tree
+}
+
+/// What parsing one text gave, and what `pieces` needs to know of it.
+pub(super) struct Parsed {
+    pub tree: Result<Node, Vec<Diagnostic>>,
+    /// Nodes counted against `Limits::max_nodes`.
+    pub nodes: usize,
+    /// The deepest nesting of maps and lists.
+    pub deepest: usize,
+    pub linked: bool,
+}
+
+pub(super) fn parse_whole(file: &SourceFile, text: &str, limits: Limits) -> Parsed {
     let mut builder = Builder {
         file,
         end: end_of_content(text),
         limits,
         stack: Vec::new(),
         anchors: HashMap::default(),
+        linked: false,
         nodes: 0,
+        deepest: 0,
         root: None,
         errors: Vec::new(),
     };
@@ -451,16 +488,23 @@ pub fn parse(file: &SourceFile, text: &str, limits: Limits) -> Result<Node, Vec<
         };
         if let Err(diagnostic) = result {
             builder.errors.push(diagnostic);
-            return Err(builder.errors);
+            break;
         }
     }
-    if !builder.errors.is_empty() {
-        return Err(builder.errors);
+    let tree = if builder.errors.is_empty() {
+        Ok(builder.root.take().unwrap_or(Node {
+            pos: Pos::new(1, 1, 0),
+            value: Value::Null,
+        }))
+    } else {
+        Err(std::mem::take(&mut builder.errors))
+    };
+    Parsed {
+        tree,
+        nodes: builder.nodes,
+        deepest: builder.deepest,
+        linked: builder.linked,
     }
-    Ok(builder.root.unwrap_or(Node {
-        pos: Pos::new(1, 1, 0),
-        value: Value::Null,
-    }))
 }
 
 /// Checks size and encoding before any parsing: returns the text or an error
