@@ -48,8 +48,11 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
     } else {
         Trust::Nothing
     };
-    let mut plans = Vec::new();
-    let mut fresh = Vec::new();
+    let disk = Disk::new();
+    // Each output is compared as soon as it is planned, so only one plan
+    // is held at a time.
+    let mut reports = Vec::new();
+    let mut checked = 0;
     for root in &roots {
         // An output whose inputs and files are as recorded needs no replay.
         let unchanged = trust == Trust::Manifest
@@ -62,11 +65,15 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
             .flatten()
             .and_then(|manifest| crate::fingerprint::files_as_recorded(root, &manifest));
         if let Some(report) = fresh_report {
-            fresh.push(report);
+            reports.push(report);
+            checked += 1;
             continue;
         }
         match crate::generators::replay(root, &templates, trust) {
-            Ok(plan) => plans.push(plan),
+            Ok(plan) => {
+                reports.push(emit::emit(&plan, Mode::Check, &disk));
+                checked += 1;
+            }
             Err(errors) => diags.extend(errors),
         }
     }
@@ -74,7 +81,6 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         report(&diags, args.format);
         return FAILED;
     }
-    let checked = plans.len() + fresh.len();
     let output = OutputArgs {
         out: None,
         templates: None,
@@ -85,13 +91,6 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         format: args.format,
         verbose: false,
     };
-    let disk = Disk::new();
-    let mut reports = fresh;
-    reports.extend(
-        plans
-            .iter()
-            .map(|plan| emit::emit(plan, Mode::Check, &disk)),
-    );
     reports.sort_by(|a, b| a.root.cmp(&b.root));
     let code = finish(reports, Mode::Check, &output, &diags);
     if code == 0 && args.format == Format::Human && !crate::term::quiet() {

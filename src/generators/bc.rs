@@ -154,19 +154,16 @@ impl Request for BcRequest {
     fn replan(
         &self,
         renderer: &Renderer<'_>,
-        ctx: &Context,
+        ctx: Context,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
-        let ctx_value = crate::render::value(ctx);
-        plan_bc(
-            renderer,
-            ctx,
-            &ctx_value,
-            &self.requested,
-            self.lang,
-            root,
-            spec_path,
-        )
+        // As `bc generate` does: what the plan needs from the model first,
+        // then the model becomes template values and is freed as it goes.
+        let prepared = prepare_bc(&ctx, &self.requested, self.lang, root, spec_path)?;
+        let digests = crate::incremental::Digests::of(&ctx);
+        let diagrams = diagrams(&ctx);
+        let ctx_value = crate::render::value_of(ctx);
+        renderer.render_prepared(&ctx_value, &digests, &diagrams, prepared)
     }
 }

@@ -304,11 +304,11 @@ impl Request for EventPatterns {
     fn replan(
         &self,
         renderer: &Renderer<'_>,
-        ctx: &Context,
+        ctx: Context,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
         let language_root = root.parent().unwrap_or(root);
-        plan_event_patterns(renderer, ctx, self, language_root, spec_path)
+        plan_event_patterns(renderer, &ctx, self, language_root, spec_path)
     }
 }

@@ -175,11 +175,11 @@ impl Request for Orchestration {
     fn replan(
         &self,
         renderer: &Renderer<'_>,
-        ctx: &Context,
+        ctx: Context,
         root: &Path,
         spec_path: &Path,
     ) -> Result<Plan, Diagnostics> {
         let language_root = root.parent().unwrap_or(root);
-        plan_orchestration(renderer, ctx, self, language_root, spec_path)
+        plan_orchestration(renderer, &ctx, self, language_root, spec_path)
     }
 }
