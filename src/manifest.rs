@@ -429,18 +429,7 @@ impl Parsed for Recorded {
     fn left_incomplete(&mut self, intent: Intent) {
         self.incomplete = true;
         self.inputs = None;
-        for (path, write) in intent.pending {
-            let fresh = RecordedEntry {
-                owner: write.owner,
-                sha256: None,
-                pending: None,
-            };
-            let entry = self.files.entry(path).or_insert(fresh.clone());
-            if entry.owner != write.owner {
-                *entry = fresh;
-            }
-            entry.pending = Some(write.sha256);
-        }
+        mark_pending(&mut self.files, intent);
     }
 }
 
@@ -464,21 +453,61 @@ impl Parsed for Manifest {
     fn left_incomplete(&mut self, intent: Intent) {
         self.incomplete = true;
         self.inputs = None;
-        for (path, write) in intent.pending {
-            let fresh = Entry {
-                owner: write.owner,
-                sha256: None,
-                pending: None,
-                needs: Needs::default(),
-            };
-            let entry = self.files.entry(path).or_insert(fresh.clone());
-            // A file that changed owner is written afresh: what the old
-            // entry recorded of it no longer applies.
-            if entry.owner != write.owner {
-                *entry = fresh;
-            }
-            entry.pending = Some(write.sha256);
+        mark_pending(&mut self.files, intent);
+    }
+}
+
+/// A manifest entry as some reader keeps it (`Entry`, `RecordedEntry`).
+trait PendingEntry {
+    /// An entry for a file parasol has no record of.
+    fn fresh(owner: Ownership) -> Self;
+    fn owner(&self) -> Ownership;
+    fn pending(&mut self) -> &mut Option<String>;
+}
+
+impl PendingEntry for Entry {
+    fn fresh(owner: Ownership) -> Self {
+        Entry {
+            owner,
+            sha256: None,
+            pending: None,
+            needs: Needs::default(),
         }
+    }
+    fn owner(&self) -> Ownership {
+        self.owner
+    }
+    fn pending(&mut self) -> &mut Option<String> {
+        &mut self.pending
+    }
+}
+
+impl PendingEntry for RecordedEntry {
+    fn fresh(owner: Ownership) -> Self {
+        RecordedEntry {
+            owner,
+            sha256: None,
+            pending: None,
+        }
+    }
+    fn owner(&self) -> Ownership {
+        self.owner
+    }
+    fn pending(&mut self) -> &mut Option<String> {
+        &mut self.pending
+    }
+}
+
+/// Marks every file `intent` lists as possibly holding its new content.
+fn mark_pending<E: PendingEntry>(files: &mut BTreeMap<String, E>, intent: Intent) {
+    for (path, write) in intent.pending {
+        let entry = files.entry(path).or_insert_with(|| E::fresh(write.owner));
+        // A file that changed owner is written afresh: what the old entry
+        // recorded of it no longer applies.
+        if entry.owner() != write.owner {
+            *entry = E::fresh(write.owner);
+        }
+        *entry.pending() = Some(write.sha256);
     }
 }
 
@@ -498,17 +527,8 @@ impl Parsed for Summary {
 /// It is read without following links, and every path it names must be a
 /// relative path inside the root (see `ManifestError`).
 fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
-    let bytes = match outdir::inspect(root, MANIFEST_PATH) {
-        OnDisk::Missing => return Ok(None),
-        OnDisk::File(bytes) => bytes,
-        OnDisk::Blocked(why) => {
-            return Err(ManifestError::Unsafe {
-                file: MANIFEST_PATH,
-                message: format!("cannot use the manifest: {why}"),
-                line: 1,
-                col: 1,
-            });
-        }
+    let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
+        return Ok(None);
     };
     let text =
         String::from_utf8(bytes).map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
@@ -520,19 +540,7 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
             manifest.format()
         )));
     }
-    for path in manifest.entry_paths() {
-        if let Err(problem) = check_entry_path(path) {
-            let (line, col) = position_of_key(&text, path);
-            return Err(ManifestError::Unsafe {
-                file: MANIFEST_PATH,
-                message: format!(
-                    "the manifest names {problem}; parasol only touches files inside the output folder"
-                ),
-                line,
-                col,
-            });
-        }
-    }
+    check_entry_paths(manifest.entry_paths(), &text, MANIFEST_PATH, "the manifest")?;
     let mut manifest = manifest;
     if let Some(intent) = read_intent(root)? {
         manifest.left_incomplete(intent);
@@ -544,36 +552,59 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
 /// One that cannot be parsed still says a run did not finish: the files
 /// it wrote then count as edited, which is never destructive.
 fn read_intent(root: &Path) -> Result<Option<Intent>, ManifestError> {
-    let bytes = match outdir::inspect(root, INTENT_PATH) {
-        OnDisk::Missing => return Ok(None),
-        OnDisk::File(bytes) => bytes,
-        OnDisk::Blocked(why) => {
-            return Err(ManifestError::Unsafe {
-                file: INTENT_PATH,
-                message: format!("cannot use the intent of an unfinished run: {why}"),
-                line: 1,
-                col: 1,
-            });
-        }
+    let what = "the intent of an unfinished run";
+    let Some(bytes) = state_file(root, INTENT_PATH, what)? else {
+        return Ok(None);
     };
     let text = String::from_utf8_lossy(&bytes);
     let Ok(intent) = serde_json::from_str::<Intent>(&text) else {
         return Ok(Some(Intent::default()));
     };
-    for path in intent.pending.keys() {
+    check_entry_paths(intent.pending.keys(), &text, INTENT_PATH, what)?;
+    Ok(Some(intent))
+}
+
+/// The bytes of parasol's state file `rel` (`what`, for messages), read
+/// without following links; `None` when there is none.
+fn state_file(
+    root: &Path,
+    rel: &'static str,
+    what: &str,
+) -> Result<Option<Vec<u8>>, ManifestError> {
+    match outdir::inspect(root, rel) {
+        OnDisk::Missing => Ok(None),
+        OnDisk::File(bytes) => Ok(Some(bytes)),
+        OnDisk::Blocked(why) => Err(ManifestError::Unsafe {
+            file: rel,
+            message: format!("cannot use {what}: {why}"),
+            line: 1,
+            col: 1,
+        }),
+    }
+}
+
+/// Refuses the first path in `paths` (named in `text`, the state file
+/// `rel`) that is not a relative path inside the output folder.
+fn check_entry_paths<'p>(
+    paths: impl IntoIterator<Item = &'p String>,
+    text: &str,
+    rel: &'static str,
+    what: &str,
+) -> Result<(), ManifestError> {
+    for path in paths {
         if let Err(problem) = check_entry_path(path) {
-            let (line, col) = position_of_key(&text, path);
+            let (line, col) = position_of_key(text, path);
             return Err(ManifestError::Unsafe {
-                file: INTENT_PATH,
+                file: rel,
                 message: format!(
-                    "the intent of an unfinished run names {problem}; parasol only touches files inside the output folder"
+                    "{what} names {problem}; parasol only touches files inside the output folder"
                 ),
                 line,
                 col,
             });
         }
     }
-    Ok(Some(intent))
+    Ok(())
 }
 
 /// Checks a path a manifest names: relative, inside the root, not in

@@ -46,19 +46,25 @@ impl Run {
     }
 }
 
-/// Parses `text` as up to `pieces` pieces, or says it cannot.
-pub fn parse(file: &SourceFile, text: &str, limits: Limits, pieces: usize) -> Option<Node> {
+/// The mapping to cut and where, if the text has one worth cutting.
+fn run_and_cuts(text: &str, pieces: usize) -> Option<(Run, Vec<usize>)> {
     let run = largest_run(text)?;
     let cuts = cuts(text.len(), &run, pieces)?;
     // A block scalar ending a piece could take in the blank lines that
     // stand for the text after it (`|+` keeps them), or end elsewhere.
-    let ends = cuts.iter().chain([&run.end]);
-    if ends
-        .map(|&end| &text[run.starts[run.starts.partition_point(|&s| s < end) - 1]..end])
-        .any(has_block_scalar)
-    {
+    let last_entries = cuts
+        .iter()
+        .chain([&run.end])
+        .map(|&end| &text[run.starts[run.starts.partition_point(|&s| s < end) - 1]..end]);
+    if last_entries.into_iter().any(has_block_scalar) {
         return None;
     }
+    Some((run, cuts))
+}
+
+/// Parses `text` as up to `pieces` pieces, or says it cannot.
+pub fn parse(file: &SourceFile, text: &str, limits: Limits, pieces: usize) -> Option<Node> {
+    let (run, cuts) = run_and_cuts(text, pieces)?;
     let lines_before = |at: usize| {
         text.as_bytes()[..at]
             .iter()
@@ -260,17 +266,7 @@ fn cuts(total: usize, run: &Run, pieces: usize) -> Option<Vec<usize>> {
 /// The regions the pieces of `text` cover, for tests.
 #[cfg(test)]
 fn regions(text: &str, pieces: usize) -> Option<Vec<std::ops::Range<usize>>> {
-    let run = largest_run(text)?;
-    let cuts = cuts(text.len(), &run, pieces)?;
-    // A block scalar ending a piece could take in the blank lines that
-    // stand for the text after it (`|+` keeps them), or end elsewhere.
-    let ends = cuts.iter().chain([&run.end]);
-    if ends
-        .map(|&end| &text[run.starts[run.starts.partition_point(|&s| s < end) - 1]..end])
-        .any(has_block_scalar)
-    {
-        return None;
-    }
+    let (run, cuts) = run_and_cuts(text, pieces)?;
     let ends = cuts.iter().skip(1).copied().chain([run.end]);
     Some(cuts.iter().copied().zip(ends).map(|(a, b)| a..b).collect())
 }
