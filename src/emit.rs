@@ -680,19 +680,43 @@ fn apply(
     if !work.is_empty() {
         // The intent: every file about to be written may hold its new
         // content from now on, and that content is parasol's own. Only
-        // those files are listed; the manifest is rewritten once, after.
-        let pending = work
-            .iter()
-            .filter_map(|&(i, change)| match change {
-                Change::Write(file) => {
-                    let path = &outcomes[i].path;
-                    let sha256 = hashes.get(path)?.clone();
-                    let owner = file.ownership;
-                    Some((path.clone(), manifest::PendingWrite { owner, sha256 }))
-                }
-                Change::Remove => None,
+        // those files are listed (the manifest is rewritten once, after),
+        // with what an earlier run that did not finish was writing: until
+        // this run's manifest is written, those files may hold it still.
+        let mut pending: BTreeMap<String, manifest::PendingWrite> = old_manifest
+            .into_iter()
+            .flat_map(|m| &m.files)
+            .filter_map(|(path, entry)| {
+                let write = manifest::PendingWrite {
+                    owner: entry.owner,
+                    sha256: entry.pending.clone()?,
+                    now: None,
+                };
+                Some((path.clone(), write))
             })
             .collect();
+        for &(i, change) in &work {
+            let (Change::Write(file), path) = (change, &outcomes[i].path) else {
+                continue;
+            };
+            let Some(sha256) = hashes.get(path).cloned() else {
+                continue;
+            };
+            // Rewriting what an unfinished run wrote: the file holds that
+            // (or what the manifest records) until this write is done.
+            let now = old_manifest
+                .and_then(|m| m.files.get(path))
+                .filter(|e| e.owner == file.ownership && e.pending.is_some())
+                .and_then(|entry| match outdir::inspect(root, path) {
+                    Seen::File(bytes) => {
+                        let hash = manifest::sha256(&bytes);
+                        entry.written_by_parasol(&hash).then_some(hash)
+                    }
+                    _ => None,
+                });
+            let owner = file.ownership;
+            pending.insert(path.clone(), manifest::PendingWrite { owner, sha256, now });
+        }
         let intent = manifest::Intent {
             parasol: manifest::FORMAT_VERSION,
             pending,
@@ -843,4 +867,131 @@ pub fn render_report(report: &Report, mode: Mode, verbose: bool) -> String {
     }
     let _ = writeln!(out, "  {}", report.summary(mode));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn plan(root: &Path, files: &[(&str, &str)]) -> Plan {
+        let files = files
+            .iter()
+            .map(|(path, text)| PlannedFile {
+                path: path.to_string(),
+                content: Content::from(text.to_string()),
+                ownership: Ownership::Generated,
+                sha256: manifest::sha256(text.as_bytes()),
+                needs: Default::default(),
+                key: None,
+                parts: Vec::new(),
+            })
+            .collect();
+        Plan {
+            root: root.to_path_buf(),
+            recipe: manifest::Recipe {
+                command: "bc generate".into(),
+                context: "X".into(),
+                settings: serde_json::json!({}),
+            },
+            spec_path: "x.bc.yaml".into(),
+            files,
+            inputs: None,
+        }
+    }
+
+    /// Writes to disk until `after` changes are done, then dies mid-run
+    /// (a panic unwinds past emit, as a kill would leave the disk).
+    struct Killed {
+        after: usize,
+        done: AtomicUsize,
+    }
+
+    impl Sink for Killed {
+        fn write(&self, path: &Path, content: &Content) -> std::io::Result<()> {
+            assert!(
+                self.done.fetch_add(1, Ordering::SeqCst) < self.after,
+                "killed"
+            );
+            Disk::new().write(path, content)
+        }
+        fn remove(&self, path: &Path) -> std::io::Result<()> {
+            assert!(
+                self.done.fetch_add(1, Ordering::SeqCst) < self.after,
+                "killed"
+            );
+            Disk::new().remove(path)
+        }
+    }
+
+    fn killed_after(plan: &Plan, after: usize) {
+        let sink = Killed {
+            after,
+            done: AtomicUsize::new(0),
+        };
+        let write = Mode::Write { force: false };
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emit(plan, write, &sink)));
+        assert!(run.is_err(), "the run was to be killed");
+    }
+
+    fn clean_run(plan: &Plan) -> Report {
+        let report = emit(plan, Mode::Write { force: false }, &Disk::new());
+        let conflicts: Vec<_> = report.conflicts().map(|o| &o.path).collect();
+        assert!(
+            conflicts.is_empty() && report.errors.is_empty(),
+            "{conflicts:?} {:?}",
+            report.errors
+        );
+        report
+    }
+
+    /// A tree generated, then a run killed after writing `a` and not `b`.
+    fn after_a_killed_run(root: &Path) {
+        clean_run(&plan(root, &[("a", "a1\n"), ("b", "b1\n")]));
+        killed_after(&plan(root, &[("a", "a2\n"), ("b", "b2\n")]), 1);
+        assert_eq!(std::fs::read_to_string(root.join("a")).unwrap(), "a2\n");
+        assert_eq!(std::fs::read_to_string(root.join("b")).unwrap(), "b1\n");
+    }
+
+    #[test]
+    fn a_second_killed_run_keeps_what_the_first_wrote_as_parasols() {
+        // The second run leaves `a` as the first wrote it.
+        let dir = tempfile::tempdir().unwrap();
+        after_a_killed_run(dir.path());
+        killed_after(&plan(dir.path(), &[("a", "a2\n"), ("b", "b2\n")]), 0);
+        clean_run(&plan(dir.path(), &[("a", "a3\n"), ("b", "b3\n")]));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a")).unwrap(),
+            "a3\n"
+        );
+        assert!(!dir.path().join(INTENT_PATH).exists());
+
+        // The second run rewrites `a`, and is killed before it does.
+        let dir = tempfile::tempdir().unwrap();
+        after_a_killed_run(dir.path());
+        killed_after(&plan(dir.path(), &[("a", "a3\n"), ("b", "b3\n")]), 0);
+        clean_run(&plan(dir.path(), &[("a", "a4\n"), ("b", "b4\n")]));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b")).unwrap(),
+            "b4\n"
+        );
+
+        // An edit is still an edit.
+        let dir = tempfile::tempdir().unwrap();
+        after_a_killed_run(dir.path());
+        std::fs::write(dir.path().join("a"), "mine\n").unwrap();
+        let report = emit(
+            &plan(dir.path(), &[("a", "a3\n"), ("b", "b3\n")]),
+            Mode::Write { force: false },
+            &Disk::new(),
+        );
+        assert_eq!(
+            report
+                .conflicts()
+                .map(|o| o.path.as_str())
+                .collect::<Vec<_>>(),
+            ["a"]
+        );
+    }
 }

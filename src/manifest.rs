@@ -104,7 +104,13 @@ pub struct Intent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingWrite {
     pub owner: Ownership,
+    /// The content about to be written.
     pub sha256: String,
+    /// What the file holds as the run starts, when that is parasol's own
+    /// but not what the manifest records (an earlier run that did not
+    /// finish wrote it): it stays parasol's until this write is done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<String>,
 }
 
 impl Intent {
@@ -462,7 +468,8 @@ trait PendingEntry {
     /// An entry for a file parasol has no record of.
     fn fresh(owner: Ownership) -> Self;
     fn owner(&self) -> Ownership;
-    fn pending(&mut self) -> &mut Option<String>;
+    /// The content recorded as written, and the content being written.
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>);
 }
 
 impl PendingEntry for Entry {
@@ -477,8 +484,8 @@ impl PendingEntry for Entry {
     fn owner(&self) -> Ownership {
         self.owner
     }
-    fn pending(&mut self) -> &mut Option<String> {
-        &mut self.pending
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
+        (&mut self.sha256, &mut self.pending)
     }
 }
 
@@ -493,8 +500,8 @@ impl PendingEntry for RecordedEntry {
     fn owner(&self) -> Ownership {
         self.owner
     }
-    fn pending(&mut self) -> &mut Option<String> {
-        &mut self.pending
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
+        (&mut self.sha256, &mut self.pending)
     }
 }
 
@@ -507,7 +514,11 @@ fn mark_pending<E: PendingEntry>(files: &mut BTreeMap<String, E>, intent: Intent
         if entry.owner() != write.owner {
             *entry = E::fresh(write.owner);
         }
-        *entry.pending() = Some(write.sha256);
+        let (recorded, pending) = entry.hashes();
+        if let Some(now) = write.now {
+            *recorded = Some(now);
+        }
+        *pending = Some(write.sha256);
     }
 }
 
@@ -674,6 +685,7 @@ mod tests {
                 PendingWrite {
                     owner,
                     sha256: "ab".repeat(32),
+                    now: None,
                 },
             )]),
         };
