@@ -669,14 +669,6 @@ fn apply(
         .enumerate()
         .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
         .collect();
-    let manifest_of = |files: BTreeMap<String, Entry>, incomplete: bool, inputs| Manifest {
-        parasol: manifest::FORMAT_VERSION,
-        recipe: plan.recipe.clone(),
-        spec: plan.spec_path.clone(),
-        files,
-        incomplete,
-        inputs,
-    };
     if !work.is_empty() {
         // The intent: every file about to be written may hold its new
         // content from now on, and that content is parasol's own. Only
@@ -782,11 +774,14 @@ fn apply(
         && outcomes
             .iter()
             .all(|o| o.done || matches!(o.action, Action::Unchanged | Action::SkippedUserEdited));
-    let manifest = manifest_of(
-        std::mem::take(entries),
-        false,
-        if clean { plan.inputs.clone() } else { None },
-    );
+    let manifest = Manifest {
+        parasol: manifest::FORMAT_VERSION,
+        recipe: plan.recipe.clone(),
+        spec: plan.spec_path.clone(),
+        files: std::mem::take(entries),
+        incomplete: false,
+        inputs: if clean { plan.inputs.clone() } else { None },
+    };
     let unchanged = work.is_empty() && old_manifest.is_some_and(|old| old == &manifest);
     if unchanged {
         // Nothing written and nothing was pending (an intent left behind

@@ -543,7 +543,7 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
     };
     let text =
         String::from_utf8(bytes).map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
-    let manifest: T =
+    let mut manifest: T =
         serde_json::from_str(&text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
     if manifest.format() != FORMAT_VERSION {
         return Err(ManifestError::Unreadable(format!(
@@ -552,7 +552,6 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
         )));
     }
     check_entry_paths(manifest.entry_paths(), &text, MANIFEST_PATH, "the manifest")?;
-    let mut manifest = manifest;
     if let Some(intent) = read_intent(root)? {
         manifest.left_incomplete(intent);
     }

@@ -52,7 +52,6 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
     // Each output is compared as soon as it is planned, so only one plan
     // is held at a time.
     let mut reports = Vec::new();
-    let mut checked = 0;
     for root in &roots {
         // An output whose inputs and files are as recorded needs no replay.
         let unchanged = trust == Trust::Manifest
@@ -66,14 +65,10 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
             .and_then(|manifest| crate::fingerprint::files_as_recorded(root, &manifest));
         if let Some(report) = fresh_report {
             reports.push(report);
-            checked += 1;
             continue;
         }
         match crate::generators::replay(root, &templates, trust) {
-            Ok(plan) => {
-                reports.push(emit::emit(&plan, Mode::Check, &disk));
-                checked += 1;
-            }
+            Ok(plan) => reports.push(emit::emit(&plan, Mode::Check, &disk)),
             Err(errors) => diags.extend(errors),
         }
     }
@@ -91,6 +86,7 @@ pub fn run(project_file: Option<&Path>, args: CheckArgs) -> u8 {
         format: args.format,
         verbose: false,
     };
+    let checked = reports.len();
     reports.sort_by(|a, b| a.root.cmp(&b.root));
     let code = finish(reports, Mode::Check, &output, &diags);
     if code == 0 && args.format == Format::Human && !crate::term::quiet() {

@@ -65,28 +65,29 @@ fn run_and_cuts(text: &str, pieces: usize) -> Option<(Run, Vec<usize>)> {
 /// Parses `text` as up to `pieces` pieces, or says it cannot.
 pub fn parse(file: &SourceFile, text: &str, limits: Limits, pieces: usize) -> Option<Node> {
     let (run, cuts) = run_and_cuts(text, pieces)?;
-    let lines_before = |at: usize| {
-        text.as_bytes()[..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-    };
+    // Lines before the mapping's first entry, each cut and its end.
+    let offsets: Vec<usize> = [run.starts[0]]
+        .into_iter()
+        .chain(cuts.iter().copied())
+        .chain([run.end])
+        .collect();
+    let lines = lines_before(text, &offsets);
+    let (start_line, cut_lines, end_line) =
+        (lines[0], &lines[1..=cuts.len()], lines[lines.len() - 1]);
     let blank = |n: usize| "\n".repeat(n);
 
     // The first piece: everything but the entries from the first cut on.
     let first = format!(
         "{}{}{}",
         &text[..cuts[0]],
-        blank(lines_before(run.end) - lines_before(cuts[0])),
+        blank(end_line - cut_lines[0]),
         &text[run.end..]
     );
     let rest: Vec<(usize, String)> = cuts
         .iter()
         .zip(cuts.iter().skip(1).chain([&run.end]))
-        .map(|(&from, &to)| {
-            let line = lines_before(from);
-            (line, format!("{}{}", blank(line), &text[from..to]))
-        })
+        .zip(cut_lines)
+        .map(|((&from, &to), &line)| (line, format!("{}{}", blank(line), &text[from..to])))
         .collect();
     let (first, rest) = std::thread::scope(|scope| {
         let handles: Vec<_> = rest
@@ -107,9 +108,9 @@ pub fn parse(file: &SourceFile, text: &str, limits: Limits, pieces: usize) -> Op
     }
     let mut root = first.tree.ok()?;
     let key_col = u32::try_from(run.indent + 1).ok()?;
-    let first_line = u32::try_from(lines_before(run.starts[0]) + 1).ok()?;
+    let first_line = u32::try_from(start_line + 1).ok()?;
     let (depth, entries) = mapping_with(&mut root, (first_line, key_col), 0)?;
-    let cut_line = u32::try_from(lines_before(cuts[0]) + 1).ok()?;
+    let cut_line = u32::try_from(cut_lines[0] + 1).ok()?;
     // The mapping must end before the first cut, its last entry whole.
     let last = entries.last()?;
     if last.key_pos.line >= cut_line || has_empty(&last.value) {
@@ -138,6 +139,22 @@ pub fn parse(file: &SourceFile, text: &str, limits: Limits, pieces: usize) -> Op
         }
     }
     Some(root)
+}
+
+/// How many lines end before each of `offsets` (ascending), in one pass.
+fn lines_before(text: &str, offsets: &[usize]) -> Vec<usize> {
+    let (mut lines, mut from) = (0, 0);
+    offsets
+        .iter()
+        .map(|&at| {
+            lines += text.as_bytes()[from..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            from = at;
+            lines
+        })
+        .collect()
 }
 
 /// The entries of the mapping in `node` that has a key at `key_pos`, and
