@@ -15,18 +15,18 @@
 //! | no longer planned | as parasol wrote it | `delete-stale` |
 //! | no longer planned | edited by hand | `conflict`: kept unless `--force` |
 //!
-//! The output folder is untrusted input (see `outdir`): the manifest is
-//! validated before anything is done, nothing is written, renamed or
-//! deleted through a link, and one run at a time holds the folder's lock.
+//! The output folder is untrusted input (see `outdir`): every folder of a
+//! run is locked and its manifest read and checked (`open`) before any of
+//! them is touched, nothing is written, renamed or deleted through a link,
+//! and one run at a time holds a folder's lock.
 //!
-//! A run that changes anything first records its intent: the manifest is
-//! rewritten with every file it is about to write marked `pending` (the
-//! hash of the new content beside the old) and the tree marked
-//! `incomplete`. Then the files change, each atomically, and the manifest
-//! is written again to match the disk. A run killed at any point leaves
-//! every file with content parasol can recognise as its own, so the next
-//! run finishes the job without a false conflict and removes the killed
-//! run's temporary files.
+//! A run that changes anything first records its intent: the files it is
+//! about to write and the hash of their new content, in
+//! `.parasol/intent.json`. Then the files change, each atomically, and the
+//! manifest is written to match the disk and the intent removed. A run
+//! killed at any point leaves every file with content parasol can
+//! recognise as its own, so the next run finishes the job without a false
+//! conflict and removes the killed run's temporary files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -320,48 +320,61 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
-/// What stops a run before it touches any of its output folders: one
-/// that is a file, or whose manifest cannot be trusted.
-pub fn preflight(plans: &[Plan]) -> Vec<Diagnostic> {
-    let mut refused = Vec::new();
-    for plan in plans {
-        let root = resolve_root(&plan.root);
-        if let Some(problem) = outdir::root_problem(&root) {
-            refused.push(
-                Diagnostic::error("output-not-a-folder", problem)
-                    .with_help("choose another `--out`, or move the file away"),
-            );
-        } else if let Err(e @ ManifestError::Unsafe { .. }) = Manifest::summary(&root) {
-            refused.push(e.diagnostic(&root));
-        }
-    }
-    refused
-}
-
 /// Compares the plan with the disk and, in write mode, makes the disk match.
 pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
+    open(plan, mode).emit(sink)
+}
+
+/// An output folder opened for one plan: locked for the run's mode, its
+/// manifest read once and checked, before anything in any folder changes.
+pub struct Opened<'p> {
+    plan: &'p Plan,
+    mode: Mode,
+    root: PathBuf,
+    /// Held until this folder is emitted: one run at a time per folder.
+    _lock: Option<outdir::Lock>,
+    old_manifest: Option<Manifest>,
+    errors: Vec<Diagnostic>,
+    /// Why nothing may happen here; also why the whole run stops, when
+    /// the folder is a file or its manifest cannot be trusted.
+    stop: Option<Stop>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Stops every output of the run before any is touched.
+    Run,
+    /// This output only (its lock could not be taken).
+    Output,
+}
+
+/// Locks `plan`'s output folder and reads its manifest (see `Opened`).
+pub fn open(plan: &Plan, mode: Mode) -> Opened<'_> {
     let root = resolve_root(&plan.root);
-    let mut report = Report {
-        root: display_path(&root),
-        files: Vec::new(),
-        manifest_drift: false,
+    let mut opened = Opened {
+        plan,
+        mode,
+        root,
+        _lock: None,
+        old_manifest: None,
         errors: Vec::new(),
+        stop: None,
     };
-    if let Some(problem) = outdir::root_problem(&root) {
-        report.errors.push(
+    let root = &opened.root;
+    if let Some(problem) = outdir::root_problem(root) {
+        opened.errors.push(
             Diagnostic::error("output-not-a-folder", problem)
                 .with_help("choose another `--out`, or move the file away"),
         );
-        return report;
+        opened.stop = Some(Stop::Run);
+        return opened;
     }
-    let writing = matches!(mode, Mode::Write { .. });
-    // Held until the end of this function: one run at a time per folder.
-    let _lock = if writing {
-        let locked = std::fs::create_dir_all(&root).and_then(|()| outdir::lock_exclusive(&root));
+    let lock = if matches!(mode, Mode::Write { .. }) {
+        let locked = std::fs::create_dir_all(root).and_then(|()| outdir::lock_exclusive(root));
         match locked {
             Ok(lock) => lock,
             Err(e) => {
-                report.errors.push(
+                opened.errors.push(
                     Diagnostic::error(
                         "write-failed",
                         format!("cannot lock the output folder: {e}"),
@@ -372,28 +385,73 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
                         1,
                     )),
                 );
-                return report;
+                opened.stop = Some(Stop::Output);
+                return opened;
             }
         }
     } else {
-        outdir::lock_shared(&root)
+        outdir::lock_shared(root)
     };
-    let old_manifest = match Manifest::read(&root) {
-        Ok(m) => m,
-        Err(e @ ManifestError::Unreadable(_)) => {
-            report.errors.push(e.diagnostic(&root));
-            None
-        }
+    opened._lock = Some(lock);
+    match Manifest::read(root) {
+        Ok(m) => opened.old_manifest = m,
+        Err(e @ ManifestError::Unreadable(_)) => opened.errors.push(e.diagnostic(root)),
         Err(e @ ManifestError::Unsafe { .. }) => {
-            report.errors.push(e.diagnostic(&root));
+            opened.errors.push(e.diagnostic(root));
+            opened.stop = Some(Stop::Run);
+        }
+    }
+    opened
+}
+
+impl Opened<'_> {
+    /// Why the whole run must stop before any output is touched: this
+    /// folder is a file, or its manifest cannot be trusted.
+    pub fn refusal(&self) -> Option<&Diagnostic> {
+        (self.stop == Some(Stop::Run))
+            .then(|| self.errors.last())
+            .flatten()
+    }
+
+    /// Compares the plan with the disk and, in write mode, makes the disk match.
+    pub fn emit(self, sink: &dyn Sink) -> Report {
+        let Opened {
+            plan,
+            mode,
+            root,
+            _lock,
+            old_manifest,
+            errors,
+            stop,
+        } = self;
+        let mut report = Report {
+            root: display_path(&root),
+            files: Vec::new(),
+            manifest_drift: false,
+            errors,
+        };
+        if stop.is_some() {
             return report;
         }
-    };
+        emit_opened(plan, mode, sink, &root, old_manifest, &mut report);
+        report
+    }
+}
+
+fn emit_opened(
+    plan: &Plan,
+    mode: Mode,
+    sink: &dyn Sink,
+    root: &Path,
+    old_manifest: Option<Manifest>,
+    report: &mut Report,
+) {
+    let writing = matches!(mode, Mode::Write { .. });
     let no_files = BTreeMap::new();
     let old_files = old_manifest.as_ref().map_or(&no_files, |m| &m.files);
     if writing {
         // Only this run works here now: any temporary file is a killed run's.
-        outdir::remove_leftovers(&root, outdir::STATE_DIR);
+        outdir::remove_leftovers(root, outdir::STATE_DIR);
         if old_manifest.as_ref().is_some_and(|m| m.incomplete) {
             let dirs: BTreeSet<&str> = old_files
                 .keys()
@@ -402,18 +460,18 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
                 .map(|p| p.rsplit_once('/').map_or("", |(dir, _)| dir))
                 .collect();
             for dir in dirs {
-                outdir::remove_leftovers(&root, dir);
+                outdir::remove_leftovers(root, dir);
             }
         }
     }
     crate::timings::mark("emit: manifest read");
-    let (mut outcomes, mut entries, hashes) = classify(plan, &root, mode, old_files);
+    let (mut outcomes, mut entries, hashes) = classify(plan, root, mode, old_files);
     crate::timings::mark("emit: classify");
 
     if writing {
         apply(
             plan,
-            &root,
+            root,
             mode,
             sink,
             &mut outcomes,
@@ -452,7 +510,6 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
         report.manifest_drift = old_manifest.as_ref() != Some(&expected);
     }
     report.files = outcomes;
-    report
 }
 
 /// Why an edited user-owned file was left alone.
@@ -514,9 +571,9 @@ fn classify(
                         .because("yours, but still parasol's default: kept in step with the spec")
                 } else {
                     let no_needs = BTreeMap::new();
-                    let before = old.map_or(&no_needs, |e| &e.needs);
+                    let before = old.map_or(&no_needs, |e| e.needs.get());
                     let problems =
-                        Need::problems(&String::from_utf8_lossy(bytes), before, &file.needs);
+                        Need::problems(&String::from_utf8_lossy(bytes), before, file.needs.get());
                     if problems.is_empty() {
                         Outcome::new(&file.path, Action::SkippedUserEdited).because(USER_EDITED)
                     } else {

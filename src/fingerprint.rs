@@ -112,7 +112,8 @@ pub fn files_as_recorded(root: &Path, manifest: &Manifest) -> Option<Report> {
             (_, true) => Some(Outcome::new(*path, Action::Unchanged)),
             (Ownership::User, false) => {
                 let text = String::from_utf8_lossy(&bytes);
-                let problems = crate::plan::Need::problems(&text, &entry.needs, &entry.needs);
+                let problems =
+                    crate::plan::Need::problems(&text, entry.needs.get(), entry.needs.get());
                 let (action, reason) = if problems.is_empty() {
                     (
                         Action::SkippedUserEdited,

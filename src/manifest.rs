@@ -139,9 +139,154 @@ pub struct Entry {
 }
 
 /// What the generated code needs from one user-owned file, by spec
-/// element; shared, since every run copies it from the plan into the
-/// manifest entries (thousands of items for a large spec's tests).
-pub type Needs = std::sync::Arc<BTreeMap<String, Need>>;
+/// element. Shared, since every run copies it from the plan into the
+/// manifest entries (thousands of items for a large spec's tests). Read
+/// from a manifest, it stays the text it was until something asks for it
+/// (`Needs::get`): a run after an edit looks at the needs of the few user
+/// files the user edited, not at all of them, and writes the others back
+/// as they were.
+#[derive(Clone, Default)]
+pub struct Needs(std::sync::Arc<LazyNeeds>);
+
+#[derive(Default)]
+struct LazyNeeds {
+    /// As read from a manifest (checked to have the shape of needs).
+    raw: Option<Box<serde_json::value::RawValue>>,
+    parsed: std::sync::OnceLock<BTreeMap<String, Need>>,
+}
+
+impl Needs {
+    pub fn new(needs: BTreeMap<String, Need>) -> Self {
+        Needs(std::sync::Arc::new(LazyNeeds {
+            raw: None,
+            parsed: std::sync::OnceLock::from(needs),
+        }))
+    }
+
+    /// The needs, parsed the first time they are asked for.
+    pub fn get(&self) -> &BTreeMap<String, Need> {
+        self.0.parsed.get_or_init(|| {
+            // The text was checked to have this shape when it was read.
+            self.0
+                .raw
+                .as_deref()
+                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match (&self.0.raw, self.0.parsed.get()) {
+            (_, Some(parsed)) => parsed.is_empty(),
+            (Some(raw), None) => raw
+                .get()
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .eq(*b"{}"),
+            (None, None) => true,
+        }
+    }
+}
+
+impl PartialEq for Needs {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.get() == other.get()
+    }
+}
+
+impl Eq for Needs {}
+
+impl std::fmt::Debug for Needs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl Serialize for Needs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0.raw {
+            Some(raw) => raw.serialize(serializer),
+            None => self.get().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Needs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        // A manifest whose needs are not needs is unreadable as a whole,
+        // as if they had been parsed here: checked now, without building them.
+        serde_json::from_str::<shape::Needs>(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Needs(std::sync::Arc::new(LazyNeeds {
+            raw: Some(raw),
+            parsed: std::sync::OnceLock::new(),
+        })))
+    }
+}
+
+/// The shape of `Need`s, to check text without building anything from it
+/// (no field is kept; every one must be what `Need` reads).
+mod shape {
+    use serde::Deserialize;
+    use serde::de::{self, MapAccess, Visitor};
+
+    /// Any string.
+    pub struct Text;
+
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Any;
+            impl Visitor<'_> for Any {
+                type Value = Text;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Text, E> {
+                    Ok(Text)
+                }
+            }
+            deserializer.deserialize_str(Any)
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)] // read for its shape only
+    pub struct Need {
+        what: Text,
+        #[serde(default)]
+        declares: Option<Text>,
+        #[serde(default)]
+        signature: Option<Text>,
+        #[serde(default)]
+        uses: Vec<Text>,
+        #[serde(default)]
+        sets: Vec<Text>,
+        #[serde(default)]
+        emits: Vec<Text>,
+        #[serde(default)]
+        samples: Vec<Text>,
+    }
+
+    /// A map of element names to `Need`s.
+    pub struct Needs;
+
+    impl<'de> Deserialize<'de> for Needs {
+        fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Entries;
+            impl<'de> Visitor<'de> for Entries {
+                type Value = Needs;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a map of needs")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Needs, A::Error> {
+                    while map.next_entry::<Text, Need>()?.is_some() {}
+                    Ok(Needs)
+                }
+            }
+            deserializer.deserialize_map(Entries)
+        }
+    }
+}
 
 fn no_needs(needs: &Needs) -> bool {
     needs.is_empty()
@@ -779,6 +924,62 @@ mod tests {
                 ..Need::default()
             },
         )])
+    }
+
+    #[test]
+    fn needs_read_back_are_written_as_read_and_parsed_only_when_asked() {
+        let mut planned = Manifest {
+            parasol: FORMAT_VERSION,
+            recipe: Recipe {
+                command: "bc generate".into(),
+                context: "X".into(),
+                settings: serde_json::json!({}),
+            },
+            spec: "x.bc.yaml".into(),
+            files: BTreeMap::new(),
+            incomplete: false,
+            inputs: None,
+        };
+        let mut both = needs("op", &["input.a", "say \"hi\"\n"], &[r#""count":1"#]);
+        both.extend(needs("other", &[], &[]));
+        planned.files.insert(
+            "ops.rs".into(),
+            Entry::user(Some("ab".into()), Needs::new(both.clone())),
+        );
+        planned
+            .files
+            .insert("empty.rs".into(), Entry::user(None, Needs::default()));
+        let text = planned.to_text();
+        let dir = folder_with(&text, None);
+        let read = Manifest::read(dir.path()).unwrap().unwrap();
+        let needs_of = |m: &Manifest, path: &str| m.files[path].needs.clone();
+        assert!(needs_of(&read, "ops.rs").0.parsed.get().is_none(), "not parsed yet");
+        assert!(!needs_of(&read, "ops.rs").is_empty());
+        assert!(needs_of(&read, "empty.rs").is_empty());
+        // Written back byte for byte, then equal to what was planned.
+        assert_eq!(read.to_text(), text);
+        assert_eq!(needs_of(&read, "ops.rs").get(), &both);
+        assert_eq!(read, planned);
+    }
+
+    #[test]
+    fn a_manifest_whose_needs_are_not_needs_is_unreadable() {
+        for bad in [
+            r#"{"op": {"uses": []}}"#,
+            r#"{"op": {"what": "x", "uses": [1]}}"#,
+            r#"{"op": {"what": "x", "what": "y"}}"#,
+            r#"["op"]"#,
+        ] {
+            let text = format!(
+                "{{\"parasol\": 1, \"recipe\": {{\"command\": \"bc generate\", \"context\": \"X\", \"settings\": {{}}}}, \"spec\": \"x\", \"files\": {{\"a.rs\": {{\"owner\": \"user\", \"needs\": {bad}}}}}}}"
+            );
+            serde_json::from_str::<BTreeMap<String, Need>>(bad).unwrap_err();
+            let dir = folder_with(&text, None);
+            assert!(
+                matches!(Manifest::read(dir.path()), Err(ManifestError::Unreadable(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

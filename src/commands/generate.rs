@@ -247,22 +247,20 @@ fn settled(existing: &[(PathBuf, Summary)], lang: Lang, given: &Requested) -> Re
 /// Emits every plan, prints the reports, and maps them to an exit code:
 /// 1 when a check found drift, a write left a conflict, or a write failed.
 pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
-    // An output folder that cannot be trusted stops the whole run before
-    // any folder is touched.
-    let refused = emit::preflight(plans);
+    // Every folder is opened (locked, its manifest read and checked) before
+    // any is touched: one that cannot be trusted stops the whole run.
+    let opened: Vec<emit::Opened<'_>> = plans.iter().map(|plan| emit::open(plan, mode)).collect();
+    let refused: Vec<&Diagnostic> = opened.iter().filter_map(emit::Opened::refusal).collect();
     if !refused.is_empty() {
         let mut all = diags.clone();
         for d in refused {
-            all.push(d);
+            all.push(d.clone());
         }
         report(&all, output.format);
         return FAILED;
     }
     let disk = Disk::new();
-    let reports: Vec<Report> = plans
-        .iter()
-        .map(|plan| emit::emit(plan, mode, &disk))
-        .collect();
+    let reports: Vec<Report> = opened.into_iter().map(|o| o.emit(&disk)).collect();
     finish(reports, mode, output, diags)
 }
 
