@@ -442,19 +442,23 @@ fn part_texts(
 /// file it went, so the next run can find it there.
 struct Assembly {
     texts: std::sync::Arc<std::sync::Mutex<Vec<Option<PartText>>>>,
-    /// Length and SHA-256 of each part, to find it again in the file.
-    sums: Vec<(usize, [u8; 32])>,
+    /// What each part is, to find it again in the file.
+    expected: Vec<Expected>,
     placed: std::sync::Arc<std::sync::Mutex<Vec<(usize, usize)>>>,
     position: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Assembly {
     fn new(texts: Vec<PartText>, writer: &mut ContentWriter<'_>) -> Self {
-        let sums = texts
+        let expected = texts
             .iter()
-            .map(|text| {
-                let bytes = text.as_str().as_bytes();
-                (bytes.len(), Sha256::digest(bytes).into())
+            .map(|text| match text {
+                PartText::Kept(text, range) => {
+                    Expected::Bytes(std::sync::Arc::clone(text), range.clone())
+                }
+                PartText::Rendered(text) => {
+                    Expected::Sum(text.len(), Sha256::digest(text.as_bytes()).into())
+                }
             })
             .collect();
         let position = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(writer.written));
@@ -463,7 +467,7 @@ impl Assembly {
             texts: std::sync::Arc::new(std::sync::Mutex::new(
                 texts.into_iter().map(Some).collect(),
             )),
-            sums,
+            expected,
             placed: std::sync::Arc::default(),
             position,
         }
@@ -520,11 +524,10 @@ impl Assembly {
         };
         let ranges: Vec<(usize, usize)> = placed
             .iter()
-            .zip(&self.sums)
-            .map(|(&(_, at), &(len, _))| (at, len))
+            .zip(&self.expected)
+            .map(|(&(_, at), expected)| (at, expected.len()))
             .collect();
-        let found = range_sums(content, &ranges);
-        if found.len() != ranges.len() || found.iter().zip(&self.sums).any(|(f, (_, s))| f != s) {
+        if !ranges_hold(content, &ranges, &self.expected) {
             return Vec::new();
         }
         keys.into_iter()
@@ -534,60 +537,114 @@ impl Assembly {
     }
 }
 
-/// The SHA-256 of each of `ranges` (sorted, not overlapping) of `content`,
-/// read piece by piece; fewer when the content ends first.
-fn range_sums(content: &Content, ranges: &[(usize, usize)]) -> Vec<[u8; 32]> {
-    let mut sums = Vec::with_capacity(ranges.len());
-    let mut next = ranges.iter().peekable();
-    let mut hasher: Option<(Sha256, usize)> = None;
-    let mut offset = 0;
-    let _ = content.for_each_piece(|piece| {
-        let mut rest = piece;
-        while !rest.is_empty() {
-            match &mut hasher {
-                Some((h, end)) => {
-                    let take = (*end - offset).min(rest.len());
-                    Digest::update(h, &rest[..take]);
-                    offset += take;
-                    rest = &rest[take..];
-                    if offset == *end {
-                        let (h, _) = hasher.take().expect("open");
-                        sums.push(Digest::finalize(h).into());
-                    }
-                }
-                None => {
-                    let Some(&&(at, len)) = next.peek() else {
-                        return Ok(());
-                    };
-                    if offset < at {
-                        let skip = (at - offset).min(rest.len());
-                        offset += skip;
-                        rest = &rest[skip..];
-                    } else if offset == at {
-                        next.next();
-                        if len == 0 {
-                            sums.push(Sha256::digest(b"").into());
-                        } else {
-                            hasher = Some((Sha256::new(), at + len));
-                        }
-                    } else {
-                        // Overlapping or unsorted: not a layout `records` trusts.
-                        return Err(std::io::ErrorKind::InvalidData.into());
-                    }
-                }
+/// What a placed part must be found to be: a kept part, its bytes in the
+/// old file (held anyway while the file is rendered, so compared, not
+/// hashed), or a rendered part's length and SHA-256 (its text is freed as
+/// soon as it is written).
+enum Expected {
+    Bytes(std::sync::Arc<str>, std::ops::Range<usize>),
+    Sum(usize, [u8; 32]),
+}
+
+impl Expected {
+    fn len(&self) -> usize {
+        match self {
+            Expected::Bytes(_, range) => range.len(),
+            Expected::Sum(len, _) => *len,
+        }
+    }
+}
+
+/// Whether each of `ranges` (`(at, len)`) of `content` holds what
+/// `expected` says, read piece by piece.
+fn ranges_hold(content: &Content, ranges: &[(usize, usize)], expected: &[Expected]) -> bool {
+    let mut seen: Vec<usize> = vec![0; ranges.len()];
+    let mut same = true;
+    let mut hashers: Vec<Option<Sha256>> = expected
+        .iter()
+        .map(|e| matches!(e, Expected::Sum(..)).then(Sha256::new))
+        .collect();
+    let covered = range_chunks(content, ranges, |i, chunk| match &expected[i] {
+        Expected::Bytes(text, range) => {
+            let want = &text.as_bytes()[range.clone()];
+            let from = seen[i];
+            same &= want.get(from..from + chunk.len()) == Some(chunk);
+            seen[i] += chunk.len();
+        }
+        Expected::Sum(..) => {
+            if let Some(hasher) = &mut hashers[i] {
+                Digest::update(hasher, chunk);
             }
         }
-        Ok(())
+    });
+    covered
+        && same
+        && expected
+            .iter()
+            .zip(hashers)
+            .all(|(e, hasher)| match (e, hasher) {
+                (Expected::Sum(_, sum), Some(hasher)) => Digest::finalize(hasher)[..] == sum[..],
+                _ => true,
+            })
+}
+
+/// Calls `f(i, chunk)` with the bytes of each of `ranges` (`(at, len)`,
+/// sorted, not overlapping) of `content` in order, read piece by piece;
+/// `false` when the content ends before the last range, or the ranges
+/// overlap or are out of order.
+fn range_chunks(
+    content: &Content,
+    ranges: &[(usize, usize)],
+    mut f: impl FnMut(usize, &[u8]),
+) -> bool {
+    let mut next = 0;
+    // The range being read, and where it ends.
+    let mut open: Option<(usize, usize)> = None;
+    let mut offset = 0;
+    let read = content.for_each_piece(|piece| {
+        let mut rest = piece;
+        loop {
+            if let Some((i, end)) = open {
+                let take = (end - offset).min(rest.len());
+                f(i, &rest[..take]);
+                offset += take;
+                rest = &rest[take..];
+                if offset < end {
+                    return Ok(());
+                }
+                open = None;
+            }
+            let Some(&(at, len)) = ranges.get(next) else {
+                return Ok(());
+            };
+            if at < offset {
+                // Overlapping or unsorted: not a layout `records` trusts.
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
+            let skip = (at - offset).min(rest.len());
+            offset += skip;
+            rest = &rest[skip..];
+            if offset < at {
+                return Ok(());
+            }
+            next += 1;
+            if len > 0 {
+                open = Some((next - 1, at + len));
+            }
+            if rest.is_empty() && open.is_some() {
+                return Ok(());
+            }
+        }
     });
     // Empty ranges at the very end of the content.
-    while let Some(&&(at, 0)) = next.peek() {
-        if hasher.is_some() || at != offset {
-            break;
-        }
-        next.next();
-        sums.push(Sha256::digest(b"").into());
+    while open.is_none()
+        && ranges
+            .get(next)
+            .is_some_and(|&(at, len)| len == 0 && at == offset)
+    {
+        next += 1;
     }
-    sums
+    read.is_ok() && open.is_none() && next == ranges.len()
 }
 
 /// `modules[i]` of the serialised context, without serialising it again.
@@ -822,11 +879,13 @@ mod tests {
     }
 
     #[test]
-    fn range_sums_read_ranges_across_packed_blocks_and_empty_ones() {
+    fn ranges_are_read_across_packed_blocks_and_checked_as_kept_or_hashed() {
         let text: String = (0..300_000).map(|i| format!("line {i}\n")).collect();
+        let old: std::sync::Arc<str> = std::sync::Arc::from(text.as_str());
         let held = std::sync::atomic::AtomicUsize::new(0);
-        let sha = |range: std::ops::Range<usize>| -> [u8; 32] {
-            Sha256::digest(&text.as_bytes()[range]).into()
+        let kept = |at: usize, len: usize| Expected::Bytes(old.clone(), at..at + len);
+        let summed = |at: usize, len: usize| {
+            Expected::Sum(len, Sha256::digest(&text.as_bytes()[at..at + len]).into())
         };
         // Across the 1 MiB block boundary, empty ones, one at the very end.
         let ranges = [
@@ -837,17 +896,38 @@ mod tests {
             (2_000_000, 5),
             (text.len(), 0),
         ];
-        let expected: Vec<[u8; 32]> = ranges.iter().map(|&(at, len)| sha(at..at + len)).collect();
         for budget in [usize::MAX, 0] {
             let (content, _) = written(&text, budget, &held);
-            assert_eq!(range_sums(&content, &ranges), expected, "budget {budget}");
+            let as_kept: Vec<Expected> = ranges.iter().map(|&(at, len)| kept(at, len)).collect();
+            let as_summed: Vec<Expected> =
+                ranges.iter().map(|&(at, len)| summed(at, len)).collect();
+            assert!(ranges_hold(&content, &ranges, &as_kept), "budget {budget}");
+            assert!(
+                ranges_hold(&content, &ranges, &as_summed),
+                "budget {budget}"
+            );
+            // A part found elsewhere than noted, either way.
+            let mut moved = ranges;
+            moved[3].0 += 1;
+            assert!(!ranges_hold(&content, &moved, &as_kept), "budget {budget}");
+            assert!(
+                !ranges_hold(&content, &moved, &as_summed),
+                "budget {budget}"
+            );
         }
         let (content, _) = written(&text, 0, &held);
-        // Past the end: found up to there; overlapping: not trusted.
+        // Past the end, overlapping, out of order: not trusted.
         let past = [(0, 10), (text.len() - 2, 10)];
-        assert_eq!(range_sums(&content, &past), vec![sha(0..10)]);
         let overlapping = [(0, 10), (5, 10)];
-        assert_eq!(range_sums(&content, &overlapping), vec![sha(0..10)]);
+        let unsorted = [(20, 10), (0, 10)];
+        for bad in [past, overlapping, unsorted] {
+            let expected: Vec<Expected> = bad
+                .iter()
+                .map(|&(at, len)| kept(at, len.min(text.len() - at)))
+                .collect();
+            assert!(!range_chunks(&content, &bad, |_, _| {}), "{bad:?}");
+            assert!(!ranges_hold(&content, &bad, &expected), "{bad:?}");
+        }
     }
 
     #[test]
