@@ -953,7 +953,10 @@ mod tests {
         let dir = folder_with(&text, None);
         let read = Manifest::read(dir.path()).unwrap().unwrap();
         let needs_of = |m: &Manifest, path: &str| m.files[path].needs.clone();
-        assert!(needs_of(&read, "ops.rs").0.parsed.get().is_none(), "not parsed yet");
+        assert!(
+            needs_of(&read, "ops.rs").0.parsed.get().is_none(),
+            "not parsed yet"
+        );
         assert!(!needs_of(&read, "ops.rs").is_empty());
         assert!(needs_of(&read, "empty.rs").is_empty());
         // Written back byte for byte, then equal to what was planned.
@@ -976,7 +979,10 @@ mod tests {
             serde_json::from_str::<BTreeMap<String, Need>>(bad).unwrap_err();
             let dir = folder_with(&text, None);
             assert!(
-                matches!(Manifest::read(dir.path()), Err(ManifestError::Unreadable(_))),
+                matches!(
+                    Manifest::read(dir.path()),
+                    Err(ManifestError::Unreadable(_))
+                ),
                 "{bad}"
             );
         }
