@@ -102,8 +102,11 @@ pub fn stamp(plan: &mut Plan, sources: &Sources, templates: &TemplateSet) {
 pub fn files_as_recorded(root: &Path, manifest: &Manifest) -> Option<Report> {
     let inputs = manifest.inputs.as_ref()?;
     let entries: Vec<(&String, &crate::manifest::Entry)> = manifest.files.iter().collect();
-    let outcomes = crate::par::map(&entries, |(path, entry)| {
-        let bytes = crate::emit::read_unlinked(root, path)?;
+    let reader = || crate::outdir::Reader::new(root);
+    let outcomes = crate::par::map_with(&entries, reader, |reader, (path, entry)| {
+        let crate::outdir::OnDisk::File(bytes) = reader.inspect(path) else {
+            return None;
+        };
         let recorded = match entry.owner {
             Ownership::Generated => entry.sha256.as_deref(),
             Ownership::User => inputs.user.get(*path).map(String::as_str),

@@ -109,10 +109,21 @@ impl Previous {
     /// that no longer hash to what was recorded dropped: for reading ahead
     /// on another thread while the spec is parsed (`Prefetch`).
     fn verified(mut self) -> Self {
-        let root = &self.root;
-        self.files.retain(|path, (_, sha)| {
-            matches!(outdir::inspect(root, path), OnDisk::File(bytes) if crate::hash::sha256(&bytes) == *sha)
-        });
+        // In path order, so each folder is opened once (`outdir::Reader`).
+        let mut paths: Vec<&String> = self.files.keys().collect();
+        paths.sort_unstable();
+        let mut reader = outdir::Reader::new(&self.root);
+        let changed: Vec<String> = paths
+            .into_iter()
+            .filter(|path| {
+                let sha = &self.files[*path].1;
+                !matches!(reader.inspect(path), OnDisk::File(bytes) if crate::hash::sha256(&bytes) == *sha)
+            })
+            .cloned()
+            .collect();
+        for path in changed {
+            self.files.remove(&path);
+        }
         self.verified = true;
         self
     }

@@ -149,6 +149,106 @@ fn walk(root: &Path, rel: &str, read: bool) -> OnDisk {
     OnDisk::Missing
 }
 
+/// Reads many files of one output folder, as `inspect` does each: for
+/// the passes that read the whole tree (the read-ahead of a plan, checking
+/// an unchanged one). On Unix, each folder on the way is opened once, never
+/// through a link, and a file is opened relative to its folder's handle,
+/// never through a link either: a few system calls per file instead of one
+/// lookup of the whole path per folder on the way, and no moment between
+/// checking a path and opening it. Anything else than a regular file read
+/// whole is looked at again by `inspect`, which says what it is.
+pub struct Reader<'r> {
+    root: &'r Path,
+    #[cfg(unix)]
+    handles: handles::Handles,
+}
+
+impl<'r> Reader<'r> {
+    pub fn new(root: &'r Path) -> Self {
+        Reader {
+            root,
+            #[cfg(unix)]
+            handles: handles::Handles::default(),
+        }
+    }
+
+    /// What `inspect(root, rel)` gives.
+    pub fn inspect(&mut self, rel: &str) -> OnDisk {
+        #[cfg(unix)]
+        if let Some(bytes) = self.handles.read(self.root, rel) {
+            return OnDisk::File(bytes);
+        }
+        inspect(self.root, rel)
+    }
+}
+
+#[cfg(unix)]
+mod handles {
+    use std::io::Read as _;
+    use std::os::fd::OwnedFd;
+    use std::path::Path;
+
+    use rustix::fs::{FileType, Mode, OFlags};
+
+    /// The folders of the last path read, each with its handle.
+    #[derive(Default)]
+    pub struct Handles {
+        root: Option<OwnedFd>,
+        open: Vec<(String, OwnedFd)>,
+    }
+
+    const DIR: OFlags = OFlags::RDONLY
+        .union(OFlags::DIRECTORY)
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::CLOEXEC);
+    // Non-blocking: opening a FIFO must not wait for a writer.
+    const FILE: OFlags = OFlags::RDONLY
+        .union(OFlags::NOFOLLOW)
+        .union(OFlags::NONBLOCK)
+        .union(OFlags::CLOEXEC);
+
+    impl Handles {
+        /// The bytes of `rel` if it is a regular file reached through
+        /// folders, none of them a link; `None` for anything else.
+        pub fn read(&mut self, root: &Path, rel: &str) -> Option<Vec<u8>> {
+            if self.root.is_none() {
+                // The root itself may be a link, followed once (`resolve_root`).
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                self.root = Some(rustix::fs::open(root, flags, Mode::empty()).ok()?);
+            }
+            let mut parts: Vec<&str> = rel.split('/').collect();
+            // Only plain names: `inspect` answers for anything else.
+            if parts.iter().any(|p| matches!(*p, "" | "." | "..")) {
+                return None;
+            }
+            let name = parts.pop()?;
+            // Keep the folders this path shares with the last one.
+            let mut shared = 0;
+            while shared < self.open.len()
+                && shared < parts.len()
+                && self.open[shared].0 == parts[shared]
+            {
+                shared += 1;
+            }
+            self.open.truncate(shared);
+            for part in &parts[shared..] {
+                let parent = self.open.last().map_or(self.root.as_ref()?, |(_, fd)| fd);
+                let fd = rustix::fs::openat(parent, *part, DIR, Mode::empty()).ok()?;
+                self.open.push(((*part).to_string(), fd));
+            }
+            let parent = self.open.last().map_or(self.root.as_ref()?, |(_, fd)| fd);
+            let fd = rustix::fs::openat(parent, name, FILE, Mode::empty()).ok()?;
+            let stat = rustix::fs::fstat(&fd).ok()?;
+            if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+                return None;
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+            std::fs::File::from(fd).read_to_end(&mut bytes).ok()?;
+            Some(bytes)
+        }
+    }
+}
+
 /// The bytes of `rel` under `root`, if it is a file reached without links.
 pub fn read_unlinked(root: &Path, rel: &str) -> Option<Vec<u8>> {
     match inspect(root, rel) {
@@ -357,6 +457,68 @@ pub fn lock_shared(root: &Path) -> Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every kind of entry a tree may hold where a file is looked for.
+    #[cfg(unix)]
+    #[test]
+    fn a_reader_sees_exactly_what_inspect_sees() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.rs"), "secret").unwrap();
+        for folder in ["src/a/deep", "src/b", "dir.rs"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        for (file, text) in [
+            ("top.rs", "top"),
+            ("src/a/deep/x.rs", "x"),
+            ("src/a/y.rs", "y"),
+            ("src/b/z.rs", ""),
+            ("plain", "a file"),
+        ] {
+            std::fs::write(root.join(file), text).unwrap();
+        }
+        symlink(outside.path(), root.join("src/linked")).unwrap();
+        symlink(outside.path().join("secret.rs"), root.join("src/b/link.rs")).unwrap();
+        symlink("nowhere", root.join("src/b/dangling.rs")).unwrap();
+        let fifo = root.join("src/b/fifo.rs");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let paths = [
+            "top.rs",
+            "src/a/deep/x.rs",
+            "src/a/y.rs",
+            "src/a/deep/x.rs",
+            "src/b/z.rs",
+            "src/linked/secret.rs",
+            "src/b/link.rs",
+            "src/b/dangling.rs",
+            "src/b/fifo.rs",
+            "src/b/missing.rs",
+            "src/missing/x.rs",
+            "plain/x.rs",
+            "dir.rs",
+            "src/a/../b/z.rs",
+            "src//b/z.rs",
+            "top.rs",
+        ];
+        let mut reader = Reader::new(root);
+        for path in paths {
+            let (seen, expected) = (reader.inspect(path), inspect(root, path));
+            assert_eq!(format!("{seen:?}"), format!("{expected:?}"), "{path}");
+        }
+        assert!(matches!(reader.inspect("src/a/y.rs"), OnDisk::File(b) if b == b"y"));
+        assert!(matches!(
+            reader.inspect("src/linked/secret.rs"),
+            OnDisk::Blocked(_)
+        ));
+    }
 
     #[test]
     fn temp_names_are_unique_and_recognised() {

@@ -13,25 +13,39 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
+    map_with(items, || (), |(), item| f(item))
+}
+
+/// `map`, each thread keeping its own `state` (made by `init`) across the
+/// items it takes.
+pub fn map_with<T, S, R, I, F>(items: &[T], init: I, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &T) -> R + Sync,
+{
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8)
         .min(items.len());
     if threads < 2 || items.len() < MIN_ITEMS {
-        return items.iter().map(f).collect();
+        let mut state = init();
+        return items.iter().map(|item| f(&mut state, item)).collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
+                    let mut state = init();
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = items.get(i) else {
                             break done;
                         };
-                        done.push((i, f(item)));
+                        done.push((i, f(&mut state, item)));
                     }
                 })
             })
