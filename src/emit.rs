@@ -325,40 +325,35 @@ pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
     open(plan, mode).emit(sink)
 }
 
-/// An output folder opened for one plan: locked for the run's mode, its
-/// manifest read once and checked, before anything in any folder changes.
+/// An output folder opened for one plan: its manifest read once and
+/// checked, before anything in any folder of the run changes. Locked then
+/// when that creates nothing; otherwise (a new folder, or one cloned
+/// without its lock file) locked when emitted, and its manifest read again
+/// under the lock.
 pub struct Opened<'p> {
     plan: &'p Plan,
     mode: Mode,
     root: PathBuf,
     /// Held until this folder is emitted: one run at a time per folder.
-    _lock: Option<outdir::Lock>,
+    lock: Option<outdir::Lock>,
     old_manifest: Option<Manifest>,
     errors: Vec<Diagnostic>,
-    /// Why nothing may happen here; also why the whole run stops, when
-    /// the folder is a file or its manifest cannot be trusted.
-    stop: Option<Stop>,
+    /// Why the whole run stops before any output is touched: the folder
+    /// is a file, or its manifest cannot be trusted.
+    refused: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    /// Stops every output of the run before any is touched.
-    Run,
-    /// This output only (its lock could not be taken).
-    Output,
-}
-
-/// Locks `plan`'s output folder and reads its manifest (see `Opened`).
+/// Reads `plan`'s output folder (see `Opened`).
 pub fn open(plan: &Plan, mode: Mode) -> Opened<'_> {
     let root = resolve_root(&plan.root);
     let mut opened = Opened {
         plan,
         mode,
         root,
-        _lock: None,
+        lock: None,
         old_manifest: None,
         errors: Vec::new(),
-        stop: None,
+        refused: false,
     };
     let root = &opened.root;
     if let Some(problem) = outdir::root_problem(root) {
@@ -366,41 +361,17 @@ pub fn open(plan: &Plan, mode: Mode) -> Opened<'_> {
             Diagnostic::error("output-not-a-folder", problem)
                 .with_help("choose another `--out`, or move the file away"),
         );
-        opened.stop = Some(Stop::Run);
+        opened.refused = true;
         return opened;
     }
-    let lock = if matches!(mode, Mode::Write { .. }) {
-        let locked = std::fs::create_dir_all(root).and_then(|()| outdir::lock_exclusive(root));
-        match locked {
-            Ok(lock) => lock,
-            Err(e) => {
-                opened.errors.push(
-                    Diagnostic::error(
-                        "write-failed",
-                        format!("cannot lock the output folder: {e}"),
-                    )
-                    .at(Location::bare(
-                        display_path(&root.join(outdir::LOCK_PATH)),
-                        1,
-                        1,
-                    )),
-                );
-                opened.stop = Some(Stop::Output);
-                return opened;
-            }
-        }
-    } else {
-        outdir::lock_shared(root)
-    };
-    opened._lock = Some(lock);
-    match Manifest::read(root) {
-        Ok(m) => opened.old_manifest = m,
-        Err(e @ ManifestError::Unreadable(_)) => opened.errors.push(e.diagnostic(root)),
-        Err(e @ ManifestError::Unsafe { .. }) => {
-            opened.errors.push(e.diagnostic(root));
-            opened.stop = Some(Stop::Run);
-        }
+    if !matches!(mode, Mode::Write { .. }) {
+        opened.lock = Some(outdir::lock_shared(root));
+    } else if outdir::lock_creates_nothing(root) {
+        // Failing, it is tried again (and said) when emitted; the
+        // manifest is still checked now.
+        opened.lock = outdir::lock_exclusive(root).ok();
     }
+    opened.read_manifest();
     opened
 }
 
@@ -408,32 +379,66 @@ impl Opened<'_> {
     /// Why the whole run must stop before any output is touched: this
     /// folder is a file, or its manifest cannot be trusted.
     pub fn refusal(&self) -> Option<&Diagnostic> {
-        (self.stop == Some(Stop::Run))
-            .then(|| self.errors.last())
-            .flatten()
+        self.refused.then(|| self.errors.last()).flatten()
+    }
+
+    fn read_manifest(&mut self) {
+        self.errors.clear();
+        self.old_manifest = None;
+        match Manifest::read(&self.root) {
+            Ok(m) => self.old_manifest = m,
+            Err(e @ ManifestError::Unreadable(_)) => self.errors.push(e.diagnostic(&self.root)),
+            Err(e @ ManifestError::Unsafe { .. }) => {
+                self.errors.push(e.diagnostic(&self.root));
+                self.refused = true;
+            }
+        }
     }
 
     /// Compares the plan with the disk and, in write mode, makes the disk match.
-    pub fn emit(self, sink: &dyn Sink) -> Report {
-        let Opened {
-            plan,
-            mode,
-            root,
-            _lock,
-            old_manifest,
-            errors,
-            stop,
-        } = self;
+    pub fn emit(mut self, sink: &dyn Sink) -> Report {
+        let mut locking_failed = None;
+        if !self.refused && self.lock.is_none() {
+            let root = &self.root;
+            match std::fs::create_dir_all(root).and_then(|()| outdir::lock_exclusive(root)) {
+                Ok(lock) => {
+                    self.lock = Some(lock);
+                    // Read before the lock was held: another run may have
+                    // written it since.
+                    self.read_manifest();
+                }
+                Err(e) => locking_failed = Some(e),
+            }
+        }
         let mut report = Report {
-            root: display_path(&root),
+            root: display_path(&self.root),
             files: Vec::new(),
             manifest_drift: false,
-            errors,
+            errors: std::mem::take(&mut self.errors),
         };
-        if stop.is_some() {
-            return report;
+        if let Some(e) = locking_failed {
+            report.errors.push(
+                Diagnostic::error(
+                    "write-failed",
+                    format!("cannot lock the output folder: {e}"),
+                )
+                .at(Location::bare(
+                    display_path(&self.root.join(outdir::LOCK_PATH)),
+                    1,
+                    1,
+                )),
+            );
+        } else if !self.refused {
+            let old_manifest = self.old_manifest.take();
+            emit_opened(
+                self.plan,
+                self.mode,
+                sink,
+                &self.root,
+                old_manifest,
+                &mut report,
+            );
         }
-        emit_opened(plan, mode, sink, &root, old_manifest, &mut report);
         report
     }
 }

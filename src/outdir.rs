@@ -5,7 +5,8 @@
 //! Everything that touches it goes through here:
 //! - paths are walked component by component without following links, so
 //!   nothing is read, written, renamed or deleted through a link below the
-//!   root (the root itself may be a link, followed once);
+//!   root (the root itself may be a link, followed once); passes over the
+//!   whole tree go through folder handles instead (`Reader`);
 //! - writes go to a temporary sibling with a name unique to the run, then a
 //!   rename, so a file holds its old or its new content;
 //! - one run at a time per output root, through an exclusive lock on
@@ -404,6 +405,14 @@ pub struct Lock {
 /// Takes the exclusive lock of `root` for a run that writes, creating
 /// `.parasol` (never through a link). Waits for another run holding it,
 /// saying so once on standard error.
+/// Whether `lock_exclusive` would create nothing in `root` (its lock file
+/// and the `.gitignore` beside it are there).
+pub fn lock_creates_nothing(root: &Path) -> bool {
+    [LOCK_PATH, GITIGNORE_PATH]
+        .iter()
+        .all(|rel| matches!(inspect_entry(root, rel), OnDisk::File(_)))
+}
+
 pub fn lock_exclusive(root: &Path) -> std::io::Result<Lock> {
     ensure_dir(root, STATE_DIR)?;
     if let OnDisk::Blocked(why) = inspect_entry(root, LOCK_PATH) {

@@ -73,6 +73,32 @@ fn edit_manifest(out: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 }
 
 #[test]
+fn an_unsafe_manifest_in_one_output_leaves_the_others_without_so_much_as_a_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    run_in(dir.path(), &generate_args(spec_s, out_s)).ok();
+    // The Rust output as a clone brings it (the lock is not in version
+    // control); the TypeScript one, opened after it, with a bad entry.
+    let state = out.join("rust/order-management/.parasol");
+    std::fs::remove_file(state.join("lock")).unwrap();
+    std::fs::remove_file(state.join(".gitignore")).unwrap();
+    let ts_manifest = out.join("ts/order-management/.parasol/manifest.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ts_manifest).unwrap()).unwrap();
+    value["files"]["../outside.ts"] = serde_json::json!({ "owner": "generated" });
+    std::fs::write(&ts_manifest, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    std::fs::write(&spec, changed_spec_text()).unwrap();
+    let before = tree_hashes(&out);
+    let run = run_in(dir.path(), &generate_args(spec_s, out_s));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("../outside.ts"), "{}", run.stderr);
+    assert_eq!(tree_hashes(&out), before, "nothing in any output changed");
+    assert!(!state.join("lock").exists(), "no lock file created");
+}
+
+#[test]
 fn a_manifest_naming_files_outside_the_output_folder_is_refused_and_nothing_is_touched() {
     let dir = tempfile::tempdir().unwrap();
     let spec = canonical_copy(dir.path());
