@@ -256,6 +256,8 @@ fn named<T>(
 fn context(d: &mut Decoder<'_>, node: &Node) -> RawContext {
     let mut ctx = RawContext {
         pos: node.pos,
+        // Where "at least one module" is said when there are none.
+        modules_pos: node.pos,
         ..RawContext::default()
     };
     let Some(f) = d.fields(
