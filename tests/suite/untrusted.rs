@@ -59,6 +59,17 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
     parasol_in(dir, args)
 }
 
+/// A copy of the canonical spec in a temporary folder, generated into its
+/// `out/`: the folder, the spec and the output.
+fn generated_canonical() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    run_in(dir.path(), &generate_args(spec_s, out_s)).ok();
+    (dir, spec, out)
+}
+
 fn manifest_path(out: &Path) -> PathBuf {
     out.join("rust/order-management/.parasol/manifest.json")
 }
@@ -74,11 +85,8 @@ fn edit_manifest(out: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 
 #[test]
 fn an_unsafe_manifest_in_one_output_leaves_the_others_without_so_much_as_a_lock_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
+    let (dir, spec, out) = generated_canonical();
     let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
-    run_in(dir.path(), &generate_args(spec_s, out_s)).ok();
     // The Rust output as a clone brings it (the lock is not in version
     // control); the TypeScript one, opened after it, with a bad entry.
     let state = out.join("rust/order-management/.parasol");
@@ -100,11 +108,8 @@ fn an_unsafe_manifest_in_one_output_leaves_the_others_without_so_much_as_a_lock_
 
 #[test]
 fn a_manifest_naming_files_outside_the_output_folder_is_refused_and_nothing_is_touched() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
+    let (dir, spec, out) = generated_canonical();
     let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
-    run_in(dir.path(), &generate_args(spec_s, out_s)).ok();
     // A file beside the project, and a manifest entry whose hash matches it.
     let victim = dir.path().join("victim.txt");
     std::fs::write(&victim, "precious\n").unwrap();
@@ -195,11 +200,8 @@ fn a_manifest_naming_a_non_spec_is_never_read_by_check() {
 /// plain write and `check --quick` do, as documented.
 #[test]
 fn a_generated_file_edited_with_its_recorded_hash_fails_check_and_force_restores_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
+    let (dir, spec, out) = generated_canonical();
     let (spec, out_arg) = (spec.to_str().unwrap(), out.to_str().unwrap());
-    run_in(dir.path(), &generate_args(spec, out_arg)).ok();
     let events = out.join("rust/order-management/src/events.rs");
     let generated = std::fs::read_to_string(&events).unwrap();
     let injected = format!("{generated}pub fn backdoor() {{}}\n");
