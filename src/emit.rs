@@ -15,10 +15,10 @@
 //! | no longer planned | as parasol wrote it | `delete-stale` |
 //! | no longer planned | edited by hand | `conflict`: kept unless `--force` |
 //!
-//! The output folder is untrusted input (see `outdir`): every folder of a
-//! run is locked and its manifest read and checked (`open`) before any of
-//! them is touched, nothing is written, renamed or deleted through a link,
-//! and one run at a time holds a folder's lock.
+//! The output folder is untrusted input (see `outdir`): the manifest of
+//! every folder of a run is read and checked (`open`) before any of them
+//! is touched, nothing is written, renamed or deleted through a link, and
+//! one run at a time holds a folder's lock.
 //!
 //! A run that changes anything first records its intent: the files it is
 //! about to write and the hash of their new content, in
@@ -42,7 +42,7 @@ use crate::manifest::{self, Entry, INTENT_PATH, MANIFEST_PATH, Manifest, Manifes
 use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
 
-pub use crate::outdir::{read_unlinked, resolve_root};
+pub use crate::outdir::resolve_root;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

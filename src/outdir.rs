@@ -250,14 +250,6 @@ mod handles {
     }
 }
 
-/// The bytes of `rel` under `root`, if it is a file reached without links.
-pub fn read_unlinked(root: &Path, rel: &str) -> Option<Vec<u8>> {
-    match inspect(root, rel) {
-        OnDisk::File(bytes) => Some(bytes),
-        _ => None,
-    }
-}
-
 /// Makes `rel` (a folder under `root`) exist, refusing any link or file on
 /// the way: a folder is never created through a link.
 pub fn ensure_dir(root: &Path, rel: &str) -> std::io::Result<()> {
