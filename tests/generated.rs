@@ -45,6 +45,15 @@ fn example_ledger() {
     check(&example_spec("ledger"));
 }
 
+/// Types named like the generated code's own (`Record`, `State`, `Date`,
+/// `Value`, `Error`, `Workflow`, `Entity`, an enum `EventType`, a read
+/// model `Audit`): they get `Domain`-prefixed identifiers and nothing is
+/// shadowed.
+#[test]
+fn example_shadowing() {
+    check(&example_spec("shadowing"));
+}
+
 /// No events at all, optional dates, decimals.
 #[test]
 fn example_library() {

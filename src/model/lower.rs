@@ -217,13 +217,6 @@ impl Lowerer<'_> {
                 return false;
             }
         }
-        if kind == NameKind::Type && names::RESERVED_TYPE_NAMES.contains(&text) {
-            let message =
-                format!("{what} `{text}` would shadow a type the generated code relies on");
-            self.error(pos, "reserved-name", message).help =
-                Some(format!("rename it, e.g. `{}{text}`", "Domain"));
-            return false;
-        }
         true
     }
 
@@ -345,7 +338,7 @@ impl Lowerer<'_> {
                     variants: out,
                     origin: format!("{owner}.{field}"),
                 });
-                let ty = Ty::enumeration(&type_name, &raw_variants);
+                let ty = Ty::enumeration(&names::type_ident(&type_name), &raw_variants);
                 Some(if *optional { ty.optional() } else { ty })
             }
         }
@@ -649,7 +642,7 @@ fn declare_types(l: &mut Lowerer<'_>, valid_modules: &[ValidModule<'_>]) {
                 continue;
             }
             type_owner.insert(tname.value.clone(), (mname.value.clone(), kind));
-            let rust_type = names::rust_type_ident(&pascal);
+            let rust_type = names::type_ident(&pascal);
             let entry = if kind == "aggregate" {
                 TypeEntry::Aggregate { rust_type }
             } else {
@@ -1202,6 +1195,18 @@ fn lower_workflows(
         if !l.check_name(wname, NameKind::Type, &"workflow") {
             continue;
         }
+        // A workflow declares no type of its own name, only derived ones
+        // (claimed in pass 9); its name is still kept off the generated
+        // code's own, as it reads like one in the orchestration code.
+        if names::RESERVED_TYPE_NAMES.contains(&wname.value.as_str()) {
+            let message = format!(
+                "workflow `{}` would shadow a type the generated code relies on",
+                wname.value
+            );
+            l.error(wname.pos, "reserved-name", message).help =
+                Some(format!("rename it, e.g. `{}Flow`", wname.value));
+            continue;
+        }
         let n = Name::new(&wname.value);
         if !l.claim(&mut workflow_names, wname, &[&n.camel], |other, camel| {
             format!(
@@ -1309,7 +1314,7 @@ fn check_type_namespace(
     }
     impl Origin<'_> {
         fn told(&self, rust_type: &str) -> String {
-            if self.derived {
+            if self.derived || self.name != rust_type {
                 format!("{} `{}` (its `{rust_type}`)", self.what, self.name)
             } else {
                 format!("{} `{}`", self.what, self.name)
@@ -1324,8 +1329,9 @@ fn check_type_namespace(
         pos: Pos,
     ) {
         if names::RESERVED_TYPE_NAMES.contains(&rust_type.as_str()) {
-            // Declared names are refused where they are checked and never
-            // reach here: this is one parasol derives.
+            // Declared types get a `Domain`-prefixed identifier
+            // (`names::type_ident`) and never reach here: this is one
+            // parasol derives.
             let message = format!(
                 "{} would shadow a type the generated code relies on",
                 origin.told(&rust_type)
@@ -1910,7 +1916,7 @@ fn literal_enum_check(
     let Some(def) = l
         .enums
         .iter()
-        .find(|e| Some(&e.name.pascal) == t.name.as_ref())
+        .find(|e| Some(&e.name.rust_type) == t.name.as_ref())
     else {
         return true;
     };

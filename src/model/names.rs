@@ -71,8 +71,10 @@ const TS_KEYWORDS: &[&str] = &[
     "yield",
 ];
 
-/// Type names generated code relies on; a spec type with one of these names
-/// would shadow them in Rust or TypeScript.
+/// Type names generated code relies on: a spec type with one of these
+/// names would shadow them in Rust or TypeScript, so its identifier in both
+/// is prefixed (`type_ident`: `State` -> `DomainState`). JSON, routes and
+/// events keep the spec's name.
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "ApiError",
     "ApiResponse",
@@ -223,8 +225,13 @@ pub struct NameForms {
     pub screaming: String,
     /// Rust value identifier (fields, functions, modules): keyword-safe snake_case.
     pub rust: String,
-    /// Rust type identifier: PascalCase, keyword-safe.
+    /// The identifier of the type this name declares, in Rust: PascalCase,
+    /// keyword-safe, and `Domain`-prefixed where the generated code already
+    /// uses the name (`type_ident`).
     pub rust_type: String,
+    /// The same identifier in TypeScript (always equal to `rust_type`, so a
+    /// type reads the same on both sides).
+    pub ts_type: String,
     /// TypeScript binding identifier (variables, functions, parameters): keyword-safe camelCase.
     pub ts: String,
 }
@@ -289,7 +296,8 @@ impl NameForms {
         NameForms {
             raw: raw.to_string(),
             rust: rust_ident(&cases.snake),
-            rust_type: rust_type_ident(&cases.pascal),
+            rust_type: type_ident(&cases.pascal),
+            ts_type: type_ident(&cases.pascal),
             ts: ts_ident(&cases.camel),
             kebab: cases.kebab,
             screaming: cases.screaming,
@@ -417,6 +425,20 @@ pub fn rust_ident(snake: &str) -> String {
     }
 }
 
+/// The identifier a declared type (aggregate, value object, enum, read
+/// model) gets in every target: `rust_type_ident`, with `Domain` in front
+/// of a name the generated code already uses, so that a spec may call an
+/// aggregate `State` or `Record` without shadowing anything.
+pub fn type_ident(pascal: &str) -> String {
+    if RESERVED_TYPE_NAMES.contains(&pascal) {
+        format!("Domain{pascal}")
+    } else {
+        rust_type_ident(pascal)
+    }
+}
+
+/// A PascalCase identifier that is not a keyword (enum variants, which
+/// live inside their enum and shadow nothing).
 pub fn rust_type_ident(pascal: &str) -> String {
     if pascal.is_empty() {
         return "Unnamed".into();
@@ -553,7 +575,30 @@ mod tests {
         assert_eq!(Name::new("class").ts, "class_");
         assert_eq!(Name::new("self").rust, "self_");
         assert_eq!(Name::new("default").ts, "default_");
-        assert_eq!(Name::new("Self").rust_type, "Self_");
+        assert_eq!(rust_type_ident("Self"), "Self_");
+        assert_eq!(rust_type_ident("Some"), "Some");
+    }
+
+    #[test]
+    fn a_type_named_like_the_generated_code_s_own_is_prefixed_in_both_languages() {
+        for (raw, ident) in [
+            ("State", "DomainState"),
+            ("Record", "DomainRecord"),
+            ("Self", "DomainSelf"),
+            ("Order", "Order"),
+            ("state", "DomainState"),
+        ] {
+            let n = Name::new(raw);
+            assert_eq!(
+                (n.rust_type.as_str(), n.ts_type.as_str()),
+                (ident, ident),
+                "{raw}"
+            );
+        }
+        // Prefixed names are never reserved themselves.
+        for reserved in RESERVED_TYPE_NAMES {
+            assert!(!RESERVED_TYPE_NAMES.contains(&type_ident(reserved).as_str()));
+        }
         assert_eq!(Name::new("updatePrice").rust, "update_price");
     }
 
