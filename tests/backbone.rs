@@ -103,10 +103,24 @@ fn service_cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let output = std::process::Command::new(binary())
         .args(args)
         .current_dir(dir)
+        .env("EVENT_BUS_URL", "memory:")
         .envs(env.iter().copied())
         .output()
         .expect("the service binary runs");
     Run::from(output)
+}
+
+/// The spec's `communication.streaming.broker` (redis) is the service's
+/// default event bus.
+#[test]
+fn the_spec_s_broker_is_the_default_event_bus() {
+    let help = std::process::Command::new(binary())
+        .arg("--help")
+        .env_remove("EVENT_BUS_URL")
+        .output()
+        .expect("the service binary runs");
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("[default: redis://127.0.0.1:6379]"), "{help}");
 }
 
 #[test]

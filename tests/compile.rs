@@ -111,7 +111,7 @@ const VERBS_PAST: &[(&str, &str)] = &[
 
 const OTHER_VERBS: &[&str] = &[
     "notify", "sync", "compute", "rate", "schedule", "flag", "transfer", "audit", "ping",
-    "reserve", "release", "charge", "refund", "tag", "estimate",
+    "reserve", "release", "charge", "refund", "tag", "estimate", "dispatch",
 ];
 
 const SCALARS: &[&str] = &[

@@ -33,7 +33,14 @@ pub const MAX_EVENT_NAME_LEN: usize = 40;
 
 /// Operation names the generated module service already uses.
 /// Members every module service (Rust) or client class (TypeScript) has.
-const RESERVED_OPS: &[&str] = &["constructor", "dispatch", "http", "new", "start_subscriber"];
+const RESERVED_OPS: &[&str] = &[
+    "constructor",
+    "http",
+    "new",
+    "on_event",
+    "start_subscriber",
+    "within",
+];
 
 /// Fields every aggregate has; a spec may not declare them again.
 const AUDIT_FIELDS: &[&str] = &[
@@ -2079,12 +2086,20 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
     bff.retain(|b| is_identifier(&b.raw));
     bff.sort();
     bff.dedup_by(|a, b| a.raw == b.raw);
+    let default_bus_url = match streaming_broker.as_str() {
+        "redis" => "redis://127.0.0.1:6379",
+        "nats" => "nats://127.0.0.1:4222",
+        "kafka" => "kafka://127.0.0.1:9092",
+        _ => "memory:",
+    }
+    .to_string();
     Communication {
         sync,
         async_,
         gateway,
         bff,
         streaming_broker,
+        default_bus_url,
     }
 }
 

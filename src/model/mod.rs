@@ -339,7 +339,12 @@ pub struct Communication {
     pub async_: AsyncSettings,
     pub gateway: Option<Gateway>,
     pub bff: Vec<Name>,
+    /// `communication.streaming.broker`: `in-memory` (the default),
+    /// `redis`, `nats` or `kafka`.
     pub streaming_broker: String,
+    /// The event bus URL a service uses when none is given: the declared
+    /// broker on its standard port on this machine (`memory:` in memory).
+    pub default_bus_url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

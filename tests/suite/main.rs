@@ -10,6 +10,7 @@ mod support;
 
 mod architecture;
 mod cli;
+mod communication;
 mod errors;
 mod fuzz;
 mod incremental;

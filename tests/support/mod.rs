@@ -352,8 +352,10 @@ pub struct Server {
 
 impl Server {
     /// Starts `binary --addr 127.0.0.1:0` in a folder of its own with `env`
-    /// (and no inherited `PARASOL_*`, `DATABASE_URL` or `EVENT_BUS_URL`),
-    /// and waits for its `listening on URL` line.
+    /// (and no inherited `PARASOL_*` or `DATABASE_URL`; `EVENT_BUS_URL` is
+    /// `memory:` unless `env` says otherwise, since a spec's broker makes
+    /// its default a server on a fixed port), and waits for its
+    /// `listening on URL` line.
     pub fn start(binary: &Path, env: &[(&str, &str)]) -> Server {
         let folder = tempfile::tempdir().unwrap();
         let mut server = Server::start_in(binary, folder.path(), env);
@@ -368,7 +370,7 @@ impl Server {
         command
             .current_dir(dir)
             .env_remove("DATABASE_URL")
-            .env_remove("EVENT_BUS_URL")
+            .env("EVENT_BUS_URL", "memory:")
             .args(["--addr", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
             .stderr(server_logs());
