@@ -187,6 +187,29 @@ impl From<cli::StateSync> for StateSync {
     }
 }
 
+impl Architecture {
+    /// Whether `bc generate` writes a layout of its own for it: V5 and the
+    /// modular monolith it already is. The others are recorded and named
+    /// in the output, and warned about (`not-generated-yet`).
+    pub fn is_generated(self) -> bool {
+        matches!(
+            self,
+            Architecture::V5EventDriven | Architecture::ModularMonolith
+        )
+    }
+}
+
+/// The warning for a setting `bc generate` records and names in the output
+/// but does not (yet) generate differently from the V5 default.
+pub fn not_generated_yet(what: &str, instead: &str) -> crate::diag::Diagnostic {
+    crate::diag::Diagnostic::warning(
+        "not-generated-yet",
+        format!(
+            "{what} is not generated yet: the code is the same as for {instead}; the setting is recorded and names the output"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,16 @@ fn file_paths(ctx: &Context, diags: &mut Diagnostics) {
     }
 }
 
+/// Where to look meanwhile, for an architecture `bc generate` does not lay
+/// out yet.
+pub fn not_generated_help(architecture: crate::settings::Architecture) -> &'static str {
+    if architecture == crate::settings::Architecture::CqrsEs {
+        "`parasol generate event-patterns --style event-sourced` writes event-sourced aggregates beside the service"
+    } else {
+        "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
+    }
+}
+
 /// The bundle policy applied to what the spec asks for (see `policy`).
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
     let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
@@ -139,13 +149,28 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
             refused_by_flag: false,
         },
     ];
+    let mut refused = false;
     for ask in &asks {
         if matches!(ask, Ask::EventSourcing { .. }) && ctx.architecture != "cqrs-es" {
             continue;
         }
         if let Some(refusal) = ctx.refusal(ask, Some(at(ctx, arch_pos)), None) {
             diags.push(refusal);
+            refused = true;
         }
+    }
+    let declared = crate::settings::Architecture::parse(&ctx.architecture);
+    if let (Some(pos), Some(architecture), false) = (ctx.architecture_pos, declared, refused)
+        && !architecture.is_generated()
+    {
+        diags.push(
+            crate::settings::not_generated_yet(
+                &format!("architecture `{architecture}`"),
+                "`v5-event-driven` (a module folder each: model, ops, service, http)",
+            )
+            .at(at(ctx, pos))
+            .with_help(not_generated_help(architecture)),
+        );
     }
     for wf in &ctx.workflows {
         if wf.coordination == "frontend" {

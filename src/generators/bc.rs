@@ -61,6 +61,9 @@ pub fn prepare_bc(
     if diags.has_errors() {
         return Err(diags);
     }
+    if lang == Lang::Rust {
+        warn_not_generated(ctx, requested, &mut diags);
+    }
     let mut requested = requested.clone();
     let files = match lang {
         Lang::Rust => {
@@ -97,6 +100,55 @@ pub fn prepare_bc(
         files,
         warnings: diags,
     })
+}
+
+/// Flags that `bc generate` records and names in the output without
+/// generating anything different for them (yet): said once per run, with
+/// the backend. A spec's own `architecture:` is warned about by validate.
+fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnostics) {
+    use crate::settings::{EventStyle, TransactionPattern, not_generated_yet};
+    if let Some(architecture) = requested.architecture
+        && !architecture.is_generated()
+    {
+        diags.push(
+            not_generated_yet(
+                &format!("`--architecture {architecture}`"),
+                "`v5-event-driven`",
+            )
+            .with_help(crate::validate::not_generated_help(architecture)),
+        );
+    }
+    if let Some(style) = requested.event_style
+        && style != EventStyle::LightweightNotifications
+    {
+        diags.push(
+            not_generated_yet(
+                &format!("`--event-style {style}`"),
+                "`lightweight-notifications`",
+            )
+            .with_help("`parasol generate event-patterns --style` writes that event layer beside the service"),
+        );
+    }
+    if let Some(pattern) = requested.transaction_pattern {
+        let coordination = match pattern {
+            TransactionPattern::FrontendOrchestration => None,
+            TransactionPattern::BackendOrchestration => Some("orchestration"),
+            TransactionPattern::Choreography => Some("choreography"),
+        };
+        if let Some(coordination) = coordination
+            && !ctx.workflows.iter().any(|w| w.coordination == coordination)
+        {
+            diags.push(
+                not_generated_yet(
+                    &format!("`--transaction-pattern {pattern}`"),
+                    "edge orchestration: each workflow's `coordination:` decides where it runs",
+                )
+                .with_help(format!(
+                    "set `coordination: {coordination}` on a workflow, or run `parasol setup orchestration <workflow> --location backend`"
+                )),
+            );
+        }
+    }
 }
 
 /// Plans `bc generate` for one language.

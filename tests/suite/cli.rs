@@ -996,3 +996,79 @@ fn a_workflow_that_reads_none_of_its_input_names_it_unused() {
         "{place_order}"
     );
 }
+
+/// An architecture, event style or transaction pattern `bc generate` does
+/// not lay out differently yet is said so, once, where it was asked for:
+/// at the spec's `architecture:` node, or for a flag; the ones it does
+/// generate pass without a word.
+#[test]
+fn settings_that_change_only_labels_are_warned_about() {
+    let validated = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        repo()
+            .join("examples/long-names/long-names.bc.yaml")
+            .to_str()
+            .unwrap(),
+        "--format",
+        "json",
+    ])
+    .ok();
+    let report: serde_json::Value = serde_json::from_str(&validated.stdout).unwrap();
+    let warnings: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "not-generated-yet")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", validated.stdout);
+    assert_eq!(
+        (&warnings[0]["line"], &warnings[0]["col"]),
+        (&serde_json::json!(9), &serde_json::json!(17)),
+        "{}",
+        validated.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = canonical_spec();
+    let generate = |flags: &[&str]| {
+        let base = [
+            "bc",
+            "generate",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dry-run",
+        ];
+        parasol(&[&base[..], flags].concat()).ok()
+    };
+    let quiet = generate(&["--architecture", "modular-monolith"]);
+    assert!(
+        !quiet.stderr.contains("not generated yet"),
+        "{}",
+        quiet.stderr
+    );
+    let warned = generate(&[
+        "--architecture",
+        "clean-architecture",
+        "--event-style",
+        "domain-events",
+    ]);
+    for flag in [
+        "`--architecture clean-architecture`",
+        "`--event-style domain-events`",
+    ] {
+        assert_eq!(
+            warned
+                .stderr
+                .matches(&format!("{flag} is not generated yet"))
+                .count(),
+            1,
+            "{}",
+            warned.stderr
+        );
+    }
+}
