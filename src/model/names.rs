@@ -577,6 +577,7 @@ mod tests {
         assert_eq!(Name::new("default").ts, "default_");
         assert_eq!(rust_type_ident("Self"), "Self_");
         assert_eq!(rust_type_ident("Some"), "Some");
+        assert_eq!(Name::new("updatePrice").rust, "update_price");
     }
 
     #[test]
@@ -599,7 +600,6 @@ mod tests {
         for reserved in RESERVED_TYPE_NAMES {
             assert!(!RESERVED_TYPE_NAMES.contains(&type_ident(reserved).as_str()));
         }
-        assert_eq!(Name::new("updatePrice").rust, "update_price");
     }
 
     #[test]
