@@ -480,7 +480,7 @@ pub fn lower(
         None => policy.default_architecture(),
     };
 
-    if rc.modules.is_empty() {
+    if rc.modules.is_empty() && !rc.modules_reported {
         l.error(
             rc.modules_pos,
             "missing-key",

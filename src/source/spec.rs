@@ -25,6 +25,10 @@ pub struct RawSpec {
 #[derive(Debug, Clone, Default)]
 pub struct RawContext {
     pub pos: Pos,
+    /// Whether decoding already reported why there are no modules (the
+    /// context or `modules` is not a map, or `modules` is missing), so the
+    /// model does not say it again.
+    pub modules_reported: bool,
     pub name: Option<Spanned<String>>,
     pub description: Option<String>,
     pub architecture: Option<Spanned<String>>,
@@ -274,6 +278,7 @@ fn context(d: &mut Decoder<'_>, node: &Node) -> RawContext {
             "communication",
         ],
     ) else {
+        ctx.modules_reported = true;
         return ctx;
     };
     ctx.name = d
@@ -289,11 +294,15 @@ fn context(d: &mut Decoder<'_>, node: &Node) -> RawContext {
     ) {
         Some(modules) => {
             ctx.modules_pos = modules.pos;
+            ctx.modules_reported = modules.as_map().is_none();
             ctx.modules = named(d, Some(modules), "`modules`", |d, name, n| {
                 module(d, name, n)
             });
         }
-        None => ctx.modules_pos = node.pos,
+        None => {
+            ctx.modules_pos = node.pos;
+            ctx.modules_reported = true;
+        }
     }
     ctx.events = named(d, f.get("events"), "`events`", |d, name, n| {
         event(d, name, n)
