@@ -1033,18 +1033,8 @@ fn settings_that_change_only_labels_are_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let spec = canonical_spec();
-    let generate = |flags: &[&str]| {
-        let base = [
-            "bc",
-            "generate",
-            "--spec",
-            spec.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--dry-run",
-        ];
-        parasol(&[&base[..], flags].concat()).ok()
-    };
+    let generate =
+        |flags: &[&str]| bc_generate(&spec, &out, &[&["--dry-run"][..], flags].concat()).ok();
     let quiet = generate(&["--architecture", "modular-monolith"]);
     assert!(
         !quiet.stderr.contains("not generated yet"),

@@ -152,16 +152,20 @@ pub fn generate(spec: &Path, out: &Path, langs: &str) -> Run {
 
 /// `parasol bc generate --spec SPEC --out OUT --lang LANGS`, however it ends.
 pub fn try_generate(spec: &Path, out: &Path, langs: &str) -> Run {
-    parasol(&[
+    bc_generate(spec, out, &["--lang", langs])
+}
+
+/// `parasol bc generate --spec SPEC --out OUT` and `flags`, however it ends.
+pub fn bc_generate(spec: &Path, out: &Path, flags: &[&str]) -> Run {
+    let base = [
         "bc",
         "generate",
         "--spec",
         spec.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-        "--lang",
-        langs,
-    ])
+    ];
+    parasol(&[&base[..], flags].concat())
 }
 
 /// `parasol setup orchestration WORKFLOW --spec SPEC --out OUT FLAGS...`.
