@@ -544,6 +544,7 @@ pub fn lower(
         views_use_types: false,
         event_shared_types: Vec::new(),
         op_keys: Vec::new(),
+        widest_object: 0,
         file: raw.file.clone(),
         bundle_set: bundles,
         pos: rc.pos,
@@ -553,7 +554,27 @@ pub fn lower(
     bodies::plan_projections(&mut context);
     samples::fill(&mut context);
     shared_types(&mut context);
+    context.widest_object = widest_object(&context);
     Some(context)
+}
+
+/// See `Context::widest_object`.
+fn widest_object(ctx: &Context) -> usize {
+    let modules = ctx.modules.iter().flat_map(|m| {
+        m.aggregates
+            .iter()
+            .map(|a| a.fields.len())
+            .chain(m.ops.iter().flat_map(|o| [o.input.len(), o.output.len()]))
+    });
+    ctx.value_objects
+        .iter()
+        .map(|v| v.fields.len())
+        .chain(ctx.read_models.iter().map(|r| r.fields.len()))
+        .chain(ctx.events.iter().map(|e| e.metadata.len()))
+        .chain(ctx.workflows.iter().map(|w| w.input.len()))
+        .chain(modules)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The module names every later pass may use: each name's Rust, type and

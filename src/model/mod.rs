@@ -50,6 +50,10 @@ pub struct Context {
     pub event_shared_types: Vec<String>,
     /// Every operation's key (`inventory.reserve`), in module order.
     pub op_keys: Vec<String>,
+    /// The most fields any one aggregate, value object, read model, event,
+    /// operation input or output, or workflow input has: how wide the
+    /// largest object a generated test writes as a literal can be.
+    pub widest_object: usize,
     #[serde(skip)]
     pub file: Arc<SourceFile>,
     #[serde(skip)]
