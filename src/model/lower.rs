@@ -1453,6 +1453,8 @@ fn check_type_namespace(
             "Orchestration",
             "OrchestrationOptions",
             "Outputs",
+            "Result",
+            "Step",
         ] {
             let origin = derived("workflow", w.name.raw.as_str());
             claim(l, format!("{name}{suffix}"), origin, w.pos);
