@@ -197,6 +197,15 @@ impl Architecture {
             Architecture::V5EventDriven | Architecture::ModularMonolith
         )
     }
+
+    /// Where to look meanwhile, for one `bc generate` does not lay out yet.
+    pub fn meanwhile(self) -> &'static str {
+        if self == Architecture::CqrsEs {
+            "`parasol generate event-patterns --style event-sourced` writes event-sourced aggregates beside the service"
+        } else {
+            "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
+        }
+    }
 }
 
 /// The warning for a setting `bc generate` records and names in the output

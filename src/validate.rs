@@ -129,16 +129,6 @@ fn file_paths(ctx: &Context, diags: &mut Diagnostics) {
     }
 }
 
-/// Where to look meanwhile, for an architecture `bc generate` does not lay
-/// out yet.
-pub fn not_generated_help(architecture: crate::settings::Architecture) -> &'static str {
-    if architecture == crate::settings::Architecture::CqrsEs {
-        "`parasol generate event-patterns --style event-sourced` writes event-sourced aggregates beside the service"
-    } else {
-        "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
-    }
-}
-
 /// The bundle policy applied to what the spec asks for (see `policy`).
 fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
     let arch_pos = ctx.architecture_pos.unwrap_or(ctx.pos);
@@ -159,8 +149,9 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
             refused = true;
         }
     }
-    let declared = crate::settings::Architecture::parse(&ctx.architecture);
-    if let (Some(pos), Some(architecture), false) = (ctx.architecture_pos, declared, refused)
+    if !refused
+        && let Some(pos) = ctx.architecture_pos
+        && let Some(architecture) = crate::settings::Architecture::parse(&ctx.architecture)
         && !architecture.is_generated()
     {
         diags.push(
@@ -169,7 +160,7 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
                 "`v5-event-driven` (a module folder each: model, ops, service, http)",
             )
             .at(at(ctx, pos))
-            .with_help(not_generated_help(architecture)),
+            .with_help(architecture.meanwhile()),
         );
     }
     for wf in &ctx.workflows {

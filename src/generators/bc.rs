@@ -115,7 +115,7 @@ fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnost
                 &format!("`--architecture {architecture}`"),
                 "`v5-event-driven`",
             )
-            .with_help(crate::validate::not_generated_help(architecture)),
+            .with_help(architecture.meanwhile()),
         );
     }
     if let Some(style) = requested.event_style
