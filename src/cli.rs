@@ -126,6 +126,12 @@ pub enum BcCommand {
         after_help = "Examples:\n  parasol bc visualize OrderManagement > ARCHITECTURE.md\n  parasol bc visualize OrderManagement --format dot --show dependencies | dot -Tsvg > deps.svg"
     )]
     Visualize(VisualizeArgs),
+    /// Generate Prometheus monitoring for a context's service: scrape
+    /// config, recording rules, alerts with their unit tests, log settings.
+    #[command(
+        after_help = "Examples:\n  parasol bc setup-monitoring OrderManagement\n  parasol bc setup-monitoring OrderManagement --metrics latency,throughput,error-rate --logging structured\n  parasol bc setup-monitoring OrderManagement --latency-p99 750ms --error-rate 5 --target 10.0.0.5:8080,10.0.0.6:8080"
+    )]
+    SetupMonitoring(MonitoringArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -376,6 +382,57 @@ pub enum SetupCommand {
         after_help = "Examples:\n  parasol setup orchestration PlaceOrder --location frontend --state-sync realtime-sse\n  parasol setup orchestration PlaceOrder --location backend --allow-backend-saga --compensation-strategy strict"
     )]
     Orchestration(OrchestrationArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Signal {
+    Latency,
+    Throughput,
+    ErrorRate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogStyle {
+    Structured,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Tracing {
+    Distributed,
+}
+
+/// `bc setup-monitoring`.
+#[derive(Debug, Args)]
+pub struct MonitoringArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Signals to record and alert on (comma-separated; default: all three).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SIGNAL")]
+    pub metrics: Vec<Signal>,
+    /// The service's log lines: `structured` (JSON) or `text`.
+    #[arg(long, value_enum, default_value_t = LogStyle::Structured)]
+    pub logging: LogStyle,
+    /// Distributed tracing (not generated yet: warned about).
+    #[arg(long, value_enum)]
+    pub tracing: Option<Tracing>,
+    /// Service instances Prometheus scrapes, `HOST:PORT` (comma-separated;
+    /// default: the service's own default address, 127.0.0.1:8080).
+    #[arg(long = "target", value_delimiter = ',', value_name = "HOST:PORT")]
+    pub targets: Vec<String>,
+    /// How often Prometheus scrapes the service and evaluates the rules.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub scrape_interval: std::time::Duration,
+    /// Alert when a route's p99 latency exceeds this (`500ms`, `2s`;
+    /// default: the spec's `communication.sync.timeout.read`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub latency_p99: Option<std::time::Duration>,
+    /// Alert when more than this percentage of answers are 5xx (default:
+    /// the spec's circuit-breaker `failure_threshold`).
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub error_rate: Option<u32>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

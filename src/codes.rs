@@ -138,6 +138,16 @@ pub const CODES: &[Code] = &[
         "a module uses another module's internals or an event it does not own",
     ),
     code(
+        "monitoring-target",
+        "generate",
+        "a `bc setup-monitoring` scrape target is not `HOST:PORT`",
+    ),
+    code(
+        "monitoring-threshold",
+        "generate",
+        "a `bc setup-monitoring` threshold the service's metrics cannot show, or that never or always fires",
+    ),
+    code(
         "name-collision",
         "model",
         "two names become the same name in generated code or files",

@@ -133,6 +133,35 @@ setting!(
     }
 );
 
+setting!(
+    /// A signal `bc setup-monitoring` records and alerts on.
+    Signal {
+        /// Request duration per route (p99), alerted above a threshold.
+        Latency = "latency",
+        /// Requests, published and consumed events per second.
+        Throughput = "throughput",
+        /// The share of 5xx answers, and dead letters.
+        ErrorRate = "error-rate",
+    }
+);
+
+setting!(
+    /// How the service writes its log lines.
+    LogStyle {
+        /// One JSON object per line (`--log-format json`).
+        Structured = "structured",
+        /// Text for people (`--log-format text`).
+        Text = "text",
+    }
+);
+
+setting!(
+    /// How requests are traced across services.
+    Tracing {
+        Distributed = "distributed",
+    }
+);
+
 /// `From<cli::X>` for a setting whose CLI enum has the same variants.
 macro_rules! from_cli {
     ($($name:ident { $($variant:ident),+ $(,)? })+) => {
@@ -156,6 +185,9 @@ from_cli! {
     StateManagement { OptimisticUpdates, ServerConfirmed }
     Coordination { Frontend, Backend }
     Location { Frontend, Backend }
+    Signal { Latency, Throughput, ErrorRate }
+    LogStyle { Structured, Text }
+    Tracing { Distributed }
 }
 
 impl From<cli::PatternStyle> for PatternStyle {

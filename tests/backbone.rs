@@ -2,7 +2,8 @@
 //! the SQLite default across a SIGKILL, two instances over one PostgreSQL
 //! with Redis and with NATS (shared SSE ids, optimistic locking across
 //! instances, a broker outage, a crash between commit and publish), and a
-//! failing consumer's dead letters. Every server is started by the test
+//! failing consumer's dead letters, and Prometheus scraping it with what
+//! `bc setup-monitoring` writes. Every server is started by the test
 //! that uses it, on 127.0.0.1 with an ephemeral port, and stopped after.
 //!
 //! The canonical example is generated once per run with a user-owned
@@ -410,4 +411,156 @@ fn the_kafka_bus_against_the_mock_cluster() {
             "warnings",
         ],
     );
+}
+
+/// `bc setup-monitoring` on the real service: its alerts pass their own
+/// unit tests, the metrics it serves pass `promtool check metrics`,
+/// Prometheus scrapes it with the generated configuration, and a dead
+/// letter fires the generated alert.
+#[test]
+fn prometheus_scrapes_the_service_and_a_dead_letter_fires_its_alert() {
+    let folder = tempfile::tempdir().unwrap();
+    let flag = folder.path().join("fail");
+    let log = folder.path().join("handled.log");
+    std::fs::write(&flag, "").unwrap();
+    let env = [
+        ("FAIL_FLAG", flag.to_str().unwrap()),
+        ("HANDLED_LOG", log.to_str().unwrap()),
+    ];
+    let server = Server::start_in(binary(), folder.path(), &env);
+    let address = server.url.strip_prefix("http://").unwrap();
+    let out = folder.path().join("out");
+    let spec = canonical_spec();
+    parasol(&[
+        "bc",
+        "setup-monitoring",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--target",
+        address,
+        "--scrape-interval",
+        "1s",
+    ])
+    .ok();
+    let monitoring = out.join("rust/order-management-monitoring");
+    let (passed, report) =
+        services::promtool(&monitoring, &["test", "rules", "rules.test.yml"], "");
+    assert!(passed, "{report}");
+
+    let prometheus = services::start_prometheus(&monitoring.join("prometheus.yml"));
+    let query = |expr: &str| -> Vec<Value> {
+        let (status, body) = http(
+            &prometheus.url,
+            "GET",
+            &format!("/api/v1/query?query={expr}"),
+            &[],
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        json_of(&body)["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    wait_until("the service scraped", Duration::from_secs(30), || {
+        query("up").iter().any(|r| r["value"][1] == "1")
+    });
+
+    cancel_an_order(&server.url);
+    let consumed = |outcome: &str| {
+        format!(r#"events_consumed_total{{consumer="inventory",outcome="{outcome}"}}"#)
+    };
+    wait_until("a dead letter counted", Duration::from_secs(30), || {
+        let (_, metrics) = http(&server.url, "GET", "/metrics", &[], "");
+        metrics
+            .lines()
+            .any(|l| l == format!("{} 1", consumed("dead_lettered")))
+    });
+    let (status, metrics) = http(&server.url, "GET", "/metrics", &[], "");
+    assert_eq!(status, 200);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == format!("{} 3", consumed("failed"))),
+        "three attempts failed:\n{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("events_published_total{event_type=")),
+        "{metrics}"
+    );
+    let (clean, lint) = services::promtool(folder.path(), &["check", "metrics"], &metrics);
+    assert!(clean, "{lint}");
+
+    let firing = || -> bool {
+        let (_, body) = http(&prometheus.url, "GET", "/api/v1/alerts", &[], "");
+        json_of(&body)["data"]["alerts"]
+            .as_array()
+            .is_some_and(|alerts| {
+                alerts.iter().any(|a| {
+                    a["labels"]["alertname"] == "OrderManagementDeadLetters"
+                        && a["labels"]["consumer"] == "inventory"
+                        && a["state"] == "firing"
+                })
+            })
+    };
+    wait_until(
+        "the dead-letter alert firing",
+        Duration::from_secs(60),
+        firing,
+    );
+    // Throughput is recorded per route.
+    wait_until("throughput recorded", Duration::from_secs(30), || {
+        query("job_route:http_requests:rate5m")
+            .iter()
+            .any(|r| r["metric"]["route"] == "/api/order/cancel")
+    });
+}
+
+/// Every example's monitoring, across thresholds at and around bucket
+/// bounds: the configuration loads and every alert's unit tests pass
+/// (each alert fires above its threshold and stays quiet below it).
+#[test]
+fn every_example_s_monitoring_passes_promtool() {
+    let mut specs: Vec<PathBuf> = example_names().iter().map(|n| example_spec(n)).collect();
+    specs.push(canonical_spec());
+    let thresholds = [
+        ("6ms", "1"),
+        ("499ms", "99"),
+        ("500ms", "5"),
+        ("501ms", "50"),
+        ("30s", "33"),
+    ];
+    for (i, spec) in specs.iter().enumerate() {
+        let (latency, errors) = thresholds[i % thresholds.len()];
+        let out = tempfile::tempdir().unwrap();
+        parasol(&[
+            "bc",
+            "setup-monitoring",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+            "--latency-p99",
+            latency,
+            "--error-rate",
+            errors,
+        ])
+        .ok();
+        let dir = only_child(&out.path().join("rust"));
+        for args in [
+            &["check", "config", "prometheus.yml"][..],
+            &["test", "rules", "rules.test.yml"][..],
+        ] {
+            let (passed, report) = services::promtool(&dir, args, "");
+            assert!(
+                passed,
+                "{} {latency} {errors}%: {args:?}\n{report}",
+                spec.display()
+            );
+        }
+    }
 }

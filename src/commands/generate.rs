@@ -623,3 +623,97 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
     plans.sort_by(|a, b| a.root.cmp(&b.root));
     emit_all(&plans, mode_of(output), output, &diags)
 }
+
+/// `parasol bc setup-monitoring`: the request from the flags, thresholds
+/// the flags leave out taken from the spec's `communication.sync`.
+pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 {
+    use crate::settings::Signal;
+    let format = args.output.format;
+    let mut diags = Diagnostics::new();
+    let Some(project) = load::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let selection = SpecSelection {
+        context: args.spec.bc.clone(),
+        spec: args.spec.spec.clone(),
+        project_file: project_file.map(Path::to_path_buf),
+    };
+    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let loaded = load::load_context(&spec_path, &Check::ALL, &Overrides::default(), &mut diags);
+    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let mut signals: Vec<Signal> = args.metrics.iter().map(|&s| s.into()).collect();
+    if signals.is_empty() {
+        signals = Signal::ALL.to_vec();
+    }
+    signals.sort();
+    signals.dedup();
+    let sync = &ctx.communication.sync;
+    let (latency_p99_ms, latency_source) = match args.latency_p99 {
+        Some(limit) => (
+            u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+            "`--latency-p99`".to_string(),
+        ),
+        None => (
+            sync.read_timeout_ms,
+            "the spec's `communication.sync.read_timeout`, where callers give up".to_string(),
+        ),
+    };
+    let (error_rate_percent, error_rate_source) = match args.error_rate {
+        Some(percent) => (percent, "`--error-rate`".to_string()),
+        None => (
+            sync.failure_threshold_percent,
+            "the spec's circuit-breaker `failure_threshold`, where callers stop calling"
+                .to_string(),
+        ),
+    };
+    let mut targets = args.targets.clone();
+    if targets.is_empty() {
+        targets.push(crate::generators::monitoring::DEFAULT_TARGET.to_string());
+    }
+    let request = crate::generators::Monitoring {
+        signals,
+        logging: args.logging.into(),
+        tracing: args.tracing.map(Into::into),
+        targets,
+        scrape_interval_ms: u64::try_from(args.scrape_interval.as_millis()).unwrap_or(u64::MAX),
+        latency_p99_ms,
+        latency_source,
+        error_rate_percent,
+        error_rate_source,
+    };
+    if let Some(tracing) = request.tracing {
+        diags.push(
+            crate::settings::not_generated_yet(
+                &format!("`--tracing {tracing}`"),
+                "no tracing flag",
+            )
+            .with_help(
+                "each request's X-Correlation-Id travels with its events (`correlationId`) and is logged with `--logging structured` and RUST_LOG=debug; trace export is not generated",
+            ),
+        );
+    }
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (rust_root, _) = language_roots(args.output.out.as_deref(), &project);
+    let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
+    let plan =
+        match crate::generators::plan_monitoring(&renderer, &ctx, &request, &rust_root, &spec_path)
+        {
+            Ok(plan) => plan,
+            Err(errors) => {
+                diags.extend(errors);
+                report(&diags, format);
+                return FAILED;
+            }
+        };
+    let mut plans = [plan];
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
+    stamp_all(&mut plans, &sources, &templates, &diags);
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}

@@ -33,6 +33,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Bc(BcCommand::Validate(_)) => "bc validate",
         Command::Bc(BcCommand::Generate(_)) => "bc generate",
         Command::Bc(BcCommand::Visualize(_)) => "bc visualize",
+        Command::Bc(BcCommand::SetupMonitoring(_)) => "bc setup-monitoring",
         Command::Check(_) => "check",
         Command::Generate(group) if group.command.is_none() => "generate --all",
         Command::Generate(_) => "generate event-patterns",
@@ -53,6 +54,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bc(BcCommand::Validate(args)) => validate::run(project, args),
         Command::Bc(BcCommand::Generate(args)) => generate::run(project, args),
         Command::Bc(BcCommand::Visualize(args)) => visualize::run(project, args)?,
+        Command::Bc(BcCommand::SetupMonitoring(args)) => generate::monitoring(project, args),
         Command::Check(args) => check::run(project, args),
         Command::Generate(group) => match group.command {
             Some(crate::cli::GenerateCommand::EventPatterns(args)) => {

@@ -8,6 +8,7 @@
 
 pub mod bc;
 pub mod event_patterns;
+pub mod monitoring;
 pub mod orchestration;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use crate::validate::{Check, Overrides};
 pub use crate::settings::Lang;
 pub use bc::{BC_GENERATE, BcRequest, plan_bc, prepare_bc};
 pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
+pub use monitoring::{Monitoring, SETUP_MONITORING, plan_monitoring};
 pub use orchestration::{ORCHESTRATION, Orchestration, plan_orchestration};
 
 /// A command that turns a validated context into one output folder.
@@ -265,6 +267,7 @@ pub static REGISTRY: &[&dyn Generator] = &[
     &Registered::<BcRequest>::new(),
     &Registered::<EventPatterns>::new(),
     &Registered::<Orchestration>::new(),
+    &Registered::<Monitoring>::new(),
 ];
 
 /// The generator a manifest names.
@@ -355,7 +358,7 @@ mod tests {
         let count = names.len();
         names.dedup();
         assert_eq!(names.len(), count, "two generators record the same command");
-        for name in [BC_GENERATE, EVENT_PATTERNS, ORCHESTRATION] {
+        for name in [BC_GENERATE, EVENT_PATTERNS, ORCHESTRATION, SETUP_MONITORING] {
             assert!(find(name).is_some(), "`{name}` is not in the registry");
         }
     }

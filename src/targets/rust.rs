@@ -41,6 +41,7 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         FileSpec::generated("src/outbox.rs", tpl::RUST_SRC_OUTBOX_RS),
         FileSpec::generated("src/types.rs", tpl::RUST_SRC_TYPES_RS),
         FileSpec::generated("src/http.rs", tpl::RUST_SRC_HTTP_RS),
+        FileSpec::generated("src/metrics.rs", tpl::RUST_SRC_METRICS_RS),
         FileSpec::generated("src/modules/mod.rs", tpl::RUST_SRC_MODULES_MOD_RS),
         FileSpec::generated("tests/common/mod.rs", tpl::RUST_TESTS_COMMON_MOD_RS),
         FileSpec::generated("tests/service/main.rs", tpl::RUST_TESTS_SERVICE_MAIN_RS),

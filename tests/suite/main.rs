@@ -15,6 +15,7 @@ mod errors;
 mod fuzz;
 mod incremental;
 mod migrations;
+mod monitoring;
 mod regeneration;
 mod safety;
 mod snapshots;

@@ -235,3 +235,64 @@ impl Drop for Broker {
         self.stop();
     }
 }
+
+/// A Prometheus server with `config`, on an ephemeral port and a
+/// temporary data folder; stopped when dropped.
+pub struct Prometheus {
+    child: Child,
+    _data: tempfile::TempDir,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+}
+
+pub fn start_prometheus(config: &Path) -> Prometheus {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(program(&["/usr/bin/prometheus", "prometheus"]))
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", data.path().display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    wait_until_listening(port, "prometheus");
+    Prometheus {
+        child,
+        _data: data,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        stop(&mut self.child, "-TERM");
+    }
+}
+
+/// Runs `promtool` with `args` in `dir`, `input` on its standard input:
+/// whether it succeeded, and what it printed.
+pub fn promtool(dir: &Path, args: &[&str], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(program(&["/usr/bin/promtool", "promtool"]))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("promtool reads");
+    let output = child.wait_with_output().expect("promtool ends");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
