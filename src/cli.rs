@@ -132,6 +132,12 @@ pub enum BcCommand {
         after_help = "Examples:\n  parasol bc setup-monitoring OrderManagement\n  parasol bc setup-monitoring OrderManagement --metrics latency,throughput,error-rate --logging structured\n  parasol bc setup-monitoring OrderManagement --latency-p99 750ms --error-rate 5 --target 10.0.0.5:8080,10.0.0.6:8080"
     )]
     SetupMonitoring(MonitoringArgs),
+    /// Generate communication tests of a context's service: scenarios run by
+    /// its TypeScript client against the real service binary, and a load test.
+    #[command(
+        after_help = "Examples:\n  parasol bc test-communication OrderManagement\n  parasol bc test-communication OrderManagement --scenarios happy-path,timeout,circuit-break --load-test 1000-rps"
+    )]
+    TestCommunication(CommunicationTestsArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -400,6 +406,40 @@ pub enum LogStyle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Tracing {
     Distributed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    HappyPath,
+    Timeout,
+    CircuitBreak,
+}
+
+/// `bc test-communication`.
+#[derive(Debug, Args)]
+pub struct CommunicationTestsArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Scenarios to test (comma-separated; default: every one the spec allows).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SCENARIO")]
+    pub scenarios: Vec<Scenario>,
+    /// Add a load test at this rate: `1000-rps` (or `1000`).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub load_test: Option<u32>,
+    /// How long the load test runs.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub load_duration: std::time::Duration,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `1000-rps` or `1000`: requests per second, at least 1.
+fn parse_rate(text: &str) -> Result<u32, String> {
+    let number = text.strip_suffix("-rps").unwrap_or(text);
+    match number.parse::<u32>() {
+        Ok(rate) if rate > 0 => Ok(rate),
+        _ => Err(format!("`{text}` is not a rate such as `1000-rps`")),
+    }
 }
 
 /// `bc setup-monitoring`.

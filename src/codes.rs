@@ -307,6 +307,11 @@ pub const CODES: &[Code] = &[
         "a planned path would leave the output folder (a parasol bug)",
     ),
     code(
+        "unsupported-scenario",
+        "generate",
+        "a `bc test-communication` scenario the spec cannot support (a fault needs an operation), or a load test too short to measure",
+    ),
+    code(
         "unsupported-version",
         "source",
         "the spec's `parasol:` format version is not supported",

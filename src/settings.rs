@@ -162,6 +162,18 @@ setting!(
     }
 );
 
+setting!(
+    /// A communication scenario `bc test-communication` runs against the service.
+    Scenario {
+        /// Calls that succeed, counted by the service's metrics.
+        HappyPath = "happy-path",
+        /// A call the service answers too late: the client gives up at its timeout.
+        Timeout = "timeout",
+        /// Calls the service keeps failing: the client's breaker opens.
+        CircuitBreak = "circuit-break",
+    }
+);
+
 /// `From<cli::X>` for a setting whose CLI enum has the same variants.
 macro_rules! from_cli {
     ($($name:ident { $($variant:ident),+ $(,)? })+) => {
@@ -188,6 +200,7 @@ from_cli! {
     Signal { Latency, Throughput, ErrorRate }
     LogStyle { Structured, Text }
     Tracing { Distributed }
+    Scenario { HappyPath, Timeout, CircuitBreak }
 }
 
 impl From<cli::PatternStyle> for PatternStyle {

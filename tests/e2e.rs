@@ -10,6 +10,9 @@
 //! default bodies, untouched: a happy path and a failure of the last of four
 //! steps, checking that the records the workflow returns exist and that the
 //! compensations restored what the earlier steps changed.
+//!
+//! `bc test-communication`'s scenarios run the same way: the canonical
+//! example (with a load test) and `shadowing`.
 
 mod support;
 
@@ -303,4 +306,54 @@ fn generated_http_layer_behaves() {
     let code = trusted.terminate(std::time::Duration::from_secs(10));
     assert_eq!(code, Some(0), "the service did not exit on SIGTERM");
     assert!(events.join().unwrap(), "the event stream stayed open");
+}
+
+/// `bc test-communication`: the generated scenarios (and, for the
+/// canonical example, a load test) run in Node against the real service
+/// binary, which they start themselves with the faults each needs.
+#[test]
+fn communication_tests_pass_against_the_real_service() {
+    for (example, load) in [(None, true), (Some("shadowing"), false)] {
+        let spec = example.map_or_else(canonical_spec, example_spec);
+        let out = tempfile::tempdir().unwrap();
+        generate(&spec, out.path(), "rust");
+        let crate_dir = only_child(&out.path().join("rust"));
+        let binary = build_binary(&crate_dir, out.path());
+        let mut args = vec![
+            "bc",
+            "test-communication",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ];
+        if load {
+            args.extend(["--load-test", "500-rps", "--load-duration", "2s"]);
+        }
+        parasol(&args).ok();
+        let package = only_child(&out.path().join("ts"));
+        link_toolchain(&package);
+        tsc(&package, &["-p", "tsconfig.json", "--noEmit"]);
+        tsc(&package, &["-p", "tsconfig.test.json"]);
+        let mut files = vec![package.join("dist-test/test/communication.test.js")];
+        if load {
+            files.push(package.join("dist-test/test/load.test.js"));
+        }
+        let run = node_test(
+            &package,
+            &files,
+            &[("SERVICE_BIN", binary.to_str().unwrap())],
+        );
+        let expected = if load { 4 } else { 3 };
+        assert!(
+            run.stdout.contains(&format!("# pass {expected}")),
+            "{example:?}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("# fail 0"),
+            "{example:?}: {}",
+            run.stdout
+        );
+    }
 }

@@ -717,3 +717,58 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
     stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
+
+/// `parasol bc test-communication`: the scenarios asked for (every one the
+/// spec allows by default), into the TypeScript output folder.
+pub fn communication_tests(project_file: Option<&Path>, args: cli::CommunicationTestsArgs) -> u8 {
+    use crate::generators::CommunicationTests;
+    let format = args.output.format;
+    let mut diags = Diagnostics::new();
+    let Some(project) = load::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let selection = SpecSelection {
+        context: args.spec.bc.clone(),
+        spec: args.spec.spec.clone(),
+        project_file: project_file.map(Path::to_path_buf),
+    };
+    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let loaded = load::load_context(&spec_path, &Check::ALL, &Overrides::default(), &mut diags);
+    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let mut scenarios: Vec<crate::settings::Scenario> =
+        args.scenarios.iter().map(|&s| s.into()).collect();
+    if scenarios.is_empty() {
+        scenarios = CommunicationTests::possible(&ctx);
+    }
+    scenarios.sort();
+    scenarios.dedup();
+    let request = CommunicationTests {
+        scenarios,
+        load_rps: args.load_test,
+        load_duration_ms: u64::try_from(args.load_duration.as_millis()).unwrap_or(u64::MAX),
+    };
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (_, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
+    let plan = match crate::generators::plan_communication_tests(
+        &renderer, &ctx, &request, &ts_root, &spec_path,
+    ) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            diags.extend(errors);
+            report(&diags, format);
+            return FAILED;
+        }
+    };
+    let mut plans = [plan];
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
+    stamp_all(&mut plans, &sources, &templates, &diags);
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}

@@ -34,6 +34,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Bc(BcCommand::Generate(_)) => "bc generate",
         Command::Bc(BcCommand::Visualize(_)) => "bc visualize",
         Command::Bc(BcCommand::SetupMonitoring(_)) => "bc setup-monitoring",
+        Command::Bc(BcCommand::TestCommunication(_)) => "bc test-communication",
         Command::Check(_) => "check",
         Command::Generate(group) if group.command.is_none() => "generate --all",
         Command::Generate(_) => "generate event-patterns",
@@ -55,6 +56,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bc(BcCommand::Generate(args)) => generate::run(project, args),
         Command::Bc(BcCommand::Visualize(args)) => visualize::run(project, args)?,
         Command::Bc(BcCommand::SetupMonitoring(args)) => generate::monitoring(project, args),
+        Command::Bc(BcCommand::TestCommunication(args)) => {
+            generate::communication_tests(project, args)
+        }
         Command::Check(args) => check::run(project, args),
         Command::Generate(group) => match group.command {
             Some(crate::cli::GenerateCommand::EventPatterns(args)) => {

@@ -7,6 +7,7 @@
 //! `REGISTRY` and one CLI arm (README: "Adding a generator").
 
 pub mod bc;
+pub mod communication_tests;
 pub mod event_patterns;
 pub mod monitoring;
 pub mod orchestration;
@@ -28,6 +29,7 @@ use crate::validate::{Check, Overrides};
 
 pub use crate::settings::Lang;
 pub use bc::{BC_GENERATE, BcRequest, plan_bc, prepare_bc};
+pub use communication_tests::{CommunicationTests, TEST_COMMUNICATION, plan_communication_tests};
 pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
 pub use monitoring::{Monitoring, SETUP_MONITORING, plan_monitoring};
 pub use orchestration::{ORCHESTRATION, Orchestration, plan_orchestration};
@@ -268,6 +270,7 @@ pub static REGISTRY: &[&dyn Generator] = &[
     &Registered::<EventPatterns>::new(),
     &Registered::<Orchestration>::new(),
     &Registered::<Monitoring>::new(),
+    &Registered::<CommunicationTests>::new(),
 ];
 
 /// The generator a manifest names.
@@ -358,7 +361,13 @@ mod tests {
         let count = names.len();
         names.dedup();
         assert_eq!(names.len(), count, "two generators record the same command");
-        for name in [BC_GENERATE, EVENT_PATTERNS, ORCHESTRATION, SETUP_MONITORING] {
+        for name in [
+            BC_GENERATE,
+            EVENT_PATTERNS,
+            ORCHESTRATION,
+            SETUP_MONITORING,
+            TEST_COMMUNICATION,
+        ] {
             assert!(find(name).is_some(), "`{name}` is not in the registry");
         }
     }

@@ -11,6 +11,7 @@ mod support;
 mod architecture;
 mod cli;
 mod communication;
+mod communication_tests;
 mod errors;
 mod fuzz;
 mod incremental;
