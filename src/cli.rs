@@ -138,6 +138,12 @@ pub enum BcCommand {
         after_help = "Examples:\n  parasol bc test-communication OrderManagement\n  parasol bc test-communication OrderManagement --scenarios happy-path,timeout,circuit-break --load-test 1000-rps"
     )]
     TestCommunication(CommunicationTestsArgs),
+    /// Implement how modules coordinate in a workflow: a backend saga,
+    /// choreography over events, or frontend orchestration.
+    #[command(
+        after_help = "Examples:\n  parasol bc implement-communication OrderManagement --pattern frontend-orchestration --modules order,inventory,payment\n  parasol bc implement-communication OrderManagement --pattern saga-orchestration --workflow PlaceOrder --allow-backend-saga"
+    )]
+    ImplementCommunication(ImplementCommunicationArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -413,6 +419,39 @@ pub enum Scenario {
     HappyPath,
     Timeout,
     CircuitBreak,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommunicationPattern {
+    /// A Rust saga service runs the workflow (`setup orchestration --location backend`).
+    SagaOrchestration,
+    /// Modules react to each other's events, with compensation events
+    /// (`generate event-patterns --coordination backend`).
+    SagaChoreography,
+    /// The V5 way: the frontend runs the workflow (`setup orchestration --location frontend`).
+    FrontendOrchestration,
+}
+
+/// `bc implement-communication`.
+#[derive(Debug, Args)]
+pub struct ImplementCommunicationArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// How the modules coordinate.
+    #[arg(long, value_enum)]
+    pub pattern: CommunicationPattern,
+    /// The modules that take part (comma-separated): picks the workflow whose
+    /// steps call exactly these.
+    #[arg(long, value_delimiter = ',', value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// The workflow, instead of finding it by `--modules`.
+    #[arg(long, value_name = "WORKFLOW")]
+    pub workflow: Option<String>,
+    /// Accept backend coordination even when a bundle asks for frontend orchestration.
+    #[arg(long)]
+    pub allow_backend_saga: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `bc test-communication`.

@@ -772,3 +772,217 @@ pub fn communication_tests(project_file: Option<&Path>, args: cli::Communication
     stamp_all(&mut plans, &sources, &templates, &diags);
     emit_all(&plans, mode_of(&args.output), &args.output, &diags)
 }
+
+/// `parasol bc implement-communication`: finds the workflow the modules
+/// take part in, and generates its coordination with the generator that
+/// owns it (`setup orchestration` or `generate event-patterns`), whose
+/// request the output's manifest then records.
+pub fn implement_communication(
+    project_file: Option<&Path>,
+    args: cli::ImplementCommunicationArgs,
+) -> u8 {
+    use crate::settings::{Coordination, PatternStyle};
+    use cli::CommunicationPattern;
+    let format = args.output.format;
+    let mut diags = Diagnostics::new();
+    let Some(project) = load::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let selection = SpecSelection {
+        context: args.spec.bc.clone(),
+        spec: args.spec.spec.clone(),
+        project_file: project_file.map(Path::to_path_buf),
+    };
+    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let overrides = Overrides {
+        allow_backend_saga: args.allow_backend_saga,
+    };
+    let loaded = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let Some(workflow) = workflow_of(&ctx, args.workflow.as_deref(), &args.modules, &mut diags)
+    else {
+        report(&diags, format);
+        return FAILED;
+    };
+    let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
+    let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
+    let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
+    let planned = match args.pattern {
+        CommunicationPattern::SagaOrchestration | CommunicationPattern::FrontendOrchestration => {
+            let backend = args.pattern == CommunicationPattern::SagaOrchestration;
+            let request = crate::generators::Orchestration {
+                lang: if backend { Lang::Rust } else { Lang::Ts },
+                workflow: workflow.name.raw.clone(),
+                location: if backend {
+                    Location::Backend
+                } else {
+                    Location::Frontend
+                },
+                compensation: Compensation::parse(&workflow.compensation)
+                    .unwrap_or(Compensation::BestEffort),
+                state_sync: StateSync::parse(&workflow.state_sync)
+                    .unwrap_or(StateSync::RealtimeSse),
+                allow_backend_saga: args.allow_backend_saga,
+            };
+            let root = if backend { &rust_root } else { &ts_root };
+            crate::generators::plan_orchestration(&renderer, &ctx, &request, root, &spec_path)
+        }
+        CommunicationPattern::SagaChoreography => {
+            let request = crate::generators::EventPatterns {
+                lang: Lang::Rust,
+                style: PatternStyle::DomainEvents,
+                coordination: Coordination::Backend,
+                workflow: Some(workflow.name.raw.clone()),
+                no_event_sourcing: false,
+                no_saga: false,
+                allow_backend_saga: args.allow_backend_saga,
+            };
+            crate::generators::plan_event_patterns(
+                &renderer, &ctx, &request, &rust_root, &spec_path,
+            )
+        }
+    };
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(mut errors) => {
+            // The generators' advice names their own flags.
+            for error in errors.iter_mut() {
+                if let Some(help) = &mut error.help {
+                    *help = help.replace(
+                        "`--location frontend`",
+                        "`--pattern frontend-orchestration`",
+                    );
+                }
+            }
+            diags.extend(errors);
+            report(&diags, format);
+            return FAILED;
+        }
+    };
+    let mut plans = [plan];
+    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
+    stamp_all(&mut plans, &sources, &templates, &diags);
+    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+}
+
+/// The workflow `--workflow` names, or the one whose steps call exactly
+/// `modules`; `None` after saying why.
+fn workflow_of<'c>(
+    ctx: &'c crate::model::Context,
+    named: Option<&str>,
+    modules: &[String],
+    diags: &mut Diagnostics,
+) -> Option<&'c crate::model::Workflow> {
+    let listed = || {
+        ctx.workflows
+            .iter()
+            .map(|w| {
+                let modules: Vec<&str> = w.modules.iter().map(|m| m.raw.as_str()).collect();
+                format!("`{}` ({})", w.name.raw, modules.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if ctx.workflows.is_empty() {
+        diags.push(Diagnostic::error(
+            "unknown-workflow",
+            format!(
+                "context `{}` declares no workflow to coordinate",
+                ctx.name.raw
+            ),
+        ));
+        return None;
+    }
+    if let Some(name) = named {
+        let found = ctx.workflow(name);
+        if found.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-workflow",
+                    format!("context `{}` has no workflow `{name}`", ctx.name.raw),
+                )
+                .with_help_opt(crate::diag::did_you_mean(
+                    name,
+                    ctx.workflows.iter().map(|w| w.name.raw.as_str()),
+                )),
+            );
+        }
+        return found;
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    for module in modules {
+        match ctx
+            .modules
+            .iter()
+            .find(|m| [&m.name.raw, &m.name.snake, &m.name.kebab].contains(&module))
+        {
+            Some(m) => wanted.push(m.name.raw.clone()),
+            None => diags.push(
+                Diagnostic::error(
+                    "unknown-name",
+                    format!("context `{}` has no module `{module}`", ctx.name.raw),
+                )
+                .with_help_opt(crate::diag::did_you_mean(
+                    module,
+                    ctx.modules.iter().map(|m| m.name.raw.as_str()),
+                )),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        return None;
+    }
+    wanted.sort();
+    wanted.dedup();
+    let matching: Vec<&crate::model::Workflow> = ctx
+        .workflows
+        .iter()
+        .filter(|w| {
+            wanted.is_empty() || {
+                let mut calls: Vec<&String> = w.modules.iter().map(|m| &m.raw).collect();
+                calls.sort();
+                calls == wanted.iter().collect::<Vec<_>>()
+            }
+        })
+        .collect();
+    match matching.as_slice() {
+        [one] => Some(one),
+        [] => {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-workflow",
+                    format!(
+                        "no workflow of `{}` calls exactly the modules {}",
+                        ctx.name.raw,
+                        wanted.join(", ")
+                    ),
+                )
+                .with_help(format!(
+                    "the workflows and the modules they call: {}; name one with `--workflow`",
+                    listed()
+                )),
+            );
+            None
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-workflow",
+                    "more than one workflow matches; name one with `--workflow`".to_string(),
+                )
+                .with_help(format!(
+                    "the workflows and the modules they call: {}",
+                    listed()
+                )),
+            );
+            None
+        }
+    }
+}

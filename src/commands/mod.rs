@@ -35,6 +35,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Bc(BcCommand::Visualize(_)) => "bc visualize",
         Command::Bc(BcCommand::SetupMonitoring(_)) => "bc setup-monitoring",
         Command::Bc(BcCommand::TestCommunication(_)) => "bc test-communication",
+        Command::Bc(BcCommand::ImplementCommunication(_)) => "bc implement-communication",
         Command::Check(_) => "check",
         Command::Generate(group) if group.command.is_none() => "generate --all",
         Command::Generate(_) => "generate event-patterns",
@@ -58,6 +59,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bc(BcCommand::SetupMonitoring(args)) => generate::monitoring(project, args),
         Command::Bc(BcCommand::TestCommunication(args)) => {
             generate::communication_tests(project, args)
+        }
+        Command::Bc(BcCommand::ImplementCommunication(args)) => {
+            generate::implement_communication(project, args)
         }
         Command::Check(args) => check::run(project, args),
         Command::Generate(group) => match group.command {
