@@ -459,7 +459,22 @@ pub fn lower(
 
     let name = match &rc.name {
         Some(n) if l.check_name(n, NameKind::Context, &"bounded context name") => {
-            Name::new(&n.value)
+            let name = Name::new(&n.value);
+            if super::names::DEPENDENCY_CRATES.contains(&name.snake.as_str()) {
+                l.error(
+                    n.pos,
+                    "name-collision",
+                    format!(
+                        "context `{}` would be the crate `{}`, the name of a crate the generated code uses",
+                        n.value, name.snake
+                    ),
+                )
+                .help = Some(format!(
+                    "rename the context (`{}Service`, say)",
+                    name.pascal
+                ));
+            }
+            name
         }
         _ => Name::new("Context"),
     };

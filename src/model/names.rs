@@ -75,6 +75,40 @@ const TS_KEYWORDS: &[&str] = &[
 /// names would shadow them in Rust or TypeScript, so its identifier in both
 /// is prefixed (`type_ident`: `State` -> `DomainState`). JSON, routes and
 /// events keep the spec's name.
+/// Crates the generated Rust crates use (and Rust's own): a context's
+/// crate of the same name would make every `use` of it ambiguous.
+pub const DEPENDENCY_CRATES: &[&str] = &[
+    "alloc",
+    "async_nats",
+    "async_trait",
+    "axum",
+    "chrono",
+    "clap",
+    "core",
+    "http_body_util",
+    "humantime",
+    "proc_macro",
+    "prometheus",
+    "rdkafka",
+    "redis",
+    "reqwest",
+    "rust_decimal",
+    "serde",
+    "serde_json",
+    "sqlx",
+    "std",
+    "tempfile",
+    "test",
+    "thiserror",
+    "tokio",
+    "tokio_stream",
+    "tower",
+    "tower_http",
+    "tracing",
+    "tracing_subscriber",
+    "uuid",
+];
+
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "ApiError",
     "ApiResponse",
