@@ -564,3 +564,61 @@ fn every_example_s_monitoring_passes_promtool() {
         }
     }
 }
+
+/// `--log-format json`: one JSON object per line, and each request logged
+/// (at debug) with its route pattern, status and correlation id.
+#[test]
+fn json_logs_carry_each_request_s_route_and_correlation_id() {
+    use std::io::{BufRead, BufReader};
+    let folder = tempfile::tempdir().unwrap();
+    let log = folder.path().join("stderr.log");
+    let mut child = std::process::Command::new(binary())
+        .current_dir(folder.path())
+        .env_remove("DATABASE_URL")
+        .env("EVENT_BUS_URL", "memory:")
+        .env("RUST_LOG", "info,order_management::http=debug")
+        .args(["--addr", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let (status, _) = http(
+        &url,
+        "GET",
+        &format!("{PRODUCTS}/no-such-id"),
+        &[("x-correlation-id", "trace-me-1")],
+        "",
+    );
+    assert_eq!(status, 404);
+    let mut logged = Vec::new();
+    wait_until("the request logged", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        logged = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"))
+            })
+            .collect();
+        logged
+            .iter()
+            .any(|entry| entry["fields"]["correlation_id"] == "trace-me-1")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let entry = logged
+        .iter()
+        .find(|entry| entry["fields"]["correlation_id"] == "trace-me-1")
+        .unwrap();
+    assert_eq!(entry["fields"]["route"], format!("{PRODUCTS}/{{id}}"));
+    assert_eq!(entry["fields"]["status"], 404);
+    assert_eq!(entry["level"], "DEBUG");
+}
