@@ -628,24 +628,18 @@ pub fn all(project_file: Option<&Path>, output: &OutputArgs) -> u8 {
 /// the flags leave out taken from the spec's `communication.sync`.
 pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 {
     use crate::settings::Signal;
-    let format = args.output.format;
-    let mut diags = Diagnostics::new();
-    let Some(project) = load::project(project_file, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let selection = SpecSelection {
-        context: args.spec.bc.clone(),
-        spec: args.spec.spec.clone(),
-        project_file: project_file.map(Path::to_path_buf),
-    };
-    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let loaded = load::load_context(&spec_path, &Check::ALL, &Overrides::default(), &mut diags);
-    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
-        report(&diags, format);
+    let Some(Loaded {
+        project,
+        spec_path,
+        ctx,
+        mut diags,
+    }) = load_spec(
+        project_file,
+        &args.spec,
+        Overrides::default(),
+        args.output.format,
+    )
+    else {
         return FAILED;
     };
     let mut signals: Vec<Signal> = args.metrics.iter().map(|&s| s.into()).collect();
@@ -702,44 +696,27 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (rust_root, _) = language_roots(args.output.out.as_deref(), &project);
     let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
-    let plan =
-        match crate::generators::plan_monitoring(&renderer, &ctx, &request, &rust_root, &spec_path)
-        {
-            Ok(plan) => plan,
-            Err(errors) => {
-                diags.extend(errors);
-                report(&diags, format);
-                return FAILED;
-            }
-        };
-    let mut plans = [plan];
-    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
-    stamp_all(&mut plans, &sources, &templates, &diags);
-    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+    let planned =
+        crate::generators::plan_monitoring(&renderer, &ctx, &request, &rust_root, &spec_path);
+    emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
 }
 
 /// `parasol bc test-communication`: the scenarios asked for (every one the
 /// spec allows by default), into the TypeScript output folder.
 pub fn communication_tests(project_file: Option<&Path>, args: cli::CommunicationTestsArgs) -> u8 {
     use crate::generators::CommunicationTests;
-    let format = args.output.format;
-    let mut diags = Diagnostics::new();
-    let Some(project) = load::project(project_file, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let selection = SpecSelection {
-        context: args.spec.bc.clone(),
-        spec: args.spec.spec.clone(),
-        project_file: project_file.map(Path::to_path_buf),
-    };
-    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let loaded = load::load_context(&spec_path, &Check::ALL, &Overrides::default(), &mut diags);
-    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
-        report(&diags, format);
+    let Some(Loaded {
+        project,
+        spec_path,
+        ctx,
+        mut diags,
+    }) = load_spec(
+        project_file,
+        &args.spec,
+        Overrides::default(),
+        args.output.format,
+    )
+    else {
         return FAILED;
     };
     let mut scenarios: Vec<crate::settings::Scenario> =
@@ -757,20 +734,10 @@ pub fn communication_tests(project_file: Option<&Path>, args: cli::Communication
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (_, ts_root) = language_roots(args.output.out.as_deref(), &project);
     let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
-    let plan = match crate::generators::plan_communication_tests(
+    let planned = crate::generators::plan_communication_tests(
         &renderer, &ctx, &request, &ts_root, &spec_path,
-    ) {
-        Ok(plan) => plan,
-        Err(errors) => {
-            diags.extend(errors);
-            report(&diags, format);
-            return FAILED;
-        }
-    };
-    let mut plans = [plan];
-    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
-    stamp_all(&mut plans, &sources, &templates, &diags);
-    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+    );
+    emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
 }
 
 /// `parasol bc implement-communication`: finds the workflow the modules
@@ -783,32 +750,21 @@ pub fn implement_communication(
 ) -> u8 {
     use crate::settings::{Coordination, PatternStyle};
     use cli::CommunicationPattern;
-    let format = args.output.format;
-    let mut diags = Diagnostics::new();
-    let Some(project) = load::project(project_file, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
-    let selection = SpecSelection {
-        context: args.spec.bc.clone(),
-        spec: args.spec.spec.clone(),
-        project_file: project_file.map(Path::to_path_buf),
-    };
-    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
-        report(&diags, format);
-        return FAILED;
-    };
     let overrides = Overrides {
         allow_backend_saga: args.allow_backend_saga,
     };
-    let loaded = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
-    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
-        report(&diags, format);
+    let Some(Loaded {
+        project,
+        spec_path,
+        ctx,
+        mut diags,
+    }) = load_spec(project_file, &args.spec, overrides, args.output.format)
+    else {
         return FAILED;
     };
     let Some(workflow) = workflow_of(&ctx, args.workflow.as_deref(), &args.modules, &mut diags)
     else {
-        report(&diags, format);
+        report(&diags, args.output.format);
         return FAILED;
     };
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
@@ -849,27 +805,19 @@ pub fn implement_communication(
             )
         }
     };
-    let plan = match planned {
-        Ok(plan) => plan,
-        Err(mut errors) => {
-            // The generators' advice names their own flags.
-            for error in errors.iter_mut() {
-                if let Some(help) = &mut error.help {
-                    *help = help.replace(
-                        "`--location frontend`",
-                        "`--pattern frontend-orchestration`",
-                    );
-                }
+    // The generators' advice names their own flags.
+    let planned = planned.map_err(|mut errors| {
+        for error in errors.iter_mut() {
+            if let Some(help) = &mut error.help {
+                *help = help.replace(
+                    "`--location frontend`",
+                    "`--pattern frontend-orchestration`",
+                );
             }
-            diags.extend(errors);
-            report(&diags, format);
-            return FAILED;
         }
-    };
-    let mut plans = [plan];
-    let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
-    stamp_all(&mut plans, &sources, &templates, &diags);
-    emit_all(&plans, mode_of(&args.output), &args.output, &diags)
+        errors
+    });
+    emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
 }
 
 /// The workflow `--workflow` names, or the one whose steps call exactly
@@ -985,4 +933,71 @@ fn workflow_of<'c>(
             None
         }
     }
+}
+
+/// What a command that generates from one spec has loaded.
+struct Loaded {
+    project: Project,
+    spec_path: PathBuf,
+    ctx: crate::model::Context,
+    diags: Diagnostics,
+}
+
+/// The project, and the spec `spec` selects loaded and validated; `None`
+/// after reporting why not.
+fn load_spec(
+    project_file: Option<&Path>,
+    spec: &cli::SpecArgs,
+    overrides: Overrides,
+    format: Format,
+) -> Option<Loaded> {
+    let mut diags = Diagnostics::new();
+    let Some(project) = load::project(project_file, &mut diags) else {
+        report(&diags, format);
+        return None;
+    };
+    let selection = SpecSelection {
+        context: spec.bc.clone(),
+        spec: spec.spec.clone(),
+        project_file: project_file.map(Path::to_path_buf),
+    };
+    let Some(spec_path) = load::locate_spec(&selection, &project, &mut diags) else {
+        report(&diags, format);
+        return None;
+    };
+    let loaded = load::load_context(&spec_path, &Check::ALL, &overrides, &mut diags);
+    let Some(ctx) = loaded.filter(|_| !diags.has_errors()) else {
+        report(&diags, format);
+        return None;
+    };
+    Some(Loaded {
+        project,
+        spec_path,
+        ctx,
+        diags,
+    })
+}
+
+/// Emits one generator's plan (stamped with what it was rendered from),
+/// or reports why it could not be made.
+fn emit_planned(
+    planned: Result<Plan, Diagnostics>,
+    ctx: &crate::model::Context,
+    spec_path: &Path,
+    templates: &TemplateSet,
+    output: &OutputArgs,
+    mut diags: Diagnostics,
+) -> u8 {
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(errors) => {
+            diags.extend(errors);
+            report(&diags, output.format);
+            return FAILED;
+        }
+    };
+    let mut plans = [plan];
+    let sources = crate::fingerprint::Sources::of(ctx, spec_path);
+    stamp_all(&mut plans, &sources, templates, &diags);
+    emit_all(&plans, mode_of(output), output, &diags)
 }

@@ -7,16 +7,7 @@ use std::path::Path;
 use crate::support::*;
 
 fn test_communication(spec: &Path, out: &Path, flags: &[&str]) -> Run {
-    let mut args = vec![
-        "bc",
-        "test-communication",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    bc(&["test-communication"], spec, out, flags)
 }
 
 #[test]
@@ -103,18 +94,12 @@ fn fault_scenarios_without_an_operation_and_bad_rates_are_refused() {
 }
 
 fn implement(out: &Path, flags: &[&str]) -> Run {
-    let spec = canonical_spec();
-    let mut args = vec![
-        "bc",
-        "implement-communication",
-        "OrderManagement",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    bc(
+        &["implement-communication", "OrderManagement"],
+        &canonical_spec(),
+        out,
+        flags,
+    )
 }
 
 /// `bc implement-communication`, as the Parasol documents write it: the

@@ -8,16 +8,7 @@ use std::path::Path;
 use crate::support::*;
 
 fn setup_monitoring(spec: &Path, out: &Path, flags: &[&str]) -> Run {
-    let mut args = vec![
-        "bc",
-        "setup-monitoring",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    bc(&["setup-monitoring"], spec, out, flags)
 }
 
 fn read(dir: &Path, file: &str) -> String {

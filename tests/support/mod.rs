@@ -157,15 +157,18 @@ pub fn try_generate(spec: &Path, out: &Path, langs: &str) -> Run {
 
 /// `parasol bc generate --spec SPEC --out OUT` and `flags`, however it ends.
 pub fn bc_generate(spec: &Path, out: &Path, flags: &[&str]) -> Run {
+    bc(&["generate"], spec, out, flags)
+}
+
+/// `parasol bc VERB... --spec SPEC --out OUT` and `flags`, however it ends.
+pub fn bc(verb: &[&str], spec: &Path, out: &Path, flags: &[&str]) -> Run {
     let base = [
-        "bc",
-        "generate",
         "--spec",
         spec.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ];
-    parasol(&[&base[..], flags].concat())
+    parasol(&[&["bc"][..], verb, &base[..], flags].concat())
 }
 
 /// `parasol setup orchestration WORKFLOW --spec SPEC --out OUT FLAGS...`.
