@@ -165,16 +165,26 @@ fn the_sqlite_default_survives_sigkill_and_sse_resumes() {
     assert_eq!(resumed[1].1["type"], "product.updated");
 }
 
+/// The fixture handler's fail flag (set) and log in `folder`.
+fn failing_consumer(folder: &Path) -> (PathBuf, PathBuf) {
+    let flag = folder.join("fail");
+    std::fs::write(&flag, "").unwrap();
+    (flag, folder.join("handled.log"))
+}
+
+/// The environment that points the fixture handler at `flag` and `log`.
+fn consumer_env<'p>(flag: &'p Path, log: &'p Path) -> [(&'static str, &'p str); 2] {
+    [
+        ("FAIL_FLAG", flag.to_str().unwrap()),
+        ("HANDLED_LOG", log.to_str().unwrap()),
+    ]
+}
+
 #[test]
 fn a_failing_consumer_dead_letters_and_a_replay_handles_it_once() {
     let folder = tempfile::tempdir().unwrap();
-    let flag = folder.path().join("fail");
-    let log = folder.path().join("handled.log");
-    std::fs::write(&flag, "").unwrap();
-    let env = [
-        ("FAIL_FLAG", flag.to_str().unwrap()),
-        ("HANDLED_LOG", log.to_str().unwrap()),
-    ];
+    let (flag, log) = failing_consumer(folder.path());
+    let env = consumer_env(&flag, &log);
     let server = Server::start_in(binary(), folder.path(), &env);
     cancel_an_order(&server.url);
     let letters = || -> Vec<Value> {
@@ -420,13 +430,8 @@ fn the_kafka_bus_against_the_mock_cluster() {
 #[test]
 fn prometheus_scrapes_the_service_and_a_dead_letter_fires_its_alert() {
     let folder = tempfile::tempdir().unwrap();
-    let flag = folder.path().join("fail");
-    let log = folder.path().join("handled.log");
-    std::fs::write(&flag, "").unwrap();
-    let env = [
-        ("FAIL_FLAG", flag.to_str().unwrap()),
-        ("HANDLED_LOG", log.to_str().unwrap()),
-    ];
+    let (flag, log) = failing_consumer(folder.path());
+    let env = consumer_env(&flag, &log);
     let server = Server::start_in(binary(), folder.path(), &env);
     let address = server.url.strip_prefix("http://").unwrap();
     let out = folder.path().join("out");

@@ -189,10 +189,6 @@ pub fn plan_communication_tests(
 impl Request for CommunicationTests {
     const COMMAND: &'static str = TEST_COMMUNICATION;
 
-    fn allow_backend_saga(&self) -> bool {
-        false
-    }
-
     fn replan(
         &self,
         renderer: &Renderer<'_>,

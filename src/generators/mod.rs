@@ -60,7 +60,9 @@ pub trait Request: DeserializeOwned + Sync {
     /// The command as manifests record it.
     const COMMAND: &'static str;
     /// Whether it was made with `--allow-backend-saga`.
-    fn allow_backend_saga(&self) -> bool;
+    fn allow_backend_saga(&self) -> bool {
+        false
+    }
     /// Plans the output folder `root` (inside its language folder).
     fn replan(
         &self,

@@ -256,10 +256,6 @@ pub fn plan_monitoring(
 impl Request for Monitoring {
     const COMMAND: &'static str = SETUP_MONITORING;
 
-    fn allow_backend_saga(&self) -> bool {
-        false
-    }
-
     fn replan(
         &self,
         renderer: &Renderer<'_>,
