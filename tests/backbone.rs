@@ -570,8 +570,9 @@ fn every_example_s_monitoring_passes_promtool() {
     }
 }
 
-/// `--log-format json`: one JSON object per line, and each request logged
-/// (at debug) with its route pattern, status and correlation id.
+/// `--log-format json`: one JSON object per line; each request logged (at
+/// debug) with its route pattern, status and correlation id, and each
+/// event a consumer handles with the id of the request that caused it.
 #[test]
 fn json_logs_carry_each_request_s_route_and_correlation_id() {
     use std::io::{BufRead, BufReader};
@@ -581,7 +582,10 @@ fn json_logs_carry_each_request_s_route_and_correlation_id() {
         .current_dir(folder.path())
         .env_remove("DATABASE_URL")
         .env("EVENT_BUS_URL", "memory:")
-        .env("RUST_LOG", "info,order_management::http=debug")
+        .env(
+            "RUST_LOG",
+            "info,order_management::http=debug,order_management::outbox=debug",
+        )
         .args(["--addr", "127.0.0.1:0", "--log-format", "json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -617,8 +621,6 @@ fn json_logs_carry_each_request_s_route_and_correlation_id() {
             .iter()
             .any(|entry| entry["fields"]["correlation_id"] == "trace-me-1")
     });
-    let _ = child.kill();
-    let _ = child.wait();
     let entry = logged
         .iter()
         .find(|entry| entry["fields"]["correlation_id"] == "trace-me-1")
@@ -626,4 +628,32 @@ fn json_logs_carry_each_request_s_route_and_correlation_id() {
     assert_eq!(entry["fields"]["route"], format!("{PRODUCTS}/{{id}}"));
     assert_eq!(entry["fields"]["status"], 404);
     assert_eq!(entry["level"], "DEBUG");
+
+    // The events a request causes carry its id into their consumers' lines.
+    let trace = [("x-correlation-id", "trace-me-2")];
+    let order = json!({ "customerId": "c-1", "lines": [], "total": 0, "paymentId": "p-1" });
+    let (status, body) = http(
+        &url,
+        "POST",
+        "/api/order/create",
+        &trace,
+        &order.to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let cancel = json!({ "orderId": json_of(&body)["orderId"] }).to_string();
+    let (status, body) = http(&url, "POST", "/api/order/cancel", &trace, &cancel);
+    assert_eq!(status, 200, "{body}");
+    wait_until("the consumer's line", Duration::from_secs(20), || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .any(|entry| {
+                entry["fields"]["message"] == "event handled"
+                    && entry["fields"]["consumer"] == "inventory"
+                    && entry["fields"]["correlation_id"] == "trace-me-2"
+            })
+    });
+    let _ = child.kill();
+    let _ = child.wait();
 }
