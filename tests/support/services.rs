@@ -257,10 +257,18 @@ pub fn start_prometheus(config: &Path) -> Prometheus {
         .spawn()
         .expect("prometheus starts");
     wait_until_listening(port, "prometheus");
+    let url = format!("http://127.0.0.1:{port}");
+    // Listening comes before the storage is open: until then every query
+    // is a 503.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while super::http(&url, "GET", "/-/ready", &[], "").0 != 200 {
+        assert!(Instant::now() < deadline, "prometheus not ready within 60s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     Prometheus {
         child,
         _data: data,
-        url: format!("http://127.0.0.1:{port}"),
+        url,
     }
 }
 
