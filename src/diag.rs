@@ -309,10 +309,6 @@ impl Diagnostics {
         self.items.iter()
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Diagnostic> {
-        self.items.iter_mut()
-    }
-
     /// Sorted by file, then position, then message; duplicates removed (a
     /// node reached twice through a diamond include reports once).
     pub fn sorted(&self) -> Vec<&Diagnostic> {

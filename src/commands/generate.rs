@@ -404,13 +404,24 @@ fn load_named(
 }
 
 fn langs_of(requested: &[cli::Lang]) -> Vec<Lang> {
-    let mut langs: Vec<Lang> = requested.iter().map(|&l| l.into()).collect();
-    if langs.is_empty() {
-        langs = Lang::ALL.to_vec();
+    chosen(requested, || Lang::ALL.to_vec())
+}
+
+/// The settings a repeatable flag gave, sorted and without repeats; what
+/// `default` gives when the flag was not used.
+fn chosen<C: Copy + Into<S>, S: Ord>(given: &[C], default: impl FnOnce() -> Vec<S>) -> Vec<S> {
+    let mut settings: Vec<S> = given.iter().map(|&c| c.into()).collect();
+    if settings.is_empty() {
+        settings = default();
     }
-    langs.sort();
-    langs.dedup();
-    langs
+    settings.sort();
+    settings.dedup();
+    settings
+}
+
+/// Whole milliseconds of a duration from the command line.
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 pub fn event_patterns(project_file: Option<&Path>, args: cli::EventPatternsArgs) -> u8 {
@@ -642,18 +653,10 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
     else {
         return FAILED;
     };
-    let mut signals: Vec<Signal> = args.metrics.iter().map(|&s| s.into()).collect();
-    if signals.is_empty() {
-        signals = Signal::ALL.to_vec();
-    }
-    signals.sort();
-    signals.dedup();
+    let signals = chosen(&args.metrics, || Signal::ALL.to_vec());
     let sync = &ctx.communication.sync;
     let (latency_p99_ms, latency_source) = match args.latency_p99 {
-        Some(limit) => (
-            u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
-            "`--latency-p99`".to_string(),
-        ),
+        Some(limit) => (millis(limit), "`--latency-p99`".to_string()),
         None => (
             sync.read_timeout_ms,
             "the spec's `communication.sync.read_timeout`, where callers give up".to_string(),
@@ -676,7 +679,7 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
         logging: args.logging.into(),
         tracing: args.tracing.map(Into::into),
         targets,
-        scrape_interval_ms: u64::try_from(args.scrape_interval.as_millis()).unwrap_or(u64::MAX),
+        scrape_interval_ms: millis(args.scrape_interval),
         latency_p99_ms,
         latency_source,
         error_rate_percent,
@@ -719,17 +722,11 @@ pub fn communication_tests(project_file: Option<&Path>, args: cli::Communication
     else {
         return FAILED;
     };
-    let mut scenarios: Vec<crate::settings::Scenario> =
-        args.scenarios.iter().map(|&s| s.into()).collect();
-    if scenarios.is_empty() {
-        scenarios = CommunicationTests::possible(&ctx);
-    }
-    scenarios.sort();
-    scenarios.dedup();
+    let scenarios = chosen(&args.scenarios, || CommunicationTests::possible(&ctx));
     let request = CommunicationTests {
         scenarios,
         load_rps: args.load_test,
-        load_duration_ms: u64::try_from(args.load_duration.as_millis()).unwrap_or(u64::MAX),
+        load_duration_ms: millis(args.load_duration),
     };
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (_, ts_root) = language_roots(args.output.out.as_deref(), &project);
@@ -788,7 +785,14 @@ pub fn implement_communication(
                 allow_backend_saga: args.allow_backend_saga,
             };
             let root = if backend { &rust_root } else { &ts_root };
-            crate::generators::plan_orchestration(&renderer, &ctx, &request, root, &spec_path)
+            crate::generators::plan_orchestration_offering(
+                &renderer,
+                &ctx,
+                &request,
+                root,
+                &spec_path,
+                "`--pattern frontend-orchestration`",
+            )
         }
         CommunicationPattern::SagaChoreography => {
             let request = crate::generators::EventPatterns {
@@ -805,18 +809,6 @@ pub fn implement_communication(
             )
         }
     };
-    // The generators' advice names their own flags.
-    let planned = planned.map_err(|mut errors| {
-        for error in errors.iter_mut() {
-            if let Some(help) = &mut error.help {
-                *help = help.replace(
-                    "`--location frontend`",
-                    "`--pattern frontend-orchestration`",
-                );
-            }
-        }
-        errors
-    });
     emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
 }
 

@@ -71,16 +71,25 @@ struct View {
     happy_path: bool,
     timeout: bool,
     circuit_break: bool,
-    /// The first aggregate's collection route and a valid new record.
-    aggregate: Option<(String, serde_json::Value)>,
-    /// The operation faults target: its key, route, valid input and
-    /// whether the client may retry it.
-    operation: Option<(String, String, serde_json::Value, bool)>,
+    /// The first aggregate: its collection route and a valid new record.
+    aggregate: Option<Call>,
+    /// The operation faults target: its key, route and a valid input.
+    operation: Option<Call>,
     /// How long the service stalls in the timeout scenario: past both the
     /// connect and the read timeout of the client.
     delay_ms: u64,
     load_rps: Option<u32>,
     load_duration_ms: u64,
+}
+
+/// A route the tests call, with a body the service accepts.
+#[derive(Debug, Serialize)]
+struct Call {
+    /// The operation's key (`catalog.updatePrice`), which faults name;
+    /// empty for an aggregate.
+    key: String,
+    route: String,
+    body: serde_json::Value,
 }
 
 /// Plans `bc test-communication` into `<language_root>/<ctx>-communication-tests`.
@@ -127,15 +136,21 @@ pub fn plan_communication_tests(
         .iter()
         .flat_map(|m| &m.aggregates)
         .next()
-        .map(|a| (a.route.clone(), a.sample_new.clone()));
-    let operation = ctx.modules.iter().flat_map(|m| &m.ops).next().map(|o| {
-        (
-            o.key.clone(),
-            o.route.clone(),
-            o.sample_input.clone(),
-            o.idempotent,
-        )
-    });
+        .map(|a| Call {
+            key: String::new(),
+            route: a.route.clone(),
+            body: a.sample_new.clone(),
+        });
+    let operation = ctx
+        .modules
+        .iter()
+        .flat_map(|m| &m.ops)
+        .next()
+        .map(|o| Call {
+            key: o.key.clone(),
+            route: o.route.clone(),
+            body: o.sample_input.clone(),
+        });
     let sync = &ctx.communication.sync;
     let view = View {
         happy_path: request.scenarios.contains(&Scenario::HappyPath),

@@ -32,7 +32,9 @@ pub use bc::{BC_GENERATE, BcRequest, plan_bc, prepare_bc};
 pub use communication_tests::{CommunicationTests, TEST_COMMUNICATION, plan_communication_tests};
 pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
 pub use monitoring::{Monitoring, SETUP_MONITORING, plan_monitoring};
-pub use orchestration::{ORCHESTRATION, Orchestration, plan_orchestration};
+pub use orchestration::{
+    ORCHESTRATION, Orchestration, plan_orchestration, plan_orchestration_offering,
+};
 
 /// A command that turns a validated context into one output folder.
 pub trait Generator: Sync {

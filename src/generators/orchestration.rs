@@ -60,6 +60,27 @@ pub fn plan_orchestration(
     language_root: &Path,
     spec_path: &Path,
 ) -> Result<Plan, Diagnostics> {
+    plan_orchestration_offering(
+        renderer,
+        ctx,
+        request,
+        language_root,
+        spec_path,
+        "`--location frontend`",
+    )
+}
+
+/// `plan_orchestration`, whose refusal of a backend saga suggests
+/// `frontend`: the way to ask for frontend orchestration in the calling
+/// command.
+pub fn plan_orchestration_offering(
+    renderer: &Renderer<'_>,
+    ctx: &Context,
+    request: &Orchestration,
+    language_root: &Path,
+    spec_path: &Path,
+    frontend: &str,
+) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::new();
     let wanted = ctx.workflow(&request.workflow).map(|w| w.name.raw.clone());
     let Some(index) = ctx
@@ -91,9 +112,8 @@ pub fn plan_orchestration(
             ),
             allowed_by_flag: request.allow_backend_saga,
         };
-        let help =
-            "use `--location frontend`, or pass `--allow-backend-saga` to override the bundle";
-        if let Some(refusal) = ctx.refusal(&ask, None, Some(help)) {
+        let help = format!("use {frontend}, or pass `--allow-backend-saga` to override the bundle");
+        if let Some(refusal) = ctx.refusal(&ask, None, Some(&help)) {
             diags.push(refusal);
             return Err(diags);
         }

@@ -71,10 +71,6 @@ const TS_KEYWORDS: &[&str] = &[
     "yield",
 ];
 
-/// Type names generated code relies on: a spec type with one of these
-/// names would shadow them in Rust or TypeScript, so its identifier in both
-/// is prefixed (`type_ident`: `State` -> `DomainState`). JSON, routes and
-/// events keep the spec's name.
 /// Crates the generated Rust crates use (and Rust's own): a context's
 /// crate of the same name would make every `use` of it ambiguous.
 pub const DEPENDENCY_CRATES: &[&str] = &[
@@ -109,6 +105,10 @@ pub const DEPENDENCY_CRATES: &[&str] = &[
     "uuid",
 ];
 
+/// Type names generated code relies on: a spec type with one of these
+/// names would shadow them in Rust or TypeScript, so its identifier in both
+/// is prefixed (`type_ident`: `State` -> `DomainState`). JSON, routes and
+/// events keep the spec's name.
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "ApiError",
     "ApiResponse",
