@@ -200,7 +200,7 @@ pub fn spec_schema() -> Value {
                             "retention": { "type": "object", "additionalProperties": false, "properties": { "events": { "$ref": "#/$defs/duration" }, "dead_letter": { "$ref": "#/$defs/duration" } } }
                         }
                     },
-                    "gateway": { "type": "object", "additionalProperties": false, "properties": { "auth": { "type": "string" }, "rate_limit": { "type": "string", "pattern": "^[0-9]+/(ms|s|m|h|d)$" } } },
+                    "gateway": { "type": "object", "additionalProperties": false, "properties": { "auth": { "enum": ["jwt", "none"] }, "rate_limit": { "type": "string", "pattern": "^[0-9]+/(ms|s|m|h|d)$" } } },
                     "bff": { "type": "array", "items": { "type": "string" } },
                     "streaming": { "type": "object", "additionalProperties": false, "properties": { "broker": { "enum": ["kafka", "redis", "nats", "in-memory"] } } }
                 }

@@ -25,6 +25,10 @@ pub const COMPENSATIONS: &[&str] = &["best-effort", "strict"];
 pub const STATE_SYNCS: &[&str] = &["realtime-sse", "polling", "none"];
 pub const BROKERS: &[&str] = &["kafka", "redis", "nats", "in-memory"];
 
+/// How the generated API gateway authenticates callers
+/// (`communication.gateway.auth`): HS256 JSON Web Tokens, or not at all.
+pub const GATEWAY_AUTH: &[&str] = &["jwt", "none"];
+
 /// Longest name accepted; event names (dotted) may reach `MAX_EVENT_NAME_LEN`.
 /// Keeps every generated line within rustfmt's width, so generated code is
 /// exactly as `cargo fmt` writes it.
@@ -2068,7 +2072,22 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
         );
     }
     let gateway = raw.gateway.as_ref().map(|g| Gateway {
-        auth: g.auth.as_ref().map(|a| a.value.clone()),
+        jwt: match &g.auth {
+            Some(a) if a.value == "jwt" => true,
+            Some(a) if a.value == "none" => false,
+            Some(a) => {
+                let help = did_you_mean(&a.value, GATEWAY_AUTH.iter().copied())
+                    .unwrap_or_else(|| format!("one of {}", GATEWAY_AUTH.join(", ")));
+                l.error(
+                    a.pos,
+                    "invalid-value",
+                    format!("unknown gateway authentication `{}`", a.value),
+                )
+                .help = Some(help);
+                false
+            }
+            None => false,
+        },
         rate_limit: g.rate_limit.as_ref().and_then(|r| {
             let parsed = r.value.split_once('/').and_then(|(n, unit)| {
                 let count = n.trim().parse::<u32>().ok()?;
@@ -2082,6 +2101,19 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
                 };
                 Some(RateLimit { count, per_ms })
             });
+            // The gateway lets one request through every `per / count`,
+            // which has to be at least a nanosecond.
+            if let Some(rate) = &parsed
+                && (rate.count == 0 || u64::from(rate.count) > rate.per_ms * 1_000_000)
+            {
+                l.error(
+                    r.pos,
+                    "invalid-value",
+                    format!("`{}` is not a rate a gateway can enforce", r.value),
+                )
+                .help = Some("allow at least 1 and at most one request per nanosecond".into());
+                return None;
+            }
             if parsed.is_none() {
                 l.error(
                     r.pos,

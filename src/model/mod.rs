@@ -372,12 +372,16 @@ pub struct AsyncSettings {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Gateway {
-    pub auth: Option<String>,
+    /// `auth: jwt`: every call carries an HS256 JSON Web Token whose `sub`
+    /// is the caller. `none` (or no `auth`): callers are anonymous.
+    pub jwt: bool,
     pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RateLimit {
+    /// Requests each caller may make per `per_ms`: at least 1, and the
+    /// interval between them at least a nanosecond.
     pub count: u32,
     pub per_ms: u64,
 }

@@ -297,13 +297,20 @@ pub fn declaration(indent: usize, name: &str, ty: &str) -> String {
 /// them; a list that overflows is filled onto indented lines.
 pub fn use_list(path: &str, items: &[String]) -> String {
     let mut items = items.to_vec();
-    items.sort_by(|a, b| crate::render::filters::version_cmp(a, b));
+    // rustfmt puts `self` first, then the rest in version order.
+    items.sort_by(|a, b| {
+        (a != "self")
+            .cmp(&(b != "self"))
+            .then_with(|| crate::render::filters::version_cmp(a, b))
+    });
     items.dedup();
     if let [only] = items.as_slice() {
         return format!("use {path}::{only};");
     }
     let one = format!("use {path}::{{{}}};", items.join(", "));
-    if width(&one) <= MAX_WIDTH {
+    // rustfmt breaks a use list from 99 columns on (measured with rustfmt
+    // 1.8, edition 2024), two short of the line limit.
+    if width(&one) <= MAX_WIDTH - 2 {
         return one;
     }
     let mut out = format!("use {path}::{{\n");

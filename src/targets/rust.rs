@@ -63,6 +63,20 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
             &|| ops_tests_needs(ctx),
         ),
     ];
+    if ctx.communication.gateway.is_some() {
+        files.push(FileSpec::generated(
+            "src/gateway.rs",
+            tpl::RUST_SRC_GATEWAY_RS,
+        ));
+        files.push(FileSpec::generated(
+            "src/bin/gateway.rs",
+            tpl::RUST_SRC_BIN_GATEWAY_RS,
+        ));
+        files.push(FileSpec::generated(
+            "tests/service/gateway.rs",
+            tpl::RUST_TESTS_SERVICE_GATEWAY_RS,
+        ));
+    }
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
             "src/read_models.rs",
