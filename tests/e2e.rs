@@ -12,7 +12,8 @@
 //! compensations restored what the earlier steps changed.
 //!
 //! `bc test-communication`'s scenarios run the same way: the canonical
-//! example (with a load test) and `shadowing`.
+//! example (with a load test) and `shadowing`; and the canonical frontend
+//! through the generated API gateway.
 
 mod support;
 
@@ -137,6 +138,59 @@ fn example_end_to_end(example: &str, last_step: &str, scenarios: &str, tests: us
         "{}",
         run.stdout
     );
+    assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
+}
+
+/// The canonical spec declares an API gateway (`auth: jwt`,
+/// `rate_limit: 100/s`): the generated gateway binary runs in front of the
+/// service, and `tests/e2e/gateway.e2e.ts` drives the generated clients
+/// through it with tokens it signs itself.
+#[test]
+fn the_frontend_works_through_the_generated_gateway() {
+    let out = tempfile::tempdir().unwrap();
+    generate(&canonical_spec(), out.path(), "rust,ts");
+    let crate_dir = out.path().join("rust/order-management");
+    let binary = build_binary(&crate_dir, out.path());
+    let gateway = out.path().join("order-management-gateway");
+    std::fs::copy(
+        shared_target_dir()
+            .join("debug")
+            .join("order-management-gateway"),
+        &gateway,
+    )
+    .unwrap();
+    let secret = "the end-to-end test's secret, 32+ bytes";
+    let service = Server::start(&binary, &[("PARASOL_ACTOR_HEADER", "x-user-id")]);
+    let through = |rate: &str| {
+        Server::start(
+            &gateway,
+            &[
+                ("GATEWAY_UPSTREAM", service.url.as_str()),
+                ("GATEWAY_JWT_SECRET", secret),
+                ("GATEWAY_RATE_LIMIT", rate),
+            ],
+        )
+    };
+    let (open, limited) = (through("100/s"), through("3/m"));
+
+    let package = out.path().join("ts/order-management");
+    link_toolchain(&package);
+    std::fs::copy(
+        repo().join("tests/e2e/gateway.e2e.ts"),
+        package.join("test/gateway.e2e.ts"),
+    )
+    .unwrap();
+    tsc(&package, &["-p", "tsconfig.test.json"]);
+    let run = node_test(
+        &package,
+        &[package.join("dist-test/test/gateway.e2e.js")],
+        &[
+            ("GATEWAY_URL", open.url.as_str()),
+            ("LIMITED_GATEWAY_URL", limited.url.as_str()),
+            ("GATEWAY_JWT_SECRET", secret),
+        ],
+    );
+    assert!(run.stdout.contains("# pass 3"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 
