@@ -492,9 +492,19 @@ pub struct MonitoringArgs {
     /// The service's log lines: `structured` (JSON) or `text`.
     #[arg(long, value_enum, default_value_t = LogStyle::Structured)]
     pub logging: LogStyle,
-    /// Distributed tracing (not generated yet: warned about).
+    /// `distributed`: the service exports its traces (OpenTelemetry, OTLP
+    /// over HTTP) to `--collector`; `service.env` sets where.
     #[arg(long, value_enum)]
     pub tracing: Option<Tracing>,
+    /// The OpenTelemetry collector (or Jaeger, Tempo...) that receives the
+    /// traces, as an OTLP/HTTP base URL; needs `--tracing distributed`.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:4318",
+        requires = "tracing"
+    )]
+    pub collector: String,
     /// Service instances Prometheus scrapes, `HOST:PORT` (comma-separated;
     /// default: the service's own default address, 127.0.0.1:8080).
     #[arg(long = "target", value_delimiter = ',', value_name = "HOST:PORT")]

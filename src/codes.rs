@@ -140,7 +140,7 @@ pub const CODES: &[Code] = &[
     code(
         "monitoring-target",
         "generate",
-        "a `bc setup-monitoring` scrape target is not `HOST:PORT`",
+        "a `bc setup-monitoring` scrape target is not `HOST:PORT`, or its trace collector not an http(s) URL",
     ),
     code(
         "monitoring-threshold",

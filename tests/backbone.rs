@@ -3,7 +3,8 @@
 //! with Redis and with NATS (shared SSE ids, optimistic locking across
 //! instances, a broker outage, a crash between commit and publish), and a
 //! failing consumer's dead letters, and Prometheus scraping it with what
-//! `bc setup-monitoring` writes. Every server is started by the test
+//! `bc setup-monitoring` writes, and its traces reaching a stand-in OTLP
+//! collector. Every server is started by the test
 //! that uses it, on 127.0.0.1 with an ephemeral port, and stopped after.
 //!
 //! The canonical example is generated once per run with a user-owned
@@ -656,4 +657,154 @@ fn json_logs_carry_each_request_s_route_and_correlation_id() {
     });
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// A stand-in OpenTelemetry collector: accepts OTLP/HTTP JSON posts on a
+/// loopback port and keeps every span it receives.
+struct Collector {
+    url: String,
+    spans: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl Collector {
+    fn start() -> Collector {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = spans.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                if let Ok(export) = serde_json::from_slice::<Value>(&body) {
+                    let found = export["resourceSpans"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|r| r["scopeSpans"].as_array().into_iter().flatten())
+                        .flat_map(|s| s["spans"].as_array().into_iter().flatten())
+                        .cloned();
+                    kept.lock().unwrap().extend(found);
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                );
+            }
+        });
+        Collector { url, spans }
+    }
+
+    fn span(&self, trace_id: &str, name: &str) -> Option<Value> {
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|span| span["traceId"] == trace_id && span["name"] == name)
+            .cloned()
+    }
+}
+
+/// `bc setup-monitoring --tracing distributed`: the service started with
+/// the `service.env` it writes sends its spans to the collector named. A
+/// request that carries a W3C `traceparent` is a server span of the
+/// caller's trace, and the consumer that handles the event the request
+/// caused continues the same trace, as the request's child.
+#[test]
+fn traces_follow_a_request_into_the_consumers_of_its_events() {
+    let collector = Collector::start();
+    let out = tempfile::tempdir().unwrap();
+    let spec = canonical_spec();
+    parasol(&[
+        "bc",
+        "setup-monitoring",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--tracing",
+        "distributed",
+        "--collector",
+        &collector.url,
+    ])
+    .ok();
+    let env_file = out
+        .path()
+        .join("rust/order-management-monitoring/service.env");
+    let mut env: Vec<(String, String)> = std::fs::read_to_string(env_file)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    assert!(
+        env.contains(&("OTEL_EXPORTER_OTLP_ENDPOINT".into(), collector.url.clone())),
+        "{env:?}"
+    );
+    // The stand-in reads JSON; the file asks for protobuf, as collectors take.
+    env.retain(|(name, _)| name != "OTEL_EXPORTER_OTLP_PROTOCOL");
+    env.push(("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/json".into()));
+    env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let server = Server::start(binary(), &env);
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    let traced = [("traceparent", traceparent.as_str())];
+    let order = json!({ "customerId": "c-1", "lines": [], "total": 0, "paymentId": "p-1" });
+    let (status, body) = http(
+        &server.url,
+        "POST",
+        "/api/order/create",
+        &[],
+        &order.to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let cancel = json!({ "orderId": json_of(&body)["orderId"] }).to_string();
+    let (status, body) = http(&server.url, "POST", "/api/order/cancel", &traced, &cancel);
+    assert_eq!(status, 200, "{body}");
+
+    let (mut request, mut handled) = (None, None);
+    wait_until("both spans exported", Duration::from_secs(20), || {
+        request = collector.span(trace_id, "POST /api/order/cancel");
+        handled = collector.span(trace_id, "inventory order.cancelled");
+        request.is_some() && handled.is_some()
+    });
+    let (request, handled) = (request.unwrap(), handled.unwrap());
+    assert_eq!(request["parentSpanId"], "00f067aa0ba902b7", "{request}");
+    assert_eq!(request["kind"], 2, "a server span: {request}");
+    assert_eq!(handled["parentSpanId"], request["spanId"], "{handled}");
+    assert_eq!(handled["kind"], 5, "a consumer span: {handled}");
+    let attribute = |span: &Value, key: &str| {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(
+        attribute(&request, "http.route"),
+        Some(json!({ "stringValue": "/api/order/cancel" }))
+    );
+    assert!(
+        collector.span(trace_id, "POST /api/order/create").is_none(),
+        "an untraced call starts a trace of its own"
+    );
 }

@@ -678,6 +678,7 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
         signals,
         logging: args.logging.into(),
         tracing: args.tracing.map(Into::into),
+        collector: args.tracing.map(|_| args.collector.clone()),
         targets,
         scrape_interval_ms: millis(args.scrape_interval),
         latency_p99_ms,
@@ -685,17 +686,6 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
         error_rate_percent,
         error_rate_source,
     };
-    if let Some(tracing) = request.tracing {
-        diags.push(
-            crate::settings::not_generated_yet(
-                &format!("`--tracing {tracing}`"),
-                "no tracing flag",
-            )
-            .with_help(
-                "each request's X-Correlation-Id travels with its events (`correlationId`) and is logged with `--logging structured` and RUST_LOG=debug; trace export is not generated",
-            ),
-        );
-    }
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (rust_root, _) = language_roots(args.output.out.as_deref(), &project);
     let renderer = Renderer::new(&templates, mode_of(&args.output).trust());

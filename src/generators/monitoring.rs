@@ -36,6 +36,9 @@ pub struct Monitoring {
     pub logging: LogStyle,
     #[serde(default)]
     pub tracing: Option<Tracing>,
+    /// Where traces go (OTLP/HTTP), with `tracing`.
+    #[serde(default)]
+    pub collector: Option<String>,
     /// `HOST:PORT` of each instance Prometheus scrapes.
     pub targets: Vec<String>,
     /// How often Prometheus scrapes and evaluates the rules.
@@ -65,6 +68,9 @@ impl Monitoring {
         );
         if let Some(tracing) = self.tracing {
             command.push_str(&format!(" --tracing {tracing}"));
+        }
+        if let Some(collector) = &self.collector {
+            command.push_str(&format!(" --collector {collector}"));
         }
         command
     }
@@ -108,6 +114,8 @@ struct View<'r> {
     throughput: bool,
     error_rate: bool,
     structured_logs: bool,
+    /// The collector's OTLP/HTTP URL, when traces are exported.
+    collector: Option<&'r str>,
     targets: &'r [String],
     /// `scrape_interval` and `evaluation_interval` (`15s`).
     scrape_interval: String,
@@ -193,6 +201,21 @@ fn check(request: &Monitoring) -> Result<(usize, usize), Diagnostics> {
             );
         }
     }
+    if let Some(collector) = &request.collector {
+        let address = collector
+            .strip_prefix("http://")
+            .or_else(|| collector.strip_prefix("https://"))
+            .map(|rest| rest.trim_end_matches('/'));
+        if !matches!(address, Some(a) if !a.is_empty() && !a.contains([' ', '"', '\'', '#'])) {
+            diags.push(
+                Diagnostic::error(
+                    "monitoring-target",
+                    format!("collector `{collector}` is not an http:// or https:// URL"),
+                )
+                .with_help("pass `--collector http://127.0.0.1:4318`, an OTLP/HTTP endpoint"),
+            );
+        }
+    }
     if diags.has_errors() {
         return Err(diags);
     }
@@ -216,6 +239,7 @@ pub fn plan_monitoring(
         throughput: request.has(Signal::Throughput),
         error_rate: request.has(Signal::ErrorRate),
         structured_logs: request.logging == LogStyle::Structured,
+        collector: request.collector.as_deref(),
         targets: &request.targets,
         scrape_interval: duration(request.scrape_interval_ms),
         latency_seconds: seconds(request.latency_p99_ms),
@@ -303,6 +327,7 @@ mod tests {
             signals: Signal::ALL.to_vec(),
             logging: LogStyle::Structured,
             tracing: None,
+            collector: None,
             targets: targets.iter().map(|t| t.to_string()).collect(),
             scrape_interval_ms: 15_000,
             latency_p99_ms,

@@ -42,6 +42,7 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         FileSpec::generated("src/types.rs", tpl::RUST_SRC_TYPES_RS),
         FileSpec::generated("src/http.rs", tpl::RUST_SRC_HTTP_RS),
         FileSpec::generated("src/metrics.rs", tpl::RUST_SRC_METRICS_RS),
+        FileSpec::generated("src/telemetry.rs", tpl::RUST_SRC_TELEMETRY_RS),
         FileSpec::generated("src/modules/mod.rs", tpl::RUST_SRC_MODULES_MOD_RS),
         FileSpec::generated("tests/common/mod.rs", tpl::RUST_TESTS_COMMON_MOD_RS),
         FileSpec::generated("tests/service/main.rs", tpl::RUST_TESTS_SERVICE_MAIN_RS),
@@ -56,6 +57,7 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         FileSpec::generated("tests/service/http.rs", tpl::RUST_TESTS_SERVICE_HTTP_RS)
             .with_a_part_per_module(tpl::RUST_TESTS_SERVICE_HTTP_RS_MODULE, ctx.modules.len()),
         FileSpec::generated("tests/service/sse.rs", tpl::RUST_TESTS_SERVICE_SSE_RS),
+        FileSpec::generated("tests/service/traces.rs", tpl::RUST_TESTS_SERVICE_TRACES_RS),
         FileSpec::generated("tests/service/kafka.rs", tpl::RUST_TESTS_SERVICE_KAFKA_RS),
         needing(
             FileSpec::user("tests/ops.rs", tpl::RUST_TESTS_OPS_RS)

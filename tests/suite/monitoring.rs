@@ -149,20 +149,61 @@ fn thresholds_that_cannot_fire_and_bad_targets_are_refused_before_writing() {
     setup_monitoring(&spec, out.path(), &["--error-rate", "20"]).ok();
 }
 
-/// `--tracing distributed` is accepted, as the user's documents write it,
-/// and warned about: no trace export is generated.
+/// `--tracing distributed` points the service at the collector in
+/// `service.env` (the default collector unless `--collector` says), and
+/// `check` replays it; without it nothing about traces is written, and a
+/// `--collector` alone, or one that is not a URL, is refused.
 #[test]
-fn tracing_is_warned_about_as_not_generated_yet() {
+fn tracing_sends_the_service_s_traces_to_the_collector() {
     let out = tempfile::tempdir().unwrap();
     let run = setup_monitoring(&canonical_spec(), out.path(), &["--tracing", "distributed"]).ok();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let dir = out.path().join("rust/order-management-monitoring");
+    let env = read(&dir, "service.env");
     assert!(
-        run.stderr.contains("is not generated yet"),
+        env.contains("\nOTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318\n"),
+        "{env}"
+    );
+    assert!(
+        env.contains("\nOTEL_SERVICE_NAME=order-management\n"),
+        "{env}"
+    );
+    assert!(read(&dir, "README.md").contains("## Traces"));
+
+    let collector = "http://collector.internal:4318";
+    let flags = ["--tracing", "distributed", "--collector", collector];
+    setup_monitoring(&canonical_spec(), out.path(), &flags).ok();
+    let env = read(&dir, "service.env");
+    assert!(
+        env.contains(&format!("\nOTEL_EXPORTER_OTLP_ENDPOINT={collector}\n")),
+        "{env}"
+    );
+    assert!(env.contains(&format!("--collector {collector}")), "{env}");
+    let check = parasol(&["check", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+
+    let untraced = tempfile::tempdir().unwrap();
+    setup_monitoring(&canonical_spec(), untraced.path(), &[]).ok();
+    let env = read(
+        &untraced.path().join("rust/order-management-monitoring"),
+        "service.env",
+    );
+    assert!(!env.contains("OTEL_"), "{env}");
+
+    let refused = tempfile::tempdir().unwrap();
+    let run = setup_monitoring(
+        &canonical_spec(),
+        refused.path(),
+        &["--collector", collector],
+    );
+    assert_eq!(run.code, 2, "a usage error: {}", run.stderr);
+    let flags = ["--tracing", "distributed", "--collector", "collector:4318"];
+    let run = setup_monitoring(&canonical_spec(), refused.path(), &flags);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not an http:// or https:// URL"),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("--tracing distributed"),
-        "{}",
-        run.stderr
-    );
+    assert!(!refused.path().join("rust").exists(), "nothing written");
 }
