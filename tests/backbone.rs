@@ -437,19 +437,8 @@ fn prometheus_scrapes_the_service_and_a_dead_letter_fires_its_alert() {
     let address = server.url.strip_prefix("http://").unwrap();
     let out = folder.path().join("out");
     let spec = canonical_spec();
-    parasol(&[
-        "bc",
-        "setup-monitoring",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--target",
-        address,
-        "--scrape-interval",
-        "1s",
-    ])
-    .ok();
+    let flags = ["--target", address, "--scrape-interval", "1s"];
+    bc(&["setup-monitoring"], &spec, &out, &flags).ok();
     let monitoring = out.join("rust/order-management-monitoring");
     let (passed, report) =
         services::promtool(&monitoring, &["test", "rules", "rules.test.yml"], "");
@@ -543,19 +532,8 @@ fn every_example_s_monitoring_passes_promtool() {
     for (i, spec) in specs.iter().enumerate() {
         let (latency, errors) = thresholds[i % thresholds.len()];
         let out = tempfile::tempdir().unwrap();
-        parasol(&[
-            "bc",
-            "setup-monitoring",
-            "--spec",
-            spec.to_str().unwrap(),
-            "--out",
-            out.path().to_str().unwrap(),
-            "--latency-p99",
-            latency,
-            "--error-rate",
-            errors,
-        ])
-        .ok();
+        let flags = ["--latency-p99", latency, "--error-rate", errors];
+        bc(&["setup-monitoring"], spec, out.path(), &flags).ok();
         let dir = only_child(&out.path().join("rust"));
         for args in [
             &["check", "config", "prometheus.yml"][..],
@@ -731,19 +709,8 @@ fn traces_follow_a_request_into_the_consumers_of_its_events() {
     let collector = Collector::start();
     let out = tempfile::tempdir().unwrap();
     let spec = canonical_spec();
-    parasol(&[
-        "bc",
-        "setup-monitoring",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.path().to_str().unwrap(),
-        "--tracing",
-        "distributed",
-        "--collector",
-        &collector.url,
-    ])
-    .ok();
+    let flags = ["--tracing", "distributed", "--collector", &collector.url];
+    bc(&["setup-monitoring"], &spec, out.path(), &flags).ok();
     let env_file = out
         .path()
         .join("rust/order-management-monitoring/service.env");

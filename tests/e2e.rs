@@ -46,13 +46,7 @@ fn place_order_end_to_end() {
     let binary = build_binary(&crate_dir, out.path());
 
     let package = out.path().join("ts/order-management");
-    link_toolchain(&package);
-    std::fs::copy(
-        repo().join("tests/e2e/place-order.e2e.ts"),
-        package.join("test/place-order.e2e.ts"),
-    )
-    .unwrap();
-    tsc(&package, &["-p", "tsconfig.test.json"]);
+    compile_scenarios(&package, "place-order.e2e.ts");
 
     // The default: each server keeps its data in SQLite in its own folder.
     place_order_scenarios(&binary, &package, [&[], &[], &[]]);
@@ -74,6 +68,21 @@ fn place_order_end_to_end() {
         ]
     };
     place_order_scenarios(&binary, &package, [&env(0), &env(1), &env(2)]);
+}
+
+/// Copies `tests/e2e/<scenarios>` into the generated `package`'s tests and
+/// compiles them; the compiled file.
+fn compile_scenarios(package: &Path, scenarios: &str) -> std::path::PathBuf {
+    link_toolchain(package);
+    std::fs::copy(
+        repo().join("tests/e2e").join(scenarios),
+        package.join("test").join(scenarios),
+    )
+    .unwrap();
+    tsc(package, &["-p", "tsconfig.test.json"]);
+    package
+        .join("dist-test/test")
+        .join(scenarios.replace(".ts", ".js"))
 }
 
 /// Runs `tests/e2e/place-order.e2e.ts` against three servers started with
@@ -117,17 +126,10 @@ fn example_end_to_end(example: &str, last_step: &str, scenarios: &str, tests: us
     let last_step_fails = Server::start(&binary, &[("PARASOL_FAULTS", fault.as_str())]);
 
     let package = out.path().join("ts").join(crate_dir.file_name().unwrap());
-    link_toolchain(&package);
-    let test_file = scenarios.replace(".ts", ".js");
-    std::fs::copy(
-        repo().join("tests/e2e").join(scenarios),
-        package.join("test").join(scenarios),
-    )
-    .unwrap();
-    tsc(&package, &["-p", "tsconfig.test.json"]);
+    let compiled = compile_scenarios(&package, scenarios);
     let run = node_test(
         &package,
-        &[package.join("dist-test/test").join(test_file)],
+        &[compiled],
         &[
             ("HAPPY_URL", happy.url.as_str()),
             ("LAST_STEP_FAILS_URL", last_step_fails.url.as_str()),
@@ -174,16 +176,10 @@ fn the_frontend_works_through_the_generated_gateway() {
     let (open, limited) = (through("100/s"), through("3/m"));
 
     let package = out.path().join("ts/order-management");
-    link_toolchain(&package);
-    std::fs::copy(
-        repo().join("tests/e2e/gateway.e2e.ts"),
-        package.join("test/gateway.e2e.ts"),
-    )
-    .unwrap();
-    tsc(&package, &["-p", "tsconfig.test.json"]);
+    let compiled = compile_scenarios(&package, "gateway.e2e.ts");
     let run = node_test(
         &package,
-        &[package.join("dist-test/test/gateway.e2e.js")],
+        &[compiled],
         &[
             ("GATEWAY_URL", open.url.as_str()),
             ("LIMITED_GATEWAY_URL", limited.url.as_str()),

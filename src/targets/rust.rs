@@ -66,18 +66,15 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         ),
     ];
     if ctx.communication.gateway.is_some() {
-        files.push(FileSpec::generated(
-            "src/gateway.rs",
-            tpl::RUST_SRC_GATEWAY_RS,
-        ));
-        files.push(FileSpec::generated(
-            "src/bin/gateway.rs",
-            tpl::RUST_SRC_BIN_GATEWAY_RS,
-        ));
-        files.push(FileSpec::generated(
-            "tests/service/gateway.rs",
-            tpl::RUST_TESTS_SERVICE_GATEWAY_RS,
-        ));
+        let gateway = [
+            ("src/gateway.rs", tpl::RUST_SRC_GATEWAY_RS),
+            ("src/bin/gateway.rs", tpl::RUST_SRC_BIN_GATEWAY_RS),
+            (
+                "tests/service/gateway.rs",
+                tpl::RUST_TESTS_SERVICE_GATEWAY_RS,
+            ),
+        ];
+        files.extend(gateway.map(|(path, template)| FileSpec::generated(path, template)));
     }
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
