@@ -574,6 +574,9 @@ pub fn lower(
     samples::fill(&mut context);
     shared_types(&mut context);
     context.widest_object = widest_object(&context);
+    if !context.communication.bff.is_empty() {
+        context.communication.bff_views = bff_views(&context.modules);
+    }
     Some(context)
 }
 
@@ -2156,6 +2159,23 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
     bff.retain(|b| is_identifier(&b.raw));
     bff.sort();
     bff.dedup_by(|a, b| a.raw == b.raw);
+    // Each frontend is served under `/bff/<kebab>`: two names that meet
+    // there would be one route twice.
+    for (i, b) in bff.iter().enumerate() {
+        if let Some(earlier) = bff[..i].iter().find(|e| e.kebab == b.kebab) {
+            let Some(pos) = raw.bff.iter().find(|r| r.value == b.raw).map(|r| r.pos) else {
+                continue;
+            };
+            l.error(
+                pos,
+                "duplicate-name",
+                format!(
+                    "BFF names `{}` and `{}` are both served at `/bff/{}`",
+                    earlier.raw, b.raw, b.kebab
+                ),
+            );
+        }
+    }
     let default_bus_url = match streaming_broker.as_str() {
         "redis" => "redis://127.0.0.1:6379",
         "nats" => "nats://127.0.0.1:4222",
@@ -2168,9 +2188,59 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
         async_,
         gateway,
         bff,
+        bff_views: Vec::new(),
         streaming_broker,
         default_bus_url,
     }
+}
+
+/// See `BffView`: every aggregate with a reference field, in module order.
+fn bff_views(modules: &[Module]) -> Vec<BffView> {
+    let targets: HashMap<&str, (&Module, &Aggregate)> = modules
+        .iter()
+        .flat_map(|m| m.aggregates.iter().map(move |a| (a.name.rust_type.as_str(), (m, a))))
+        .collect();
+    let target_of = |ty: &Ty| match (ty.kind, &ty.name) {
+        ("aggregate", Some(name)) => targets.get(name.as_str()).copied(),
+        _ => None,
+    };
+    let mut views = Vec::new();
+    for module in modules {
+        for aggregate in &module.aggregates {
+            let refs: Vec<BffRef> = aggregate
+                .fields
+                .iter()
+                .filter_map(|field| {
+                    let (target, many) = match field.ty.kind {
+                        "list" => (field.ty.item.as_deref().filter(|i| !i.optional)?, true),
+                        _ => (&field.ty, false),
+                    };
+                    let (target_module, target) = target_of(target)?;
+                    Some(BffRef {
+                        field: field.name.clone(),
+                        json: field.json_name().to_string(),
+                        target: target.name.clone(),
+                        target_module: target_module.name.clone(),
+                        target_route: target.route.clone(),
+                        many,
+                        target_sample_new: target.sample_new.clone(),
+                    })
+                })
+                .collect();
+            if !refs.is_empty() {
+                views.push(BffView {
+                    module: module.name.clone(),
+                    aggregate: aggregate.name.clone(),
+                    plural: aggregate.plural.clone(),
+                    path: aggregate.route.trim_start_matches("/api").to_string(),
+                    route: aggregate.route.clone(),
+                    refs,
+                    sample_new: aggregate.sample_new.clone(),
+                });
+            }
+        }
+    }
+    views
 }
 
 /// Records, per module, the shared types (value objects, enums) its own

@@ -343,12 +343,51 @@ pub struct Communication {
     pub async_: AsyncSettings,
     pub gateway: Option<Gateway>,
     pub bff: Vec<Name>,
+    /// What the backends for frontends compose (empty without `bff`): one
+    /// view per aggregate with a field that refers to another aggregate.
+    pub bff_views: Vec<BffView>,
     /// `communication.streaming.broker`: `in-memory` (the default),
     /// `redis`, `nats` or `kafka`.
     pub streaming_broker: String,
     /// The event bus URL a service uses when none is given: the declared
     /// broker on its standard port on this machine (`memory:` in memory).
     pub default_bus_url: String,
+}
+
+/// One record of an aggregate with the records its reference fields name,
+/// in one response: what a frontend's screen would otherwise fetch with a
+/// call per reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct BffView {
+    pub module: Name,
+    pub aggregate: Name,
+    pub plural: Name,
+    /// Under `/bff/<frontend>`: `/inventory/stock-items`.
+    pub path: String,
+    /// The service's collection route: `/api/inventory/stock-items`.
+    pub route: String,
+    /// In field order.
+    pub refs: Vec<BffRef>,
+    /// The aggregate's `sample_new`, for generated tests.
+    pub sample_new: serde_json::Value,
+}
+
+/// A field of a view's aggregate that names records of another (or the same)
+/// aggregate by id: `T`, `T?`, `list<T>` or `list<T>?`. References inside
+/// value objects, maps and lists of optionals are left as ids.
+#[derive(Debug, Clone, Serialize)]
+pub struct BffRef {
+    pub field: Name,
+    /// The field's name on the wire.
+    pub json: String,
+    pub target: Name,
+    pub target_module: Name,
+    /// The target's collection route in the service.
+    pub target_route: String,
+    /// A list of ids (`list<T>`), not one.
+    pub many: bool,
+    /// The target's `sample_new`, for generated tests.
+    pub target_sample_new: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]

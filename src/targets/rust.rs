@@ -76,6 +76,14 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         ];
         files.extend(gateway.map(|(path, template)| FileSpec::generated(path, template)));
     }
+    if !ctx.communication.bff_views.is_empty() {
+        let bff = [
+            ("src/bff.rs", tpl::RUST_SRC_BFF_RS),
+            ("src/bin/bff.rs", tpl::RUST_SRC_BIN_BFF_RS),
+            ("tests/service/bff.rs", tpl::RUST_TESTS_SERVICE_BFF_RS),
+        ];
+        files.extend(bff.map(|(path, template)| FileSpec::generated(path, template)));
+    }
     if !ctx.read_models.is_empty() {
         files.push(FileSpec::generated(
             "src/read_models.rs",

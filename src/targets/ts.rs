@@ -31,6 +31,13 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("test/store.test.ts", tpl::TS_TEST_STORE_TEST_TS),
         FileSpec::generated("test/sync.test.ts", tpl::TS_TEST_SYNC_TEST_TS),
     ];
+    if !ctx.communication.bff_views.is_empty() {
+        files.push(FileSpec::generated("src/bff.ts", tpl::TS_SRC_BFF_TS));
+        files.push(FileSpec::generated(
+            "test/bff.test.ts",
+            tpl::TS_TEST_BFF_TEST_TS,
+        ));
+    }
     for (i, module) in ctx.modules.iter().enumerate() {
         files.push(
             FileSpec::generated(
