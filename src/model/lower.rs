@@ -2161,19 +2161,21 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
     bff.dedup_by(|a, b| a.raw == b.raw);
     // Each frontend is served under `/bff/<kebab>`: two names that meet
     // there would be one route twice.
-    for (i, b) in bff.iter().enumerate() {
-        if let Some(earlier) = bff[..i].iter().find(|e| e.kebab == b.kebab) {
-            let Some(pos) = raw.bff.iter().find(|r| r.value == b.raw).map(|r| r.pos) else {
-                continue;
-            };
-            l.error(
-                pos,
-                "duplicate-name",
-                format!(
+    let mut served: Vec<&Name> = Vec::new();
+    for r in &raw.bff {
+        let Some(name) = bff.iter().find(|b| b.raw == r.value) else {
+            continue;
+        };
+        match served.iter().find(|s| s.kebab == name.kebab) {
+            Some(earlier) if earlier.raw != name.raw => {
+                let message = format!(
                     "BFF names `{}` and `{}` are both served at `/bff/{}`",
-                    earlier.raw, b.raw, b.kebab
-                ),
-            );
+                    earlier.raw, name.raw, name.kebab
+                );
+                l.error(r.pos, "duplicate-name", message);
+            }
+            Some(_) => {}
+            None => served.push(name),
         }
     }
     let default_bus_url = match streaming_broker.as_str() {
