@@ -2200,7 +2200,11 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
 fn bff_views(modules: &[Module]) -> Vec<BffView> {
     let targets: HashMap<&str, (&Module, &Aggregate)> = modules
         .iter()
-        .flat_map(|m| m.aggregates.iter().map(move |a| (a.name.rust_type.as_str(), (m, a))))
+        .flat_map(|m| {
+            m.aggregates
+                .iter()
+                .map(move |a| (a.name.rust_type.as_str(), (m, a)))
+        })
         .collect();
     let target_of = |ty: &Ty| match (ty.kind, &ty.name) {
         ("aggregate", Some(name)) => targets.get(name.as_str()).copied(),
