@@ -146,28 +146,29 @@ fn example_end_to_end(example: &str, last_step: &str, scenarios: &str, tests: us
 /// The canonical spec declares an API gateway (`auth: jwt`,
 /// `rate_limit: 100/s`): the generated gateway binary runs in front of the
 /// service, and `tests/e2e/gateway.e2e.ts` drives the generated clients
-/// through it with tokens it signs itself.
+/// through it with tokens it signs itself; the spec's frontends (`bff`)
+/// read their views from the generated BFF binary behind the gateway.
 #[test]
 fn the_frontend_works_through_the_generated_gateway() {
     let out = tempfile::tempdir().unwrap();
     generate(&canonical_spec(), out.path(), "rust,ts");
     let crate_dir = out.path().join("rust/order-management");
     let binary = build_binary(&crate_dir, out.path());
-    let gateway = out.path().join("order-management-gateway");
-    std::fs::copy(
-        shared_target_dir()
-            .join("debug")
-            .join("order-management-gateway"),
-        &gateway,
-    )
-    .unwrap();
+    // Copied out of the shared target folder, which later builds overwrite.
+    let [gateway, bff] = ["order-management-gateway", "order-management-bff"].map(|name| {
+        let copy = out.path().join(name);
+        std::fs::copy(shared_target_dir().join("debug").join(name), &copy).unwrap();
+        copy
+    });
     let secret = "the end-to-end test's secret, 32+ bytes";
     let service = Server::start(&binary, &[("PARASOL_ACTOR_HEADER", "x-user-id")]);
+    let bff = Server::start(&bff, &[("BFF_UPSTREAM", service.url.as_str())]);
     let through = |rate: &str| {
         Server::start(
             &gateway,
             &[
                 ("GATEWAY_UPSTREAM", service.url.as_str()),
+                ("GATEWAY_BFF", bff.url.as_str()),
                 ("GATEWAY_JWT_SECRET", secret),
                 ("GATEWAY_RATE_LIMIT", rate),
             ],
@@ -186,7 +187,7 @@ fn the_frontend_works_through_the_generated_gateway() {
             ("GATEWAY_JWT_SECRET", secret),
         ],
     );
-    assert!(run.stdout.contains("# pass 3"), "{}", run.stdout);
+    assert!(run.stdout.contains("# pass 4"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 

@@ -4,7 +4,8 @@
  * with a JSON Web Token; the gateway forwards to the service, which acts
  * as the token's subject; the SSE stream comes through the gateway with
  * the token in the query. A second gateway, limited to 3 calls a minute,
- * answers the fourth 429. Run by parasol's test suite (tests/e2e.rs).
+ * answers the fourth 429. Each frontend's views come from the generated
+ * backend for frontends behind the gateway. Run by parasol's test suite (tests/e2e.rs).
  */
 
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { test } from "node:test";
 
 import { EventSource } from "eventsource";
 
+import { createBffClient } from "../src/bff.js";
 import { ApiError, type DomainEvent, EventStream, type EventSourceLike, createClients, placeOrder } from "../src/index.js";
 
 function env(name: string): string {
@@ -115,4 +117,22 @@ test("a caller over the gateway's rate is answered 429", async () => {
   assert.equal(refused.status, 429);
   assert.equal(refused.code, "rate_limited");
   await clientsAs(limited, `dave-${randomUUID()}`).inventory.stockItems.list();
+});
+
+test("a frontend reads a record with the records it names through the gateway's BFF", async () => {
+  const clients = clientsAs(gateway, "erin");
+  const product = await clients.catalog.products.create({ name: "Lamp", price: 1200, category: "tools", tags: [], discontinued: false });
+  const stock = await clients.inventory.stockItems.create({ productId: product.id, onHand: 3, reserved: 0 });
+  const headers = (): Record<string, string> => ({ authorization: `Bearer ${token("erin")}` });
+  for (const frontend of ["web", "mobile"] as const) {
+    const bff = createBffClient(frontend, { baseUrl: gateway, retries: 0, circuitBreaker: false, headers });
+    const view = await bff.inventory.stockItems.get(stock.id);
+    assert.equal(view.record.onHand, 3);
+    assert.equal(view.refs.productId?.name, "Lamp");
+    const page = await bff.inventory.stockItems.page({ limit: 100 });
+    const mine = page.items.find((item) => item.record.id === stock.id);
+    assert.equal(mine?.refs.productId?.id, product.id);
+  }
+  const anonymous = createBffClient("web", { baseUrl: gateway, retries: 0, circuitBreaker: false });
+  assert.equal((await rejection(anonymous.inventory.stockItems.get(stock.id))).status, 401);
 });
