@@ -221,10 +221,10 @@ impl SpecGen<'_> {
             }
             88..=99 if !aggs.is_empty() => {
                 let agg = self.rng.pick(aggs).clone();
-                if self.rng.chance(30) {
-                    format!("{agg}?")
-                } else {
-                    agg
+                match self.rng.below(10) {
+                    0..=2 => format!("{agg}?"),
+                    3..=4 => format!("list<{agg}>"),
+                    _ => agg,
                 }
             }
             _ => self.scalar(),
@@ -666,6 +666,26 @@ impl SpecGen<'_> {
                 listed.join(", ")
             )
             .unwrap();
+        }
+        // Frontends with backends of their own (names that are keywords
+        // too), behind a gateway or not.
+        let gateway = match self.rng.below(3) {
+            0 => Some("{ auth: jwt }"),
+            1 => Some("{ auth: none, rate_limit: 50/s }"),
+            _ => None,
+        };
+        let frontends: Vec<&str> = ["web", "mobile", "default", "type", "admin_console"]
+            .into_iter()
+            .filter(|_| self.rng.chance(40))
+            .collect();
+        if gateway.is_some() || !frontends.is_empty() {
+            writeln!(out, "  communication:").unwrap();
+            if let Some(gateway) = gateway {
+                writeln!(out, "    gateway: {gateway}").unwrap();
+            }
+            if !frontends.is_empty() {
+                writeln!(out, "    bff: [{}]", frontends.join(", ")).unwrap();
+            }
         }
         out
     }
