@@ -201,7 +201,7 @@ pub fn spec_schema() -> Value {
                         }
                     },
                     "gateway": { "type": "object", "additionalProperties": false, "properties": { "auth": { "enum": ["jwt", "none"] }, "rate_limit": { "type": "string", "pattern": "^[0-9]+/(ms|s|m|h|d)$" } } },
-                    "bff": { "type": "array", "items": { "type": "string" } },
+                    "bff": { "type": "array", "description": "frontends, each with a backend of its own under /bff/<name>", "items": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$" } },
                     "streaming": { "type": "object", "additionalProperties": false, "properties": { "broker": { "enum": ["kafka", "redis", "nats", "in-memory"] } } }
                 }
             }
