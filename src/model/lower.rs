@@ -2223,7 +2223,6 @@ fn bff_views(modules: &[Module]) -> Vec<BffView> {
                     };
                     let (target_module, target) = target_of(target)?;
                     Some(BffRef {
-                        field: field.name.clone(),
                         json: field.json_name().to_string(),
                         target: target.name.clone(),
                         target_module: target_module.name.clone(),

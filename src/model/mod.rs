@@ -377,7 +377,6 @@ pub struct BffView {
 /// value objects, maps and lists of optionals are left as ids.
 #[derive(Debug, Clone, Serialize)]
 pub struct BffRef {
-    pub field: Name,
     /// The field's name on the wire.
     pub json: String,
     pub target: Name,
