@@ -141,7 +141,7 @@ pub enum BcCommand {
     /// Implement how modules coordinate in a workflow: a backend saga,
     /// choreography over events, or frontend orchestration.
     #[command(
-        after_help = "Examples:\n  parasol bc implement-communication OrderManagement --pattern frontend-orchestration --modules order,inventory,payment\n  parasol bc implement-communication OrderManagement --pattern saga-orchestration --workflow PlaceOrder --allow-backend-saga"
+        after_help = "Examples:\n  parasol bc implement-communication OrderManagement --pattern frontend-orchestration --modules order,inventory,payment\n  parasol bc implement-communication OrderManagement --pattern saga-orchestration --workflow PlaceOrder --allow-backend-saga\n  parasol bc implement-communication OrderManagement --pattern service-mesh --replicas 3 --host shop.example.com"
     )]
     ImplementCommunication(ImplementCommunicationArgs),
 }
@@ -430,6 +430,9 @@ pub enum CommunicationPattern {
     SagaChoreography,
     /// The V5 way: the frontend runs the workflow (`setup orchestration --location frontend`).
     FrontendOrchestration,
+    /// Kubernetes and Istio manifests for the context's processes, carrying
+    /// `communication.sync` (timeouts, retries, circuit breaking) with mutual TLS.
+    ServiceMesh,
 }
 
 /// `bc implement-communication`.
@@ -450,6 +453,18 @@ pub struct ImplementCommunicationArgs {
     /// Accept backend coordination even when a bundle asks for frontend orchestration.
     #[arg(long)]
     pub allow_backend_saga: bool,
+    /// `service-mesh`: the Kubernetes namespace (default: the context's name).
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// `service-mesh`: the image the processes run from (default: `<crate>:<version>`).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// `service-mesh`: instances of each process (default: 1).
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<u32>,
+    /// `service-mesh`: the host name the ingress answers for (default: `*`, any).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

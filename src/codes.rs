@@ -55,6 +55,11 @@ pub const CODES: &[Code] = &[
         "a file the command would create is already there",
     ),
     code(
+        "flag-without-effect",
+        "command",
+        "a flag the chosen `--pattern` does not use",
+    ),
+    code(
         "include-cycle",
         "source",
         "bundles include each other in a cycle",
@@ -119,6 +124,16 @@ pub const CODES: &[Code] = &[
         "manifest-unsafe",
         "emit",
         "a manifest names a path outside its output folder, or is reached through a link",
+    ),
+    code(
+        "mesh-replicas",
+        "generate",
+        "a service mesh with several instances of a service whose event broker is in-memory",
+    ),
+    code(
+        "mesh-setting",
+        "generate",
+        "a service-mesh namespace, image, host or replica count Kubernetes would refuse",
     ),
     code(
         "missing-include",

@@ -360,7 +360,10 @@ impl Header {
             "rs" | "ts" | "js" | "mjs" | "dot" | "jsonc" => Some(format!("// {a}\n// {b}\n")),
             // tsconfig files are JSON with comments.
             "json" if name.starts_with("tsconfig") => Some(format!("// {a}\n// {b}\n")),
-            "toml" | "yaml" | "yml" | "sh" | "env" => Some(format!("# {a}\n# {b}\n")),
+            "toml" | "yaml" | "yml" | "sh" | "env" | "dockerignore" => {
+                Some(format!("# {a}\n# {b}\n"))
+            }
+            _ if name == "Dockerfile" => Some(format!("# {a}\n# {b}\n")),
             "md" => Some(format!("<!-- {a}\n     {b} -->\n")),
             "mmd" => Some(format!("%% {a}\n%% {b}\n")),
             "sql" => Some(format!("-- {a}\n-- {b}\n")),

@@ -10,7 +10,9 @@
 //!   event-driven architecture). With no catalogue anywhere, every
 //!   architecture parasol knows is allowed.
 //! - `communication_styles` is a catalogue in the same way, for workflow
-//!   coordinations other than `frontend` (which is always allowed).
+//!   coordinations other than `frontend` (which is always allowed), and
+//!   for infrastructure that carries one style (the service mesh:
+//!   `synchronous`).
 //! - Principles (`v5_principles`) then restrict what the catalogues allow:
 //!   `no_event_sourcing` refuses `cqrs-es` and the `event-sourced` style;
 //!   `frontend_orchestration` refuses anything that runs a backend saga
@@ -128,6 +130,9 @@ pub enum Ask<'a> {
     },
     /// A workflow coordination other than `frontend`.
     CommunicationStyle { style: &'a str, workflow: &'a str },
+    /// Infrastructure for one communication style (the service mesh
+    /// carries `synchronous` calls), allowed when a catalogue lists the style.
+    Infrastructure { what: &'a str, style: &'a str },
 }
 
 /// The refusal of `ask`, if the bundles (or the flags) refuse it. `at` is
@@ -189,6 +194,20 @@ pub fn decide(
                 "policy",
                 format!(
                     "communication style `{style}` of workflow `{workflow}` is in no bundle's `communication_styles` ({})",
+                    sources(bundles, "communication_styles")
+                ),
+            )
+            .with_help(format!("allowed: {}", allowed.join(", ")))
+        }
+        Ask::Infrastructure { what, style } => {
+            let allowed = policy.communication_styles.as_ref()?;
+            if allowed.iter().any(|s| s == style) {
+                return None;
+            }
+            Diagnostic::error(
+                "policy",
+                format!(
+                    "{what} carries `{style}` communication, which is in no bundle's `communication_styles` ({})",
                     sources(bundles, "communication_styles")
                 ),
             )

@@ -1,6 +1,9 @@
-//! The Mermaid that `bc visualize`, `bc generate` and `setup orchestration`
-//! write is checked by the real Mermaid parser (the npm package, under
-//! jsdom), not only by snapshots.
+//! What parasol writes for other tools is checked by those tools' own
+//! parsers and schemas from npm, not only by snapshots: the Mermaid that
+//! `bc visualize`, `bc generate` and `setup orchestration` write (the
+//! Mermaid parser, under jsdom), and the Kubernetes and Istio manifests of
+//! `bc implement-communication --pattern service-mesh` (the published
+//! schemas, through `kubernetes-models` and `tsc --strict`).
 
 mod support;
 
@@ -68,4 +71,72 @@ fn the_checker_rejects_a_broken_diagram() {
     let run = mermaid_check(&[broken]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("1 failed"), "{}", run.stdout);
+}
+
+/// Every example's service mesh, with the canonical one at three replicas
+/// behind a host: every object passes its Kubernetes or Istio schema and
+/// has no field the schema lacks.
+#[test]
+fn every_service_mesh_passes_the_kubernetes_and_istio_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs: Vec<(PathBuf, Vec<&str>)> = example_names()
+        .iter()
+        .map(|name| (example_spec(name), vec![]))
+        .collect();
+    runs.push((canonical_spec(), vec![]));
+    runs.push((
+        canonical_spec(),
+        vec![
+            "--replicas",
+            "3",
+            "--host",
+            "*.example.com",
+            "--namespace",
+            "shop",
+        ],
+    ));
+    let mut files = Vec::new();
+    for (i, (spec, flags)) in runs.iter().enumerate() {
+        let out = dir.path().join(i.to_string());
+        let base = [
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let pattern = ["--pattern", "service-mesh"];
+        parasol(
+            &[
+                &["bc", "implement-communication"][..],
+                &base,
+                &pattern,
+                flags,
+            ]
+            .concat(),
+        )
+        .ok();
+        let mesh = std::fs::read_dir(out.join("rust"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        for entry in std::fs::read_dir(&mesh).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".yaml") && name != "kustomization.yaml" {
+                files.push(path);
+            }
+        }
+    }
+    let mut args = vec![repo().join("tests/toolchain/k8s-check.mjs")];
+    args.extend(files.iter().cloned());
+    toolchain();
+    let output = std::process::Command::new("node")
+        .args(&args)
+        .output()
+        .expect("node runs");
+    let run = Run::from(output);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);
 }

@@ -727,16 +727,22 @@ pub fn communication_tests(project_file: Option<&Path>, args: cli::Communication
     emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
 }
 
-/// `parasol bc implement-communication`: finds the workflow the modules
-/// take part in, and generates its coordination with the generator that
-/// owns it (`setup orchestration` or `generate event-patterns`), whose
-/// request the output's manifest then records.
+/// `parasol bc implement-communication`: the service mesh of the
+/// context's processes (`--pattern service-mesh`), or the coordination of
+/// the workflow the modules take part in, with the generator that owns it
+/// (`setup orchestration` or `generate event-patterns`), whose request the
+/// output's manifest then records.
 pub fn implement_communication(
     project_file: Option<&Path>,
     args: cli::ImplementCommunicationArgs,
 ) -> u8 {
     use crate::settings::{Coordination, PatternStyle};
     use cli::CommunicationPattern;
+    let mesh = args.pattern == CommunicationPattern::ServiceMesh;
+    if let Some(unused) = unused_flags(&args) {
+        report(&unused, args.output.format);
+        return FAILED;
+    }
     let overrides = Overrides {
         allow_backend_saga: args.allow_backend_saga,
     };
@@ -749,16 +755,35 @@ pub fn implement_communication(
     else {
         return FAILED;
     };
-    let Some(workflow) = workflow_of(&ctx, args.workflow.as_deref(), &args.modules, &mut diags)
-    else {
-        report(&diags, args.output.format);
-        return FAILED;
+    let workflow = if mesh {
+        None
+    } else {
+        let Some(workflow) = workflow_of(&ctx, args.workflow.as_deref(), &args.modules, &mut diags)
+        else {
+            report(&diags, args.output.format);
+            return FAILED;
+        };
+        Some(workflow)
     };
     let templates = template_set(args.output.templates.as_deref(), &project, &mut diags);
     let (rust_root, ts_root) = language_roots(args.output.out.as_deref(), &project);
     let renderer = Renderer::new(&templates, mode_of(&args.output).trust());
-    let planned = match args.pattern {
-        CommunicationPattern::SagaOrchestration | CommunicationPattern::FrontendOrchestration => {
+    let planned = match (args.pattern, workflow) {
+        // Only the service mesh goes without a workflow.
+        (CommunicationPattern::ServiceMesh, _) | (_, None) => {
+            let request = crate::generators::Mesh::new(
+                &ctx,
+                args.namespace.clone(),
+                args.image.clone(),
+                args.replicas,
+                args.host.clone(),
+            );
+            crate::generators::plan_mesh(&renderer, &ctx, &request, &rust_root, &spec_path)
+        }
+        (
+            CommunicationPattern::SagaOrchestration | CommunicationPattern::FrontendOrchestration,
+            Some(workflow),
+        ) => {
             let backend = args.pattern == CommunicationPattern::SagaOrchestration;
             let request = crate::generators::Orchestration {
                 lang: if backend { Lang::Rust } else { Lang::Ts },
@@ -784,7 +809,7 @@ pub fn implement_communication(
                 "`--pattern frontend-orchestration`",
             )
         }
-        CommunicationPattern::SagaChoreography => {
+        (CommunicationPattern::SagaChoreography, Some(workflow)) => {
             let request = crate::generators::EventPatterns {
                 lang: Lang::Rust,
                 style: PatternStyle::DomainEvents,
@@ -800,6 +825,43 @@ pub fn implement_communication(
         }
     };
     emit_planned(planned, &ctx, &spec_path, &templates, &args.output, diags)
+}
+
+/// The flags given that `--pattern` does not use: a flag accepted and
+/// ignored would leave the user believing it did something.
+fn unused_flags(args: &cli::ImplementCommunicationArgs) -> Option<Diagnostics> {
+    let mesh = args.pattern == cli::CommunicationPattern::ServiceMesh;
+    let given: &[(&str, bool, bool)] = &[
+        // (flag, given, used by this pattern)
+        ("--modules", !args.modules.is_empty(), !mesh),
+        ("--workflow", args.workflow.is_some(), !mesh),
+        ("--allow-backend-saga", args.allow_backend_saga, !mesh),
+        ("--namespace", args.namespace.is_some(), mesh),
+        ("--image", args.image.is_some(), mesh),
+        ("--replicas", args.replicas.is_some(), mesh),
+        ("--host", args.host.is_some(), mesh),
+    ];
+    let pattern = clap::ValueEnum::to_possible_value(&args.pattern)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let mut diags = Diagnostics::new();
+    for (flag, given, used) in given {
+        if *given && !*used {
+            let help = if mesh {
+                "a service mesh carries every call of the context's processes; leave the flag out"
+            } else {
+                "`--namespace`, `--image`, `--replicas` and `--host` are `--pattern service-mesh`'s"
+            };
+            diags.push(
+                Diagnostic::error(
+                    "flag-without-effect",
+                    format!("`{flag}` does nothing with `--pattern {pattern}`"),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    (!diags.is_empty()).then_some(diags)
 }
 
 /// The workflow `--workflow` names, or the one whose steps call exactly

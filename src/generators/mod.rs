@@ -9,6 +9,7 @@
 pub mod bc;
 pub mod communication_tests;
 pub mod event_patterns;
+pub mod mesh;
 pub mod monitoring;
 pub mod orchestration;
 
@@ -31,6 +32,7 @@ pub use crate::settings::Lang;
 pub use bc::{BC_GENERATE, BcRequest, plan_bc, prepare_bc};
 pub use communication_tests::{CommunicationTests, TEST_COMMUNICATION, plan_communication_tests};
 pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
+pub use mesh::{Mesh, SERVICE_MESH, plan_mesh};
 pub use monitoring::{Monitoring, SETUP_MONITORING, plan_monitoring};
 pub use orchestration::{
     ORCHESTRATION, Orchestration, plan_orchestration, plan_orchestration_offering,
@@ -275,6 +277,7 @@ pub static REGISTRY: &[&dyn Generator] = &[
     &Registered::<Orchestration>::new(),
     &Registered::<Monitoring>::new(),
     &Registered::<CommunicationTests>::new(),
+    &Registered::<Mesh>::new(),
 ];
 
 /// The generator a manifest names.
@@ -371,6 +374,7 @@ mod tests {
             ORCHESTRATION,
             SETUP_MONITORING,
             TEST_COMMUNICATION,
+            SERVICE_MESH,
         ] {
             assert!(find(name).is_some(), "`{name}` is not in the registry");
         }

@@ -15,6 +15,7 @@ mod communication_tests;
 mod errors;
 mod fuzz;
 mod incremental;
+mod mesh;
 mod migrations;
 mod monitoring;
 mod regeneration;

@@ -38,3 +38,21 @@ fn canonical_example_generated_code() {
         joined(&out.path().join("ts/order-management"))
     );
 }
+
+/// The service mesh of the canonical example (`bc implement-communication
+/// --pattern service-mesh`).
+#[test]
+fn canonical_example_service_mesh() {
+    let out = tempfile::tempdir().unwrap();
+    bc(
+        &["implement-communication"],
+        &canonical_spec(),
+        out.path(),
+        &["--pattern", "service-mesh"],
+    )
+    .ok();
+    insta::assert_snapshot!(
+        "canonical_mesh",
+        joined(&out.path().join("rust/order-management-mesh"))
+    );
+}
