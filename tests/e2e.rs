@@ -108,7 +108,7 @@ fn place_order_scenarios(binary: &Path, package: &Path, env: [&[(&str, &str)]; 3
             ("ORDER_FAILS_URL", order_fails.url.as_str()),
         ],
     );
-    assert!(run.stdout.contains("# pass 4"), "{}", run.stdout);
+    assert!(run.stdout.contains("# pass 5"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 

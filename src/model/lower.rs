@@ -561,6 +561,7 @@ pub fn lower(
         uses,
         events_use_types: false,
         views_use_types: false,
+        view_shared_types: Vec::new(),
         event_shared_types: Vec::new(),
         op_keys: Vec::new(),
         widest_object: 0,
@@ -2262,8 +2263,8 @@ fn shared_types(context: &mut Context) {
     };
     context.event_shared_types = named(&mut context.events.iter().flat_map(|e| &e.metadata));
     context.events_use_types = !context.event_shared_types.is_empty();
-    context.views_use_types =
-        !named(&mut context.read_models.iter().flat_map(|r| &r.fields)).is_empty();
+    context.view_shared_types = named(&mut context.read_models.iter().flat_map(|r| &r.fields));
+    context.views_use_types = !context.view_shared_types.is_empty();
     for w in &mut context.workflows {
         w.shared_types = named(&mut w.input.iter());
         let mut modules: Vec<Name> = w

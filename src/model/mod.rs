@@ -46,6 +46,8 @@ pub struct Context {
     pub events_use_types: bool,
     /// Whether read models mention shared types.
     pub views_use_types: bool,
+    /// The shared types read models mention.
+    pub view_shared_types: Vec<String>,
     /// The shared types event metadata mentions.
     pub event_shared_types: Vec<String>,
     /// Every operation's key (`inventory.reserve`), in module order.

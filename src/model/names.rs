@@ -208,6 +208,28 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "WorkflowLogger",
 ];
 
+/// More type names the generated code declares or imports beside the
+/// spec's declared types (the paged lists, the read models' queries, the
+/// CQRS gateways): an aggregate, value object, enum or read model of one of
+/// these names gets the `Domain` prefix too. A workflow may have them: none
+/// of its code meets them.
+pub const RESERVED_FOR_DECLARED_TYPES: &[&str] = &[
+    "CommandGateway",
+    "CommandGatewayOptions",
+    "CommandName",
+    "Commands",
+    "Page",
+    "PageQuery",
+    "QueryGateway",
+    "QueryGatewayOptions",
+    "SeenQuery",
+    "ViewName",
+    "ViewPageQuery",
+    "ViewReadOptions",
+    "ViewTypes",
+    "ViewsApi",
+];
+
 /// A name in every form the generated code needs. Cheap to clone: large
 /// specs repeat names (every aggregate with a `status` field), and each
 /// distinct name's forms are computed and stored once.
@@ -464,7 +486,7 @@ pub fn rust_ident(snake: &str) -> String {
 /// of a name the generated code already uses, so that a spec may call an
 /// aggregate `State` or `Record` without shadowing anything.
 pub fn type_ident(pascal: &str) -> String {
-    if RESERVED_TYPE_NAMES.contains(&pascal) {
+    if RESERVED_TYPE_NAMES.contains(&pascal) || RESERVED_FOR_DECLARED_TYPES.contains(&pascal) {
         format!("Domain{pascal}")
     } else {
         rust_type_ident(pascal)
@@ -631,8 +653,12 @@ mod tests {
             );
         }
         // Prefixed names are never reserved themselves.
-        for reserved in RESERVED_TYPE_NAMES {
+        for reserved in RESERVED_TYPE_NAMES
+            .iter()
+            .chain(RESERVED_FOR_DECLARED_TYPES)
+        {
             assert!(!RESERVED_TYPE_NAMES.contains(&type_ident(reserved).as_str()));
+            assert!(!RESERVED_FOR_DECLARED_TYPES.contains(&type_ident(reserved).as_str()));
         }
     }
 

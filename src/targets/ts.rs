@@ -38,6 +38,13 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
             tpl::TS_TEST_BFF_TEST_TS,
         ));
     }
+    if !ctx.read_models.is_empty() {
+        files.push(FileSpec::generated("src/cqrs.ts", tpl::TS_SRC_CQRS_TS));
+        files.push(FileSpec::generated(
+            "test/cqrs.test.ts",
+            tpl::TS_TEST_CQRS_TEST_TS,
+        ));
+    }
     for (i, module) in ctx.modules.iter().enumerate() {
         files.push(
             FileSpec::generated(

@@ -21,6 +21,7 @@ import {
   placeOrder,
   stockItemStore,
 } from "../src/index.js";
+import { CommandGateway, QueryGateway, ViewsApi } from "../src/cqrs.js";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -146,4 +147,29 @@ test("an optimistic update against a stale version is rolled back after the 409"
   assert.deepEqual(store.get(run.stock.id), loaded);
   const onServer = await run.clients.inventory.stockItems.get(run.stock.id);
   assert.equal(onServer.onHand, 20);
+});
+
+test("CQRS: a read through the query gateway right after a command sees what the command wrote", async () => {
+  const run = await setup(servers.happy);
+  const queries = new QueryGateway(new ViewsApi(run.clients.http), run.stream);
+  const commands = new CommandGateway(run.clients, { queries });
+  try {
+    const { productId } = run.input.lines[0] ?? assert.fail("a line");
+    const input = { customerId: run.customerId, lines: [{ productId, quantity: 1, unitPrice: 700 }], total: 700, paymentId: `payment-${randomUUID()}` };
+    const { orderId } = await commands.send("order.create", input);
+    // Projected from order.placed, which the read waited for.
+    const summary = await queries.get("OrderSummaryView", orderId);
+    assert.equal(summary.orderId, orderId);
+    assert.equal(summary.customerId, run.customerId);
+    assert.equal(summary.status, "placed");
+    // Cached until an event it is projected from: the status change.
+    assert.equal(await queries.get("OrderSummaryView", orderId), summary);
+    await commands.send("order.updateStatus", { orderId, status: "confirmed" });
+    const changed = await queries.get("OrderSummaryView", orderId);
+    assert.notEqual(changed, summary);
+    assert.equal(changed.status, "confirmed");
+  } finally {
+    queries.close();
+    run.stream.close();
+  }
 });
