@@ -185,34 +185,18 @@ pub fn decide(
                 "coordinate at the edge, or pass `--allow-backend-saga` to override the bundle",
             )
         }
-        Ask::CommunicationStyle { style, workflow } => {
-            let allowed = policy.communication_styles.as_ref()?;
-            if allowed.iter().any(|s| s == style) {
-                return None;
-            }
-            Diagnostic::error(
-                "policy",
-                format!(
-                    "communication style `{style}` of workflow `{workflow}` is in no bundle's `communication_styles` ({})",
-                    sources(bundles, "communication_styles")
-                ),
-            )
-            .with_help(format!("allowed: {}", allowed.join(", ")))
-        }
-        Ask::Infrastructure { what, style } => {
-            let allowed = policy.communication_styles.as_ref()?;
-            if allowed.iter().any(|s| s == style) {
-                return None;
-            }
-            Diagnostic::error(
-                "policy",
-                format!(
-                    "{what} carries `{style}` communication, which is in no bundle's `communication_styles` ({})",
-                    sources(bundles, "communication_styles")
-                ),
-            )
-            .with_help(format!("allowed: {}", allowed.join(", ")))
-        }
+        Ask::CommunicationStyle { style, workflow } => uncatalogued(
+            policy,
+            bundles,
+            style,
+            format!("communication style `{style}` of workflow `{workflow}` is"),
+        )?,
+        Ask::Infrastructure { what, style } => uncatalogued(
+            policy,
+            bundles,
+            style,
+            format!("{what} carries `{style}` communication, which is"),
+        )?,
     };
     let refusal = match help {
         Some(help) => refusal.with_help(help),
@@ -222,6 +206,30 @@ pub fn decide(
         Some(location) => refusal.at(location),
         None => refusal,
     })
+}
+
+/// The refusal of communication style `style` when a catalogue exists and
+/// lists it nowhere: "`subject` in no bundle's `communication_styles`".
+fn uncatalogued(
+    policy: &Policy,
+    bundles: &BundleSet,
+    style: &str,
+    subject: String,
+) -> Option<Diagnostic> {
+    let allowed = policy.communication_styles.as_ref()?;
+    if allowed.iter().any(|s| s == style) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "policy",
+            format!(
+                "{subject} in no bundle's `communication_styles` ({})",
+                sources(bundles, "communication_styles")
+            ),
+        )
+        .with_help(format!("allowed: {}", allowed.join(", "))),
+    )
 }
 
 /// A refusal by a `v5_principles` entry, at its line in the bundle.

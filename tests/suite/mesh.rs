@@ -452,7 +452,8 @@ fn flags_set_the_namespace_image_replicas_and_host() {
 /// Refused before anything is written: names Kubernetes would refuse, no
 /// instances, several instances of a service whose events stay in its
 /// own memory, flags the pattern does not use (both ways), and a bundle
-/// whose catalogue leaves out synchronous communication.
+/// whose catalogue leaves out synchronous communication (which refuses a
+/// workflow's orchestration too).
 #[test]
 fn what_kubernetes_or_the_spec_would_break_is_refused_before_writing() {
     let in_memory = example_spec("ledger");
@@ -562,6 +563,16 @@ fn what_kubernetes_or_the_spec_would_break_is_refused_before_writing() {
     assert!(run.stderr.contains("a service mesh carries `synchronous` communication, which is in no bundle's `communication_styles`"), "{}", run.stderr);
     assert!(run.stderr.contains("async-only.md"), "{}", run.stderr);
     assert!(!out.exists());
+    // The same catalogue refuses a workflow's backend coordination, at its line.
+    std::fs::write(
+        &spec,
+        "parasol: 1\nbundle: ./async-only.md\nbounded_context:\n  name: Relay\n  modules:\n    relay:\n      aggregates:\n        Message: { fields: { body: string } }\n      api:\n        send:\n          input: { body: string }\n          output: { sent: bool }\n  workflows:\n    Forward:\n      coordination: orchestration\n      input: { body: string }\n      steps:\n        - name: send\n          call: relay.send\n",
+    )
+    .unwrap();
+    let run = parasol(&["bc", "validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("communication style `orchestration` of workflow `Forward` is in no bundle's `communication_styles`"), "{}", run.stderr);
+    assert!(run.stderr.contains("relay.bc.yaml:15:21"), "{}", run.stderr);
     // In-memory events with one instance are fine.
     let out = tempfile::tempdir().unwrap();
     mesh(&in_memory, out.path(), &["--replicas", "1"]).ok();
