@@ -11,13 +11,13 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Renderer, Request, plan_of};
+use super::{Renderer, Request, plan_beside};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Context;
-use crate::plan::{FileSpec, Header, Plan};
+use crate::plan::{FileSpec, Plan};
 use crate::render::tpl;
 use crate::settings::Scenario;
-use crate::targets::{self, Requested};
+use crate::targets;
 
 pub const TEST_COMMUNICATION: &str = "bc test-communication";
 
@@ -178,27 +178,23 @@ pub fn plan_communication_tests(
             tpl::TS_COMMUNICATION_LOAD_TEST_TS,
         ));
     }
-    let header = Header {
-        spec_file: ctx.spec_file.clone(),
-        command: request.command(ctx),
-    };
-    let settings = targets::resolve(ctx, &Requested::default(), &mut Diagnostics::new());
-    let ctx_value = crate::render::value(ctx);
     let package = CommunicationTests::folder(ctx);
     let extra = [
         ("comm", crate::render::value(&view)),
         ("package", Value::from(package.as_str())),
         ("lang", Value::from("ts")),
     ];
-    let files = renderer.render(&root, ctx, &ctx_value, &settings, &header, files, &extra)?;
-    Ok(plan_of(
-        TEST_COMMUNICATION,
+    plan_beside(
+        renderer,
         ctx,
+        TEST_COMMUNICATION,
         request,
+        request.command(ctx),
         root,
         spec_path,
         files,
-    ))
+        &extra,
+    )
 }
 
 impl Request for CommunicationTests {

@@ -11,13 +11,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Renderer, Request, plan_of};
+use super::{Renderer, Request, duration, plan_beside};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Context;
-use crate::plan::{FileSpec, Header, Plan};
+use crate::plan::{FileSpec, Plan};
 use crate::policy::Ask;
 use crate::render::tpl;
-use crate::targets::{self, Requested};
 
 pub const SERVICE_MESH: &str = "bc implement-communication --pattern service-mesh";
 
@@ -176,15 +175,6 @@ struct View<'r> {
     actor_header: &'static str,
     /// The crate's folder beside this one, for the Dockerfile's build.
     crate_folder: &'r str,
-}
-
-/// A duration as Istio writes it: `5s`, `500ms`.
-fn duration(ms: u64) -> String {
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
 }
 
 /// A DNS-1123 label: lowercase letters, digits and `-`, at most 63, not
@@ -401,7 +391,6 @@ pub fn plan_mesh(
             .find(|w| w.role == "bff")
             .map(|w| w.name.clone())
     };
-    let crate_folder = ctx.name.kebab.clone();
     let view = View {
         namespace: &request.namespace,
         image: &request.image,
@@ -422,7 +411,7 @@ pub fn plan_mesh(
         breaker_window: BREAKER_WINDOW,
         broker: &ctx.communication.streaming_broker,
         actor_header: ACTOR_HEADER,
-        crate_folder: &crate_folder,
+        crate_folder: &ctx.name.kebab,
         workloads,
     };
     let root = language_root.join(Mesh::folder(ctx));
@@ -440,15 +429,18 @@ pub fn plan_mesh(
                 .with("workload", minijinja::Value::from(index)),
         );
     }
-    let header = Header {
-        spec_file: ctx.spec_file.clone(),
-        command: request.command(ctx),
-    };
-    let settings = targets::resolve(ctx, &Requested::default(), &mut Diagnostics::new());
-    let ctx_value = crate::render::value(ctx);
     let extra = [("mesh", crate::render::value(&view))];
-    let files = renderer.render(&root, ctx, &ctx_value, &settings, &header, files, &extra)?;
-    Ok(plan_of(SERVICE_MESH, ctx, request, root, spec_path, files))
+    plan_beside(
+        renderer,
+        ctx,
+        SERVICE_MESH,
+        request,
+        request.command(ctx),
+        root,
+        spec_path,
+        files,
+        &extra,
+    )
 }
 
 impl Request for Mesh {

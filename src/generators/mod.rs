@@ -270,6 +270,46 @@ pub(crate) fn plan_of(
     }
 }
 
+/// Plans the folder `root` of a generator that writes beside the
+/// context's own output (monitoring, communication tests, the mesh): its
+/// templates see the context with the default settings, plus `extra`, and
+/// each file's header names the spec and `command`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan_beside(
+    renderer: &Renderer<'_>,
+    ctx: &Context,
+    generator: &str,
+    request: &impl Serialize,
+    command: String,
+    root: PathBuf,
+    spec_path: &Path,
+    files: Vec<FileSpec>,
+    extra: &[(&'static str, Value)],
+) -> Result<Plan, Diagnostics> {
+    let header = Header {
+        spec_file: ctx.spec_file.clone(),
+        command,
+    };
+    let settings = crate::targets::resolve(
+        ctx,
+        &crate::targets::Requested::default(),
+        &mut Diagnostics::new(),
+    );
+    let ctx_value = crate::render::value(ctx);
+    let files = renderer.render(&root, ctx, &ctx_value, &settings, &header, files, extra)?;
+    Ok(plan_of(generator, ctx, request, root, spec_path, files))
+}
+
+/// A duration as Prometheus and Istio configuration write it: `15s`,
+/// `500ms`.
+pub(crate) fn duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 /// Every generator parasol has.
 pub static REGISTRY: &[&dyn Generator] = &[
     &Registered::<BcRequest>::new(),

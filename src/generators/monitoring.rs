@@ -9,13 +9,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Renderer, Request, plan_of};
+use super::{Renderer, Request, duration, plan_beside};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Context;
-use crate::plan::{FileSpec, Header, Plan};
+use crate::plan::{FileSpec, Plan};
 use crate::render::tpl;
 use crate::settings::{LogStyle, Signal, Tracing};
-use crate::targets::{self, Requested};
 
 pub const SETUP_MONITORING: &str = "bc setup-monitoring";
 
@@ -91,15 +90,6 @@ fn seconds(ms: u64) -> String {
     } else {
         let text = format!("{}.{:03}", ms / 1000, ms % 1000);
         text.trim_end_matches('0').to_string()
-    }
-}
-
-/// A duration as Prometheus configuration writes it: `15s`, `500ms`.
-fn duration(ms: u64) -> String {
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
     }
 }
 
@@ -259,22 +249,18 @@ pub fn plan_monitoring(
         FileSpec::generated("rules.test.yml", tpl::MONITORING_RULES_TEST_YML),
         FileSpec::generated("service.env", tpl::MONITORING_SERVICE_ENV),
     ];
-    let header = Header {
-        spec_file: ctx.spec_file.clone(),
-        command: request.command(ctx),
-    };
-    let settings = targets::resolve(ctx, &Requested::default(), &mut Diagnostics::new());
-    let ctx_value = crate::render::value(ctx);
     let extra = [("monitoring", crate::render::value(&view))];
-    let files = renderer.render(&root, ctx, &ctx_value, &settings, &header, files, &extra)?;
-    Ok(plan_of(
-        SETUP_MONITORING,
+    plan_beside(
+        renderer,
         ctx,
+        SETUP_MONITORING,
         request,
+        request.command(ctx),
         root,
         spec_path,
         files,
-    ))
+        &extra,
+    )
 }
 
 impl Request for Monitoring {
