@@ -12,7 +12,7 @@
 //! compensations restored what the earlier steps changed.
 //!
 //! `bc test-communication`'s scenarios run the same way: the canonical
-//! example (with a load test) and `shadowing`; and the canonical frontend
+//! example (with a load test), `shadowing` and `greenhouse`; and the canonical frontend
 //! through the generated API gateway.
 
 mod support;
@@ -364,7 +364,11 @@ fn generated_http_layer_behaves() {
 /// binary, which they start themselves with the faults each needs.
 #[test]
 fn communication_tests_pass_against_the_real_service() {
-    for (example, load) in [(None, true), (Some("shadowing"), false)] {
+    for (example, load) in [
+        (None, true),
+        (Some("shadowing"), false),
+        (Some("greenhouse"), false),
+    ] {
         let spec = example.map_or_else(canonical_spec, example_spec);
         let out = tempfile::tempdir().unwrap();
         generate(&spec, out.path(), "rust");

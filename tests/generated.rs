@@ -68,6 +68,14 @@ fn example_clinic() {
     check(&example_spec("clinic"));
 }
 
+/// Value-object lists with inline enums, optional maps and references, two
+/// read models keyed by aggregate ids, a strict polling workflow, NATS, a
+/// gateway and two BFFs; its communication tests run in tests/e2e.rs.
+#[test]
+fn example_greenhouse() {
+    check(&example_spec("greenhouse"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.

@@ -257,6 +257,11 @@ fn convert(value: &Value, to: &Ty) -> Option<(Expr, bool)> {
     if !from.optional && from.kind == "string" && to_inner.kind == "enum" {
         return Some((wrap(value.expr.clone().parse()), false));
     }
+    // A count where a number is wanted and a list of the same name is at
+    // hand (`beds: int` in an event, `beds: list<Bed>` in the input).
+    if !from.optional && from.kind == "list" && to_inner.kind == "int" {
+        return Some((wrap(Expr::Count(Box::new(value.expr.clone()))), false));
+    }
     if from.stringly() && to_inner.stringly() && from_inner.same_shape(&to_inner) {
         return convert(
             &Value {
@@ -793,6 +798,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
 
     // Assignments.
     let mut assigned: Vec<String> = Vec::new();
+    let mut stamped: Option<String> = None;
     if let Some(agg) = agg {
         match kind {
             "create" => {
@@ -863,25 +869,34 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         },
                         when_some: false,
                     });
-                    // The time it happened, where the record keeps one
-                    // (`cancelledAt` for `cancelled`).
-                    let at = format!("{}At", crate::model::Name::new(variant).camel);
-                    if let Some(stamp) = agg.fields.iter().find(|f| {
+                }
+                // The time it happened, where the record keeps one:
+                // `cancelledAt` for a transition to `cancelled`, `shippedAt`
+                // for an update by `ship`.
+                let happened: Vec<String> = match &transition {
+                    Some((_, _, variant)) => vec![variant.clone()],
+                    None => past_tense_candidates(&verb),
+                };
+                let stamp = happened.iter().find_map(|word| {
+                    let at = format!("{}At", crate::model::Name::new(word).camel);
+                    agg.fields.iter().find(|f| {
                         f.name.raw == at
                             && f.ty.required().kind == "datetime"
                             && !assigned.contains(&f.name.raw)
-                    }) {
-                        assigned.push(stamp.name.raw.clone());
-                        r.sets.push(Assign {
-                            target: Place::EntityField(stamp.name.clone()),
-                            expr: if stamp.ty.optional {
-                                Expr::Now.some()
-                            } else {
-                                Expr::Now
-                            },
-                            when_some: false,
-                        });
-                    }
+                    })
+                });
+                if let Some(stamp) = stamp {
+                    stamped = Some(stamp.name.raw.clone());
+                    assigned.push(stamp.name.raw.clone());
+                    r.sets.push(Assign {
+                        target: Place::EntityField(stamp.name.clone()),
+                        expr: if stamp.ty.optional {
+                            Expr::Now.some()
+                        } else {
+                            Expr::Now
+                        },
+                        when_some: false,
+                    });
                 }
             }
             _ => {}
@@ -945,8 +960,11 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         }
     }
 
-    // Where a named value can come from, in order of preference.
-    let lookup = |name: &str, r: &Body, prefer_old: bool| -> Option<Value> {
+    // Where a named value can come from, in order of preference: the first
+    // that converts to the type wanted is taken (an entity's optional enum
+    // cannot be a required string, an input of the same name may).
+    let candidates = |name: &str, r: &Body, prefer_old: bool| -> Vec<Value> {
+        let mut found = Vec::new();
         if prefer_old && let Some(rest) = name.strip_prefix("old") {
             let field_name = lower_first(rest);
             if let Some(field) =
@@ -957,7 +975,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     .iter()
                     .any(|c| c.target == Place::Local(var.clone()))
                 {
-                    return Some(Value {
+                    found.push(Value {
                         expr: Expr::Local(var),
                         ty: field.ty.clone(),
                     });
@@ -967,31 +985,45 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         if let Some(f) = op.output.iter().find(|f| f.name.raw == name)
             && let Some(id) = r.fresh_ids.iter().find(|id| id.name == f.name.snake)
         {
-            return Some(Value {
+            found.push(Value {
                 expr: Expr::Local(id.name.clone()),
                 ty: Ty::primitive(if id.uuid { "uuid" } else { "string" }),
             });
         }
         if let Some(agg) = agg {
             if name == "id" || name == format!("{}Id", agg.name.camel) {
-                if r.id_uuid {
-                    return Some(Value {
+                found.push(if r.id_uuid {
+                    Value {
                         expr: Expr::Local("id".into()),
                         ty: Ty::primitive("uuid"),
-                    });
-                }
-                return Some(id_value.clone());
-            }
-            if let Some(f) = matching_field(agg, name)
+                    }
+                } else {
+                    id_value.clone()
+                });
+            } else if let Some(f) = matching_field(agg, name)
                 && (kind != "delete" || f.name.raw == name)
             {
-                return Some(entity_value(f));
+                found.push(entity_value(f));
+            } else if name == "version" && kind != "delete" {
+                // The version the write left (optimistic locking).
+                found.push(Value {
+                    expr: Expr::Version,
+                    ty: Ty::primitive("int"),
+                });
             }
         }
-        op.input
+        found.extend(
+            op.input
+                .iter()
+                .filter(|f| f.name.raw == name)
+                .map(input_value),
+        );
+        found
+    };
+    let lookup = |name: &str, to: &Ty, r: &Body, prefer_old: bool| -> Option<(Expr, bool)> {
+        candidates(name, r, prefer_old)
             .iter()
-            .find(|f| f.name.raw == name)
-            .map(input_value)
+            .find_map(|v| convert(v, to))
     };
 
     if kind == "create" {
@@ -1003,8 +1035,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         r.id_uuid = id_output.is_some_and(|f| f.ty.required().kind == "uuid");
     }
     for f in &op.output {
-        let expr = lookup(&f.name.raw, &r, false)
-            .and_then(|v| convert(&v, &f.ty))
+        let expr = lookup(&f.name.raw, &f.ty, &r, false)
             .map(|(e, when_some)| if when_some { e.or_default() } else { e })
             .unwrap_or_else(|| {
                 if kind == "query" && r.locate.is_some() && f.ty.kind == "bool" && !f.ty.optional {
@@ -1029,8 +1060,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             Expr::EntityId.copy()
         } else {
             let id_name = format!("{}Id", event.entity.camel);
-            lookup(&id_name, &r, false)
-                .and_then(|v| convert(&v, &Ty::primitive("string")))
+            lookup(&id_name, &Ty::primitive("string"), &r, false)
                 .map(|(e, _)| e)
                 .or_else(|| {
                     r.fresh_ids.first().map(|id| {
@@ -1044,8 +1074,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .metadata
             .iter()
             .map(|m| {
-                let expr = lookup(&m.name.raw, &r, true)
-                    .and_then(|v| convert(&v, &m.ty))
+                let expr = lookup(&m.name.raw, &m.ty, &r, true)
                     .map(|(e, when_some)| if when_some { e.or_default() } else { e })
                     .unwrap_or(Expr::Default);
                 Assign {
@@ -1098,8 +1127,9 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             target.map_or("", |a| a.name.raw.as_str())
         ),
         "update" => format!(
-            "Loads the `{}`, sets the fields the input names, saves it (version + 1).",
-            target.map_or("", |a| a.name.raw.as_str())
+            "Loads the `{}`, sets the fields the input names{}, saves it (version + 1).",
+            target.map_or("", |a| a.name.raw.as_str()),
+            stamped.map_or(String::new(), |s| format!(" and `{s}` to now"))
         ),
         "transition" => {
             let (f, _, v) = transition.as_ref().expect("transition has a target");
@@ -1160,6 +1190,25 @@ fn confess(r: &mut Body) {
             " Nothing stored or given says what `{}` should be: it is left empty (zero) until you write the rule.",
             guessed.join("`, `")
         ));
+    }
+    for event in &r.events {
+        let guessed: Vec<&str> = event
+            .metadata
+            .iter()
+            .filter(|m| m.expr == Expr::Default)
+            .filter_map(|m| match &m.target {
+                Place::Field(name) => Some(name.rust.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !guessed.is_empty() {
+            let message = format!(
+                " Nothing stored or given says what `{}` of `{}` should be: it is left empty (zero) until you write the rule.",
+                guessed.join("`, `"),
+                event.event
+            );
+            r.summary.push_str(&message);
+        }
     }
 }
 
@@ -1332,5 +1381,79 @@ bounded_context:
             Some(Expr::Variant { variant, .. }) if variant == "cancelled"
         ));
         assert!(withdraw.uses_types && withdraw.uses_input);
+    }
+
+    const HARVEST: &str = "parasol: 1
+bounded_context:
+  name: Farm
+  modules:
+    harvests:
+      aggregates:
+        Harvest:
+          fields:
+            grade: { enum: [a, b], optional: true }
+            pickers: list<string>
+            shippedAt: datetime?
+      api:
+        gradeHarvest:
+          input: { harvestId: string, grade: string }
+          output: { version: int }
+          emits: [harvest.graded]
+        ship:
+          input: { harvestId: string, crates: list<string> }
+          emits: [harvest.shipped]
+  events:
+    harvest.graded: { entity: Harvest, metadata: { grade: string, note: string } }
+    harvest.shipped: { entity: Harvest, metadata: { crates: int, shippedAt: datetime? } }
+";
+
+    #[test]
+    fn values_come_from_the_first_source_that_converts_and_guesses_are_confessed() {
+        let ctx = context(HARVEST);
+        let body = |key: &str| {
+            ctx.modules[0]
+                .ops
+                .iter()
+                .find(|o| o.key == key)
+                .unwrap()
+                .recipe
+                .clone()
+        };
+        let meta = |body: &Body, field: &str| {
+            body.events[0]
+                .metadata
+                .iter()
+                .find(|m| matches!(&m.target, Place::Field(n) if n.raw == field))
+                .map(|m| m.expr.clone())
+                .unwrap()
+        };
+        let grade = body("harvests.gradeHarvest");
+        // The stored grade is an optional enum; the input's text is taken.
+        assert!(
+            matches!(meta(&grade, "grade"), Expr::Copy(v) if matches!(&*v, Expr::Input(n) if n.raw == "grade"))
+        );
+        assert_eq!(meta(&grade, "note"), Expr::Default);
+        assert!(
+            grade.summary.contains("`note` of `HarvestGraded`"),
+            "{}",
+            grade.summary
+        );
+        assert_eq!(grade.outputs[0].expr, Expr::Version);
+
+        let ship = body("harvests.ship");
+        // `ship` stamps `shippedAt`; a list gives a count where an int is wanted.
+        assert!(ship.sets.iter().any(
+            |a| matches!(&a.target, Place::EntityField(n) if n.raw == "shippedAt")
+                && a.expr == Expr::Now.some()
+        ));
+        assert!(
+            ship.summary.contains("`shippedAt` to now"),
+            "{}",
+            ship.summary
+        );
+        assert!(
+            matches!(meta(&ship, "crates"), Expr::Count(v) if matches!(&*v, Expr::Input(n) if n.raw == "crates"))
+        );
+        assert!(!ship.summary.contains("left empty"), "{}", ship.summary);
     }
 }

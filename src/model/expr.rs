@@ -28,6 +28,10 @@ pub enum Expr {
     Some(Box<Expr>),
     /// The value's text (an enum value's name, a uuid's hyphenated form).
     Text(Box<Expr>),
+    /// How many items a list holds, as an `int`.
+    Count(Box<Expr>),
+    /// The record's version (optimistic locking), as an `int`.
+    Version,
     /// Text read as an enum value; a value it does not name fails the call.
     Parse(Box<Expr>),
     /// An optional's value, or the type's empty value when it has none.
@@ -75,16 +79,19 @@ impl Expr {
     /// Whether any leaf of the expression satisfies `leaf`.
     pub fn reads(&self, leaf: &impl Fn(&Expr) -> bool) -> bool {
         match self {
-            Expr::Copy(e) | Expr::Some(e) | Expr::Text(e) | Expr::Parse(e) | Expr::OrDefault(e) => {
-                e.reads(leaf)
-            }
+            Expr::Copy(e)
+            | Expr::Some(e)
+            | Expr::Text(e)
+            | Expr::Count(e)
+            | Expr::Parse(e)
+            | Expr::OrDefault(e) => e.reads(leaf),
             other => leaf(other),
         }
     }
 
     /// Whether it reads the loaded (or new) record.
     pub fn reads_entity(&self) -> bool {
-        self.reads(&|e| matches!(e, Expr::Entity(_) | Expr::EntityId))
+        self.reads(&|e| matches!(e, Expr::Entity(_) | Expr::EntityId | Expr::Version))
     }
 
     pub fn reads_input(&self) -> bool {
