@@ -1180,7 +1180,26 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
                         "key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`",
                         k.value, rname.value, f.ty.spec
                     );
-                    l.error(k.pos, "invalid-key", message);
+                    // `plotId` names the aggregate `Plot`, when there is one.
+                    let aggregate = k
+                        .value
+                        .strip_suffix("Id")
+                        .map(|stem| Name::new(stem).pascal.clone());
+                    let help = match aggregate.filter(|a| {
+                        l.types
+                            .get(a)
+                            .is_some_and(|(t, _)| matches!(t, TypeEntry::Aggregate { .. }))
+                    }) {
+                        Some(a) => format!(
+                            "declare it `{}: {a}` (that aggregate's id) or `{}: string`",
+                            k.value, k.value
+                        ),
+                        None => format!(
+                            "declare it `{}: string`, or name an aggregate to key the view by its id",
+                            k.value
+                        ),
+                    };
+                    l.error(k.pos, "invalid-key", message).help = Some(help);
                     None
                 }
                 Some(f) => Some(f.clone()),
