@@ -8,7 +8,8 @@
 //! type (scalars, `uuid`, `datetime`, `decimal`, optional, inline enums
 //! incl. optional ones, `list`, `map`, value objects, aggregate
 //! references), ids of every kind in operation inputs and outputs, contexts
-//! with no events, no workflows or no read models, workflows with
+//! with no events, no workflows or no read models, modules of only value
+//! objects, subscriptions or nothing, workflows with
 //! compensation, keyword-heavy and near-colliding names.
 //!
 //! Compiling is slow, so CI tries a few specs with a fresh seed it prints;
@@ -283,7 +284,14 @@ impl SpecGen<'_> {
                 all_vos.push(vo.clone());
                 module.value_objects.push((vo, fields));
             }
-            for _ in 0..self.rng.range(1, 2) {
+            // Now and then a module of only value objects, subscriptions or
+            // nothing at all (a shared kernel, a listener, a placeholder).
+            let fewest = if !modules.is_empty() && self.rng.chance(25) {
+                0
+            } else {
+                1
+            };
+            for _ in 0..self.rng.range(fewest, 2) {
                 let noun = self.rng.word(NOUNS);
                 let agg = self.fresh_type_name(noun);
                 let mut fields: Vec<(String, String, Option<Vec<String>>)> = Vec::new();
@@ -531,7 +539,16 @@ impl SpecGen<'_> {
         )
         .unwrap();
         for module in &modules {
-            writeln!(out, "    {}:\n      aggregates:", module.name).unwrap();
+            writeln!(out, "    {}:", module.name).unwrap();
+            if module.aggregates.is_empty()
+                && module.value_objects.is_empty()
+                && module.subscribes.is_empty()
+            {
+                writeln!(out, "      description: Nothing of its own yet.").unwrap();
+            }
+            if !module.aggregates.is_empty() {
+                writeln!(out, "      aggregates:").unwrap();
+            }
             for agg in &module.aggregates {
                 writeln!(out, "        {}:\n          fields:", agg.name).unwrap();
                 for (f, ty, _) in &agg.fields {

@@ -76,6 +76,13 @@ fn example_greenhouse() {
     check(&example_spec("greenhouse"));
 }
 
+/// A module of only value objects (a shared kernel), value objects inside
+/// value objects and maps, Kafka, a gateway without authentication.
+#[test]
+fn example_grid() {
+    check(&example_spec("grid"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.

@@ -798,7 +798,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
 
     // Assignments.
     let mut assigned: Vec<String> = Vec::new();
-    let mut stamped: Option<String> = None;
+    let mut stamped: Vec<String> = Vec::new();
     if let Some(agg) = agg {
         match kind {
             "create" => {
@@ -886,7 +886,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     })
                 });
                 if let Some(stamp) = stamp {
-                    stamped = Some(stamp.name.raw.clone());
+                    stamped.push(format!("`{}` to now", stamp.name.raw));
                     assigned.push(stamp.name.raw.clone());
                     r.sets.push(Assign {
                         target: Place::EntityField(stamp.name.clone()),
@@ -894,6 +894,29 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                             Expr::Now.some()
                         } else {
                             Expr::Now
+                        },
+                        when_some: false,
+                    });
+                }
+                // And the flag that says it happened (`paid` or `isPaid` for `pay`).
+                let flag = happened.iter().find_map(|word| {
+                    let word = crate::model::Name::new(word);
+                    let names = [word.camel.clone(), format!("is{}", word.pascal)];
+                    agg.fields.iter().find(|f| {
+                        names.contains(&f.name.raw)
+                            && f.ty.required().kind == "bool"
+                            && !assigned.contains(&f.name.raw)
+                    })
+                });
+                if let Some(flag) = flag {
+                    stamped.push(format!("`{}` to true", flag.name.raw));
+                    assigned.push(flag.name.raw.clone());
+                    r.sets.push(Assign {
+                        target: Place::EntityField(flag.name.clone()),
+                        expr: if flag.ty.optional {
+                            Expr::True.some()
+                        } else {
+                            Expr::True
                         },
                         when_some: false,
                     });
@@ -1129,7 +1152,11 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         "update" => format!(
             "Loads the `{}`, sets the fields the input names{}, saves it (version + 1).",
             target.map_or("", |a| a.name.raw.as_str()),
-            stamped.map_or(String::new(), |s| format!(" and `{s}` to now"))
+            if stamped.is_empty() {
+                String::new()
+            } else {
+                format!(" and {}", stamped.join(" and "))
+            }
         ),
         "transition" => {
             let (f, _, v) = transition.as_ref().expect("transition has a target");
@@ -1394,6 +1421,7 @@ bounded_context:
             grade: { enum: [a, b], optional: true }
             pickers: list<string>
             shippedAt: datetime?
+            shipped: bool
       api:
         gradeHarvest:
           input: { harvestId: string, grade: string }
