@@ -999,8 +999,8 @@ fn a_workflow_that_reads_none_of_its_input_names_it_unused() {
 
 /// An architecture, event style or transaction pattern `bc generate` does
 /// not lay out differently yet is said so, once, where it was asked for:
-/// at the spec's `architecture:` node, or for a flag; the ones it does
-/// generate pass without a word.
+/// at the spec's `architecture:` node, a workflow's `coordination:`, or for
+/// a flag; the ones it does generate pass without a word.
 #[test]
 fn settings_that_change_only_labels_are_warned_about() {
     let validated = parasol(&[
@@ -1028,6 +1028,25 @@ fn settings_that_change_only_labels_are_warned_about() {
         (&serde_json::json!(9), &serde_json::json!(17)),
         "{}",
         validated.stdout
+    );
+
+    // A workflow's backend coordination is `setup orchestration`'s to write.
+    let ledger = repo().join("examples/ledger/ledger.bc.yaml");
+    let generated = bc_generate(
+        &ledger,
+        &tempfile::tempdir().unwrap().path().join("out"),
+        &["--dry-run"],
+    )
+    .ok();
+    assert!(
+        generated.stderr.contains(
+            "`coordination: orchestration` of workflow `TransferFunds` is not generated yet"
+        ) && generated.stderr.contains("ledger.bc.yaml:82:21")
+            && generated
+                .stderr
+                .contains("`parasol setup orchestration TransferFunds`"),
+        "{}",
+        generated.stderr
     );
 
     let dir = tempfile::tempdir().unwrap();
