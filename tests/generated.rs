@@ -83,6 +83,14 @@ fn example_grid() {
     check(&example_spec("grid"));
 }
 
+/// Descriptions that close comments and look like templates, upper-case
+/// and acronym names, keyword enum values, self references, event fields
+/// named like the envelope's.
+#[test]
+fn example_iot_hub() {
+    check(&example_spec("iot-hub"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.

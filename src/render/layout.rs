@@ -16,6 +16,8 @@ pub const MAX_WIDTH: usize = 100;
 const CHAIN_WIDTH: usize = 60;
 const CALL_WIDTH: usize = 60;
 const STRUCT_LIT_WIDTH: usize = 18;
+/// rustfmt's `short_array_element_width_threshold`.
+const SHORT_ITEM_WIDTH: usize = 10;
 const TAB: usize = 4;
 
 pub fn register(env: &mut Environment<'static>) {
@@ -173,17 +175,89 @@ pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> Str
     let join = prefix.is_empty() && parts.len() > 1 && width(&parts[0]) <= TAB;
     let split = if join { 2 } else { 1 };
     let mut out = format!("{prefix}{}", parts[..split.min(parts.len())].concat());
-    for part in parts.iter().skip(split) {
+    for (i, part) in parts.iter().enumerate().skip(split) {
         out.push('\n');
         out.push_str(&pad(indent + TAB));
-        out.push_str(part);
+        let end = if i + 1 == parts.len() { suffix } else { "" };
+        // As for the whole chain, rustfmt counts a trailing `?` twice.
+        let question = usize::from(part.ends_with('?'));
+        if indent + TAB + width(part) + question + width(end) > MAX_WIDTH {
+            out.push_str(&closure_block(indent + TAB, part));
+        } else {
+            out.push_str(part);
+        }
     }
     out.push_str(suffix);
     out
 }
 
+/// A chain element `.name(|| body)` too long for its line, as rustfmt
+/// writes it: the closure's body in a block on a line of its own, its call
+/// arguments one per line if even that overflows. Other elements as they are.
+fn closure_block(indent: usize, part: &str) -> String {
+    let Some((name, rest)) = part.split_once("(|| ") else {
+        return part.to_string();
+    };
+    let Some(close) = rest.rfind(')') else {
+        return part.to_string();
+    };
+    let (body, after) = (&rest[..close], &rest[close + 1..]);
+    let inner = indent + TAB;
+    let body = match body.split_once('(') {
+        Some((head, args)) if inner + width(body) > MAX_WIDTH && args.ends_with(')') => {
+            let args = split_arguments(&args[..args.len() - 1]);
+            call(inner, head, &args, "")
+        }
+        _ => body.to_string(),
+    };
+    format!(
+        "{name}(|| {{\n{}{body}\n{}}}){after}",
+        pad(inner),
+        pad(indent)
+    )
+}
+
+/// Call arguments split at the commas outside brackets and string literals.
+fn split_arguments(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    let mut current = String::new();
+    for c in args.chars() {
+        if quoted {
+            current.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
 /// `head(args)tail`, or one argument per line.
 pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
+    laid_out_call(indent, head, args, tail, true)
+}
+
+fn laid_out_call(indent: usize, head: &str, args: &[String], tail: &str, pack: bool) -> String {
     let joined = args.join(", ");
     if width(&joined) <= CALL_WIDTH
         && indent + width(head) + width(&joined) + 2 + width(tail) <= MAX_WIDTH
@@ -191,11 +265,37 @@ pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
         return format!("{head}({joined}){tail}");
     }
     let mut out = format!("{head}(");
-    for arg in args {
+    if pack
+        && args
+            .iter()
+            .all(|a| is_simple(a) && width(a) <= SHORT_ITEM_WIDTH)
+    {
+        // rustfmt packs short simple arguments (`&mut view, envelope`) as
+        // many to a line as fit, each line ending in a comma.
+        let mut line = String::new();
+        for arg in args {
+            if !line.is_empty() && indent + TAB + width(&line) + 1 + width(arg) + 1 > MAX_WIDTH {
+                out.push('\n');
+                out.push_str(&pad(indent + TAB));
+                out.push_str(&line);
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(arg);
+            line.push(',');
+        }
         out.push('\n');
         out.push_str(&pad(indent + TAB));
-        out.push_str(arg);
-        out.push(',');
+        out.push_str(&line);
+    } else {
+        for arg in args {
+            out.push('\n');
+            out.push_str(&pad(indent + TAB));
+            out.push_str(arg);
+            out.push(',');
+        }
     }
     out.push('\n');
     out.push_str(&pad(indent));
@@ -204,10 +304,38 @@ pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
     out
 }
 
+/// rustfmt's "simple" expression: a literal, or a one-segment path with
+/// fields, maybe behind `&`, `&mut`, `*`, `!` or `-`, maybe with `?`.
+fn is_simple(arg: &str) -> bool {
+    let mut rest = arg.trim();
+    loop {
+        let stripped = rest
+            .strip_prefix("&mut ")
+            .or_else(|| rest.strip_prefix('&'))
+            .or_else(|| rest.strip_prefix('*'))
+            .or_else(|| rest.strip_prefix('!'))
+            .or_else(|| rest.strip_prefix('-'));
+        match stripped {
+            Some(inner) => rest = inner,
+            None => break,
+        }
+    }
+    let rest = rest.strip_suffix('?').unwrap_or(rest);
+    if rest.starts_with('"') {
+        return rest.len() >= 2 && rest.ends_with('"');
+    }
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !rest.starts_with('.')
+        && !rest.ends_with('.')
+}
+
 /// A function-like macro call (`assert_eq!(a, b)`): like a call, but the
 /// vertical layout has no trailing comma.
 pub fn macro_call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
-    let laid_out = call(indent, head, args, tail);
+    let laid_out = laid_out_call(indent, head, args, tail, false);
     if laid_out.contains('\n') {
         laid_out.replacen(
             &format!(",\n{})", pad(indent)),
@@ -356,6 +484,54 @@ pub fn arm(indent: usize, pattern: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_simple_arguments_share_a_line_as_rustfmt_packs_them() {
+        let head = "projections::endpoint_health_on_http_endpoint_registered_and_more_words_here";
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Measured with rustfmt (edition 2024).
+        assert_eq!(
+            call(4, head, &args(&["&mut view", "envelope", "event"]), ";"),
+            format!("{head}(\n        &mut view, envelope, event,\n    );")
+        );
+        assert_eq!(
+            call(4, head, &args(&["&mut view", "envelopes_long", "ev"]), ";"),
+            format!("{head}(\n        &mut view,\n        envelopes_long,\n        ev,\n    );")
+        );
+        assert_eq!(
+            call(4, head, &args(&["&mut view", "x.clone()", "ev"]), ";"),
+            format!("{head}(\n        &mut view,\n        x.clone(),\n        ev,\n    );")
+        );
+        assert!(is_simple("a.b") && is_simple("\"lit\"") && is_simple("3") && !is_simple("a::b"));
+    }
+
+    #[test]
+    fn a_closure_too_long_for_its_line_gets_a_block() {
+        let parts = |last: &str| {
+            [
+                "ctx".to_string(),
+                ".receipts".into(),
+                ".redeem(&input.h_ttp_endpoint_id)".into(),
+                ".await?".into(),
+                last.to_string(),
+            ]
+        };
+        // Measured with rustfmt (edition 2024).
+        let short = parts(
+            ".ok_or_else(|| ServiceError::not_found(\"hTTPEndpointId\", input.h_ttp_endpoint_id.clone()))?",
+        );
+        assert_eq!(
+            chain(4, "let issued_for = ", &short, ";"),
+            "let issued_for = ctx\n        .receipts\n        .redeem(&input.h_ttp_endpoint_id)\n        .await?\n        .ok_or_else(|| {\n            ServiceError::not_found(\"hTTPEndpointId\", input.h_ttp_endpoint_id.clone())\n        })?;"
+        );
+        let long = parts(
+            ".ok_or_else(|| ServiceError::not_found(\"hTTPEndpointIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\", input.h_ttp_endpoint_id_xxxxxxxxxxxxxxxxxxxxxxx.clone()))?",
+        );
+        assert_eq!(
+            chain(4, "", &long, ";"),
+            "ctx.receipts\n        .redeem(&input.h_ttp_endpoint_id)\n        .await?\n        .ok_or_else(|| {\n            ServiceError::not_found(\n                \"hTTPEndpointIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\n                input.h_ttp_endpoint_id_xxxxxxxxxxxxxxxxxxxxxxx.clone(),\n            )\n        })?;"
+        );
+    }
 
     #[test]
     fn chains_break_at_sixty() {
