@@ -339,6 +339,11 @@ impl Need {
             .collect();
         let samples: std::collections::BTreeSet<&String> =
             new.values().flat_map(|n| &n.samples).collect();
+        let regions = Regions::of(text, new.values().chain(old.values()));
+        // Where each dropped name was looked for: found anywhere else (a
+        // helper of the user's, another function) it is reported once, for
+        // the file.
+        let mut reported: BTreeMap<&String, Vec<(usize, usize)>> = BTreeMap::new();
         for (key, need) in new {
             let before = old.get(key);
             if let Some(declares) = &need.declares
@@ -367,8 +372,20 @@ impl Need {
                 }
             }
             for used in before.uses.iter().filter(|u| !current.contains(u)) {
-                if contains_word(text, used) {
-                    out.push(format!("{}: `{used}` no longer exists", need.what));
+                let covered = reported.entry(used).or_default();
+                match regions.of_element(need) {
+                    // Its own function: reported there if it uses the name.
+                    Some((start, end)) => {
+                        if contains_word(&text[start..end], used) {
+                            out.push(format!("{}: `{used}` no longer exists", need.what));
+                        }
+                        covered.push((start, end));
+                    }
+                    None if contains_word(text, used) => {
+                        out.push(format!("{}: `{used}` no longer exists", need.what));
+                        covered.push((0, text.len()));
+                    }
+                    None => {}
                 }
             }
             for sample in before.samples.iter().filter(|s| !samples.contains(s)) {
@@ -378,6 +395,24 @@ impl Need {
                         need.what
                     ));
                 }
+            }
+        }
+        for (used, mut covered) in reported {
+            covered.sort();
+            let mut rest = String::new();
+            let mut from = 0;
+            for (start, end) in covered {
+                if start > from {
+                    rest.push_str(&text[from..start]);
+                    rest.push('\n');
+                }
+                from = from.max(end);
+            }
+            rest.push_str(&text[from.min(text.len())..]);
+            if contains_word(&rest, used) {
+                out.push(format!(
+                    "`{used}` no longer exists (used outside the functions parasol wrote)"
+                ));
             }
         }
         for (key, need) in old {
@@ -398,8 +433,47 @@ impl Need {
     }
 }
 
-/// Whether `needle` is in `text` as a whole word (not inside a longer name).
-pub fn contains_word(text: &str, needle: &str) -> bool {
+/// Each element's own part of a file: from where its declaration
+/// (`fn discontinue(`) is found to where the next element's starts.
+struct Regions<'t> {
+    /// (start, end, declaration), in file order.
+    spans: Vec<(usize, usize, &'t str)>,
+}
+
+impl<'t> Regions<'t> {
+    fn of<'n>(text: &'t str, needs: impl Iterator<Item = &'n Need>) -> Self
+    where
+        'n: 't,
+    {
+        let mut starts: Vec<(usize, &'t str)> = needs
+            .filter_map(|n| n.declares.as_deref())
+            .filter_map(|d| find_word(text, d).map(|at| (at, d)))
+            .collect();
+        starts.sort();
+        starts.dedup();
+        let spans = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, declares))| {
+                let end = starts.get(i + 1).map_or(text.len(), |&(next, _)| next);
+                (start, end, declares)
+            })
+            .collect();
+        Regions { spans }
+    }
+
+    /// Where the element's part of the file is, if the file declares it.
+    fn of_element(&self, need: &Need) -> Option<(usize, usize)> {
+        let declares = need.declares.as_deref()?;
+        self.spans
+            .iter()
+            .find(|(_, _, d)| *d == declares)
+            .map(|&(start, end, _)| (start, end))
+    }
+}
+
+/// Where `needle` first is in `text` as a whole word.
+fn find_word(text: &str, needle: &str) -> Option<usize> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut from = 0;
     while let Some(at) = text[from..].find(needle) {
@@ -409,11 +483,16 @@ pub fn contains_word(text: &str, needle: &str) -> bool {
             !needle.starts_with(ident) || !text[..start].chars().next_back().is_some_and(ident);
         let after_ok = !needle.ends_with(ident) || !text[end..].chars().next().is_some_and(ident);
         if before_ok && after_ok {
-            return true;
+            return Some(start);
         }
         from = start + needle.len().max(1);
     }
-    false
+    None
+}
+
+/// Whether `needle` is in `text` as a whole word (not inside a longer name).
+pub fn contains_word(text: &str, needle: &str) -> bool {
+    find_word(text, needle).is_some()
 }
 
 impl Entry {
@@ -1008,6 +1087,42 @@ mod tests {
         let problems = Need::problems("let e = OrderPlaced {};", &old, &new);
         assert_eq!(problems, ["op: `OrderPlaced` no longer exists"]);
         assert!(Need::problems("let e = OrderPlacedLater {};", &old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_dropped_name_is_reported_for_the_function_that_uses_it() {
+        let op = |name: &str, uses: &[&str]| {
+            (
+                name.to_string(),
+                Need {
+                    what: format!("operation `{name}`"),
+                    declares: Some(format!("fn {name}(")),
+                    uses: uses.iter().map(|u| u.to_string()).collect(),
+                    ..Need::default()
+                },
+            )
+        };
+        let old = BTreeMap::from([op("pay", &["entity.paid"]), op("void", &["entity.paid"])]);
+        let new = BTreeMap::from([op("pay", &[]), op("void", &[])]);
+        let text = "fn pay() { entity.paid = true; }\nfn void() { entity.voided = true; }\n";
+        assert_eq!(
+            Need::problems(text, &old, &new),
+            ["operation `pay`: `entity.paid` no longer exists"]
+        );
+        // In another function that did not list it: still found, for the file.
+        let other = "fn pay() {}\nfn void() { entity.paid = true; }\n";
+        let only_pay = BTreeMap::from([op("pay", &["entity.paid"]), op("void", &[])]);
+        assert_eq!(
+            Need::problems(other, &only_pay, &new),
+            ["`entity.paid` no longer exists (used outside the functions parasol wrote)"]
+        );
+        // In a helper of the user's, outside both: said once, for the file.
+        let helper = "fn pay() {}\nfn void() {}\n";
+        let helper = format!("fn helper() {{ entity.paid }}\n{helper}");
+        assert_eq!(
+            Need::problems(&helper, &old, &new),
+            ["`entity.paid` no longer exists (used outside the functions parasol wrote)"]
+        );
     }
 
     #[test]
