@@ -290,12 +290,97 @@ fn past_tense_candidates(verb: &str) -> Vec<String> {
     let irregular: &[(&str, &[&str])] = &[
         ("pay", &["paid"]),
         ("send", &["sent"]),
+        ("resend", &["resent"]),
         ("activate", &["active", "activated"]),
         ("deactivate", &["inactive", "deactivated"]),
         ("hold", &["held", "on_hold"]),
+        ("withhold", &["withheld"]),
         ("ship", &["shipped"]),
         ("cancel", &["cancelled", "canceled"]),
         ("fail", &["failed"]),
+        ("withdraw", &["withdrawn", "withdrew"]),
+        ("draw", &["drawn", "drew"]),
+        ("write", &["written", "wrote"]),
+        ("rewrite", &["rewritten"]),
+        ("take", &["taken", "took"]),
+        ("overtake", &["overtaken"]),
+        ("give", &["given", "gave"]),
+        ("forgive", &["forgiven"]),
+        ("freeze", &["frozen", "froze"]),
+        ("unfreeze", &["unfrozen"]),
+        ("choose", &["chosen", "chose"]),
+        ("begin", &["begun", "began"]),
+        ("buy", &["bought"]),
+        ("sell", &["sold"]),
+        ("resell", &["resold"]),
+        ("build", &["built"]),
+        ("rebuild", &["rebuilt"]),
+        ("lend", &["lent"]),
+        ("spend", &["spent"]),
+        ("bring", &["brought"]),
+        ("make", &["made"]),
+        ("do", &["done", "did"]),
+        ("redo", &["redone"]),
+        ("undo", &["undone"]),
+        ("lose", &["lost"]),
+        ("find", &["found"]),
+        ("get", &["got", "gotten"]),
+        ("break", &["broken", "broke"]),
+        ("leave", &["left"]),
+        ("keep", &["kept"]),
+        ("set", &["set"]),
+        ("reset", &["reset"]),
+        ("put", &["put"]),
+        ("shut", &["shut"]),
+        ("split", &["split"]),
+        ("quit", &["quit"]),
+        ("cut", &["cut"]),
+        ("bid", &["bid"]),
+        ("read", &["read"]),
+        ("run", &["run", "ran"]),
+        ("rerun", &["rerun"]),
+        ("win", &["won"]),
+        ("drive", &["driven", "drove"]),
+        ("ride", &["ridden", "rode"]),
+        ("show", &["shown", "showed"]),
+        ("hide", &["hidden", "hid"]),
+        ("know", &["known", "knew"]),
+        ("tell", &["told"]),
+        ("say", &["said"]),
+        ("lay", &["laid"]),
+        ("stand", &["stood"]),
+        ("understand", &["understood"]),
+        ("meet", &["met"]),
+        ("deal", &["dealt"]),
+        ("lead", &["led"]),
+        ("feed", &["fed"]),
+        ("seek", &["sought"]),
+        ("teach", &["taught"]),
+        ("catch", &["caught"]),
+        ("forget", &["forgotten", "forgot"]),
+        ("speak", &["spoken", "spoke"]),
+        ("steal", &["stolen", "stole"]),
+        ("wake", &["woken", "woke"]),
+        ("throw", &["thrown", "threw"]),
+        ("grow", &["grown", "grew"]),
+        ("fly", &["flown", "flew"]),
+        ("go", &["gone", "went"]),
+        ("see", &["seen", "saw"]),
+        ("bind", &["bound"]),
+        ("unbind", &["unbound"]),
+        ("feel", &["felt"]),
+        ("mean", &["meant"]),
+        ("stick", &["stuck"]),
+        ("strike", &["struck"]),
+        ("hang", &["hung"]),
+        ("spin", &["spun"]),
+        ("wind", &["wound"]),
+        ("sit", &["sat"]),
+        ("sleep", &["slept"]),
+        ("forecast", &["forecast"]),
+        ("broadcast", &["broadcast"]),
+        ("cast", &["cast"]),
+        ("upset", &["upset"]),
     ];
     if let Some((_, forms)) = irregular.iter().find(|(v, _)| *v == verb) {
         return forms.iter().map(|s| s.to_string()).collect();
@@ -1057,6 +1142,20 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         r.id_output = id_output.map(|f| f.name.rust.clone());
         r.id_uuid = id_output.is_some_and(|f| f.ty.required().kind == "uuid");
     }
+    // An output flag named for what the operation does (`enrolled` for
+    // `enrol`) is true once it has succeeded.
+    let happened: Vec<String> = match &transition {
+        Some((_, _, variant)) => vec![variant.clone()],
+        None => past_tense_candidates(&verb),
+    };
+    let says_it_happened = |f: &Field| {
+        kind != "query"
+            && f.ty.required().kind == "bool"
+            && happened.iter().any(|word| {
+                let word = crate::model::Name::new(word);
+                f.name.raw == word.camel || f.name.raw == format!("is{}", word.pascal)
+            })
+    };
     for f in &op.output {
         let expr = lookup(&f.name.raw, &f.ty, &r, false)
             .map(|(e, when_some)| if when_some { e.or_default() } else { e })
@@ -1064,6 +1163,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 if kind == "query" && r.locate.is_some() && f.ty.kind == "bool" && !f.ty.optional {
                     r.answers_existence = true;
                     Expr::Found
+                } else if says_it_happened(f) {
+                    if f.ty.optional {
+                        Expr::True.some()
+                    } else {
+                        Expr::True
+                    }
                 } else {
                     Expr::Default
                 }
@@ -1152,18 +1257,21 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         "update" => format!(
             "Loads the `{}`, sets the fields the input names{}, saves it (version + 1).",
             target.map_or("", |a| a.name.raw.as_str()),
-            if stamped.is_empty() {
-                String::new()
-            } else {
-                format!(" and {}", stamped.join(" and "))
-            }
+            stamped
+                .iter()
+                .map(|s| format!(" and {s}"))
+                .collect::<String>()
         ),
         "transition" => {
             let (f, _, v) = transition.as_ref().expect("transition has a target");
             format!(
-                "Loads the `{}` and sets `{}` to `{v}`.",
+                "Loads the `{}` and sets `{}` to `{v}`{}.",
                 target.map_or("", |a| a.name.raw.as_str()),
-                f.name.raw
+                f.name.raw,
+                stamped
+                    .iter()
+                    .map(|s| format!(" and {s}"))
+                    .collect::<String>()
             )
         }
         "delete" => format!(
@@ -1483,5 +1591,44 @@ bounded_context:
             matches!(meta(&ship, "crates"), Expr::Count(v) if matches!(&*v, Expr::Input(n) if n.raw == "crates"))
         );
         assert!(!ship.summary.contains("left empty"), "{}", ship.summary);
+
+        // Irregular verbs find their states; an output flag named for the
+        // verb is true once the operation succeeded.
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: School
+  modules:
+    students:
+      aggregates:
+        Student:
+          fields: { status: { enum: [applied, enrolled, withdrawn] }, withdrawnAt: datetime? }
+      api:
+        enrol:
+          input: { studentId: string }
+          output: { enrolled: bool }
+        withdraw:
+          input: { studentId: string }
+",
+        );
+        let op = |key: &str| {
+            ctx.modules[0]
+                .ops
+                .iter()
+                .find(|o| o.key == key)
+                .unwrap()
+                .recipe
+                .clone()
+        };
+        assert_eq!(op("students.enrol").outputs[0].expr, Expr::True);
+        let withdraw = op("students.withdraw");
+        assert_eq!(withdraw.kind, "transition");
+        assert!(
+            withdraw
+                .summary
+                .ends_with("to `withdrawn` and `withdrawnAt` to now."),
+            "{}",
+            withdraw.summary
+        );
     }
 }
