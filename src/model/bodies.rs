@@ -837,6 +837,13 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         "acknowledge"
     };
 
+    // What the operation makes happen, in the words a record would keep:
+    // the state it moves to, else the verb's past tense (`shipped`).
+    let happened: Vec<String> = match &transition {
+        Some((_, _, variant)) => vec![variant.clone()],
+        None => past_tense_candidates(&verb),
+    };
+
     let mut r = Body {
         kind,
         ..Body::default()
@@ -958,10 +965,6 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 // The time it happened, where the record keeps one:
                 // `cancelledAt` for a transition to `cancelled`, `shippedAt`
                 // for an update by `ship`.
-                let happened: Vec<String> = match &transition {
-                    Some((_, _, variant)) => vec![variant.clone()],
-                    None => past_tense_candidates(&verb),
-                };
                 let stamp = happened.iter().find_map(|word| {
                     let at = format!("{}At", crate::model::Name::new(word).camel);
                     agg.fields.iter().find(|f| {
@@ -1144,10 +1147,6 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     }
     // An output flag named for what the operation does (`enrolled` for
     // `enrol`) is true once it has succeeded.
-    let happened: Vec<String> = match &transition {
-        Some((_, _, variant)) => vec![variant.clone()],
-        None => past_tense_candidates(&verb),
-    };
     let says_it_happened = |f: &Field| {
         kind != "query"
             && f.ty.required().kind == "bool"
