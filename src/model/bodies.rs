@@ -190,6 +190,8 @@ pub struct FreshId {
     pub name: String,
     /// Made as a uuid (for a `uuid` output), else as text.
     pub uuid: bool,
+    /// The output is optional (it holds the fresh id).
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -822,10 +824,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     });
     let kind: &'static str = if QUERY_VERBS.contains(&verb.as_str()) {
         "query"
+    } else if transition.is_some() && locate.is_some() {
+        // Before deleting: a record that keeps the state (`discarded`) is
+        // moved to it, not removed.
+        "transition"
     } else if DELETE_VERBS.contains(&verb.as_str()) && locate.is_some() {
         "delete"
-    } else if transition.is_some() && locate.is_some() {
-        "transition"
     } else if target.is_some()
         && (CREATE_VERBS.contains(&verb.as_str()) || output_has_target_id)
         && locate.is_none()
@@ -1061,12 +1065,15 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             && !names_the_aggregate(f)
             && !agg.is_some_and(|a| a.fields.iter().any(|af| af.name.raw == f.name.raw))
     };
-    for f in &op.output {
+    // A query answers from what is stored: an id it cannot find there is
+    // not made up.
+    for f in op.output.iter().filter(|_| kind != "query") {
         if fresh_for(f) {
             let uuid = f.ty.required().kind == "uuid";
             r.fresh_ids.push(FreshId {
                 name: f.name.snake.clone(),
                 uuid,
+                optional: f.ty.optional,
             });
         }
     }
@@ -1315,7 +1322,7 @@ fn confess(r: &mut Body) {
         .iter()
         .filter(|o| o.expr == Expr::Default)
         .filter_map(|o| match &o.target {
-            Place::Field(name) => Some(name.rust.as_str()),
+            Place::Field(name) => Some(name.raw.as_str()),
             _ => None,
         })
         .collect();
@@ -1331,7 +1338,7 @@ fn confess(r: &mut Body) {
             .iter()
             .filter(|m| m.expr == Expr::Default)
             .filter_map(|m| match &m.target {
-                Place::Field(name) => Some(name.rust.as_str()),
+                Place::Field(name) => Some(name.raw.as_str()),
                 _ => None,
             })
             .collect();
@@ -1601,13 +1608,18 @@ bounded_context:
     students:
       aggregates:
         Student:
-          fields: { status: { enum: [applied, enrolled, withdrawn] }, withdrawnAt: datetime? }
+          fields: { status: { enum: [applied, enrolled, withdrawn, discarded] }, withdrawnAt: datetime? }
       api:
         enrol:
           input: { studentId: string }
           output: { enrolled: bool }
         withdraw:
           input: { studentId: string }
+        discardStudent:
+          input: { studentId: string }
+        findByEmail:
+          input: { email: string }
+          output: { studentId: string? }
 ",
         );
         let op = |key: &str| {
@@ -1629,5 +1641,12 @@ bounded_context:
             "{}",
             withdraw.summary
         );
+        // A record that keeps the state is moved to it, not deleted.
+        assert_eq!(op("students.discardStudent").kind, "transition");
+        // A query does not make up the id it could not find.
+        let find = op("students.findByEmail");
+        assert!(find.fresh_ids.is_empty());
+        assert_eq!(find.outputs[0].expr, Expr::Default);
+        assert!(find.summary.contains("`studentId`"), "{}", find.summary);
     }
 }
