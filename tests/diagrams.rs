@@ -139,4 +139,5 @@ fn every_service_mesh_passes_the_kubernetes_and_istio_schemas() {
     let run = Run::from(output);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);
+    eprintln!("service meshes: {}", run.stdout.trim());
 }
