@@ -187,7 +187,6 @@ pub fn plan_communication_tests(
     plan_beside(
         renderer,
         ctx,
-        TEST_COMMUNICATION,
         request,
         request.command(ctx),
         root,

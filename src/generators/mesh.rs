@@ -433,7 +433,6 @@ pub fn plan_mesh(
     plan_beside(
         renderer,
         ctx,
-        SERVICE_MESH,
         request,
         request.command(ctx),
         root,

@@ -273,13 +273,13 @@ pub(crate) fn plan_of(
 /// Plans the folder `root` of a generator that writes beside the
 /// context's own output (monitoring, communication tests, the mesh): its
 /// templates see the context with the default settings, plus `extra`, and
-/// each file's header names the spec and `command`.
+/// each file's header names the spec and `command`. The manifest records
+/// the request under its generator's name (`R::COMMAND`).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn plan_beside(
+pub(crate) fn plan_beside<R: Request + Serialize>(
     renderer: &Renderer<'_>,
     ctx: &Context,
-    generator: &str,
-    request: &impl Serialize,
+    request: &R,
     command: String,
     root: PathBuf,
     spec_path: &Path,
@@ -297,7 +297,7 @@ pub(crate) fn plan_beside(
     );
     let ctx_value = crate::render::value(ctx);
     let files = renderer.render(&root, ctx, &ctx_value, &settings, &header, files, extra)?;
-    Ok(plan_of(generator, ctx, request, root, spec_path, files))
+    Ok(plan_of(R::COMMAND, ctx, request, root, spec_path, files))
 }
 
 /// A duration as Prometheus and Istio configuration write it: `15s`,

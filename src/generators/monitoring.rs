@@ -253,7 +253,6 @@ pub fn plan_monitoring(
     plan_beside(
         renderer,
         ctx,
-        SETUP_MONITORING,
         request,
         request.command(ctx),
         root,

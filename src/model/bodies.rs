@@ -966,49 +966,29 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         when_some: false,
                     });
                 }
-                // The time it happened, where the record keeps one:
-                // `cancelledAt` for a transition to `cancelled`, `shippedAt`
-                // for an update by `ship`.
-                let stamp = happened.iter().find_map(|word| {
-                    let at = format!("{}At", crate::model::Name::new(word).camel);
-                    agg.fields.iter().find(|f| {
-                        f.name.raw == at
-                            && f.ty.required().kind == "datetime"
-                            && !assigned.contains(&f.name.raw)
-                    })
-                });
-                if let Some(stamp) = stamp {
-                    stamped.push(format!("`{}` to now", stamp.name.raw));
-                    assigned.push(stamp.name.raw.clone());
+                // The time it happened and the flag that says so, where the
+                // record keeps them: `cancelledAt` for a transition to
+                // `cancelled`; `shippedAt` and `shipped` for an update by `ship`.
+                let marks: [Mark; 2] = [
+                    (is_stamp_for, Expr::Now, "now"),
+                    (is_flag_for, Expr::True, "true"),
+                ];
+                for (names_it, value, shown) in marks {
+                    let Some(field) = happened.iter().find_map(|word| {
+                        agg.fields
+                            .iter()
+                            .find(|f| names_it(f, word) && !assigned.contains(&f.name.raw))
+                    }) else {
+                        continue;
+                    };
+                    stamped.push(format!("`{}` to {shown}", field.name.raw));
+                    assigned.push(field.name.raw.clone());
                     r.sets.push(Assign {
-                        target: Place::EntityField(stamp.name.clone()),
-                        expr: if stamp.ty.optional {
-                            Expr::Now.some()
+                        target: Place::EntityField(field.name.clone()),
+                        expr: if field.ty.optional {
+                            value.some()
                         } else {
-                            Expr::Now
-                        },
-                        when_some: false,
-                    });
-                }
-                // And the flag that says it happened (`paid` or `isPaid` for `pay`).
-                let flag = happened.iter().find_map(|word| {
-                    let word = crate::model::Name::new(word);
-                    let names = [word.camel.clone(), format!("is{}", word.pascal)];
-                    agg.fields.iter().find(|f| {
-                        names.contains(&f.name.raw)
-                            && f.ty.required().kind == "bool"
-                            && !assigned.contains(&f.name.raw)
-                    })
-                });
-                if let Some(flag) = flag {
-                    stamped.push(format!("`{}` to true", flag.name.raw));
-                    assigned.push(flag.name.raw.clone());
-                    r.sets.push(Assign {
-                        target: Place::EntityField(flag.name.clone()),
-                        expr: if flag.ty.optional {
-                            Expr::True.some()
-                        } else {
-                            Expr::True
+                            value
                         },
                         when_some: false,
                     });
@@ -1154,14 +1134,8 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     }
     // An output flag named for what the operation does (`enrolled` for
     // `enrol`) is true once it has succeeded.
-    let says_it_happened = |f: &Field| {
-        kind != "query"
-            && f.ty.required().kind == "bool"
-            && happened.iter().any(|word| {
-                let word = crate::model::Name::new(word);
-                f.name.raw == word.camel || f.name.raw == format!("is{}", word.pascal)
-            })
-    };
+    let says_it_happened =
+        |f: &Field| kind != "query" && happened.iter().any(|word| is_flag_for(f, word));
     for f in &op.output {
         let expr = lookup(&f.name.raw, &f.ty, &r, false)
             .map(|(e, when_some)| if when_some { e.or_default() } else { e })
@@ -1288,6 +1262,23 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         _ => "Records nothing: returns fresh ids and emits the declared events.".into(),
     };
     r
+}
+
+/// A field that records that something happened, the value it gets, and
+/// how the summary says so.
+type Mark = (fn(&Field, &str) -> bool, Expr, &'static str);
+
+/// Whether `f` is the time `word` happened (`shippedAt` for `shipped`).
+fn is_stamp_for(f: &Field, word: &str) -> bool {
+    f.ty.required().kind == "datetime"
+        && f.name.raw == format!("{}At", crate::model::Name::new(word).camel)
+}
+
+/// Whether `f` is the flag that says `word` happened (`paid` or `isPaid`).
+fn is_flag_for(f: &Field, word: &str) -> bool {
+    let word = crate::model::Name::new(word);
+    f.ty.required().kind == "bool"
+        && (f.name.raw == word.camel || f.name.raw == format!("is{}", word.pascal))
 }
 
 /// Whether an id input is a `uuid` (else text).
