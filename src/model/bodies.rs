@@ -969,11 +969,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 // The time it happened and the flag that says so, where the
                 // record keeps them: `cancelledAt` for a transition to
                 // `cancelled`; `shippedAt` and `shipped` for an update by `ship`.
-                let marks: [Mark; 2] = [
-                    (is_stamp_for, Expr::Now, "now"),
-                    (is_flag_for, Expr::True, "true"),
-                ];
-                for (names_it, value, shown) in marks {
+                for (names_it, value, shown) in MARKS {
                     let Some(field) = happened.iter().find_map(|word| {
                         agg.fields
                             .iter()
@@ -1132,10 +1128,19 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         r.id_output = id_output.map(|f| f.name.rust.clone());
         r.id_uuid = id_output.is_some_and(|f| f.ty.required().kind == "uuid");
     }
-    // An output flag named for what the operation does (`enrolled` for
-    // `enrol`) is true once it has succeeded.
-    let says_it_happened =
-        |f: &Field| kind != "query" && happened.iter().any(|word| is_flag_for(f, word));
+    // An output or event field named for what the operation does, that
+    // nothing stored or given answers, says it happened once it has
+    // succeeded: `enrolled` for `enrol` is true, `archivedAt` for `archive`
+    // is now.
+    let says_it_happened = |f: &Field| -> Option<Expr> {
+        if kind == "query" {
+            return None;
+        }
+        let (_, value, _) = MARKS
+            .into_iter()
+            .find(|(names_it, _, _)| happened.iter().any(|word| names_it(f, word)))?;
+        Some(if f.ty.optional { value.some() } else { value })
+    };
     for f in &op.output {
         let expr = lookup(&f.name.raw, &f.ty, &r, false)
             .map(|(e, when_some)| if when_some { e.or_default() } else { e })
@@ -1143,14 +1148,8 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 if kind == "query" && r.locate.is_some() && f.ty.kind == "bool" && !f.ty.optional {
                     r.answers_existence = true;
                     Expr::Found
-                } else if says_it_happened(f) {
-                    if f.ty.optional {
-                        Expr::True.some()
-                    } else {
-                        Expr::True
-                    }
                 } else {
-                    Expr::Default
+                    says_it_happened(f).unwrap_or(Expr::Default)
                 }
             });
         r.outputs.push(Assign {
@@ -1184,6 +1183,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
             .map(|m| {
                 let expr = lookup(&m.name.raw, &m.ty, &r, true)
                     .map(|(e, when_some)| if when_some { e.or_default() } else { e })
+                    .or_else(|| says_it_happened(m))
                     .unwrap_or(Expr::Default);
                 Assign {
                     target: Place::Field(m.name.clone()),
@@ -1267,6 +1267,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
 /// A field that records that something happened, the value it gets, and
 /// how the summary says so.
 type Mark = (fn(&Field, &str) -> bool, Expr, &'static str);
+
+/// The time it happened and the flag that says so.
+const MARKS: [Mark; 2] = [
+    (is_stamp_for, Expr::Now, "now"),
+    (is_flag_for, Expr::True, "true"),
+];
 
 /// Whether `f` is the time `word` happened (`shippedAt` for `shipped`).
 fn is_stamp_for(f: &Field, word: &str) -> bool {
@@ -1603,14 +1609,19 @@ bounded_context:
       api:
         enrol:
           input: { studentId: string }
-          output: { enrolled: bool }
+          output: { enrolled: bool, enrolledAt: datetime? }
+          emits: [student.enrolled]
         withdraw:
           input: { studentId: string }
         discardStudent:
           input: { studentId: string }
         findByEmail:
           input: { email: string }
-          output: { studentId: string? }
+          output: { studentId: string?, enrolledAt: datetime? }
+  events:
+    student.enrolled:
+      entity: Student
+      metadata: { enrolledAt: datetime }
 ",
         );
         let op = |key: &str| {
@@ -1622,7 +1633,12 @@ bounded_context:
                 .recipe
                 .clone()
         };
-        assert_eq!(op("students.enrol").outputs[0].expr, Expr::True);
+        // So is the time named for it that the record does not keep, in
+        // the output and in the event.
+        let enrol = op("students.enrol");
+        assert_eq!(enrol.outputs[0].expr, Expr::True);
+        assert_eq!(enrol.outputs[1].expr, Expr::Now.some());
+        assert_eq!(enrol.events[0].metadata[0].expr, Expr::Now);
         let withdraw = op("students.withdraw");
         assert_eq!(withdraw.kind, "transition");
         assert!(
@@ -1638,6 +1654,7 @@ bounded_context:
         let find = op("students.findByEmail");
         assert!(find.fresh_ids.is_empty());
         assert_eq!(find.outputs[0].expr, Expr::Default);
+        assert_eq!(find.outputs[1].expr, Expr::Default);
         assert!(find.summary.contains("`studentId`"), "{}", find.summary);
     }
 }
