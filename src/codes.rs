@@ -332,6 +332,11 @@ pub const CODES: &[Code] = &[
         "the spec's `parasol:` format version is not supported",
     ),
     code(
+        "view-keyed-by-entity",
+        "validate",
+        "a read model listens to an event that carries no field named like its key and is about another aggregate than the key names (or other events carry the key): its rows for that event are keyed by the event's entity id",
+    ),
+    code(
         "write-failed",
         "emit",
         "a file, the manifest or the lock could not be written",

@@ -217,7 +217,12 @@ fn uncatalogued(
     subject: String,
 ) -> Option<Diagnostic> {
     let allowed = policy.communication_styles.as_ref()?;
-    if allowed.iter().any(|s| s == style) {
+    // `saga-orchestration` and `saga-choreography`, the words of `bc
+    // implement-communication --pattern`, catalogue the coordinations too.
+    if allowed
+        .iter()
+        .any(|s| s == style || s.strip_prefix("saga-") == Some(style))
+    {
         return None;
     }
     Some(

@@ -48,6 +48,7 @@ pub struct Overrides {
 pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &mut Diagnostics) {
     policy(ctx, overrides, diags);
     file_paths(ctx, diags);
+    view_keys(ctx, diags);
     if checks.contains(&Check::CircularDependencies) {
         cycles(ctx, diags);
     }
@@ -56,6 +57,51 @@ pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &
     }
     if checks.contains(&Check::PublicApiUsage) {
         public_api(ctx, diags);
+    }
+}
+
+/// A view is keyed by the event's field named like its key, else by the
+/// event's entity id. That is a guess worth a word when the key does not
+/// name the entity: `ZoneDemand` keyed by `zone` on `trip.requested`, which
+/// carries no `zone`, gets a row per trip.
+fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
+    let events = events_by_name(ctx);
+    for r in &ctx.read_models {
+        let key = &r.key;
+        let carries = |e: &Event| e.metadata.iter().any(|m| m.name.raw == key.name.raw);
+        // The aggregate the key names: its type, or `plotId` for `Plot`.
+        let key_stem = key.name.raw.strip_suffix("Id").unwrap_or_default();
+        let named = key.ty.name.clone().or_else(|| {
+            ctx.aggregate(&crate::model::Name::new(key_stem).pascal)
+                .map(|a| a.name.pascal.clone())
+        });
+        let some_event_carries =
+            r.on.iter()
+                .any(|e| events.get(e.raw.as_str()).is_some_and(|e| carries(e)));
+        for (event, pos) in r.on.iter().zip(&r.on_pos) {
+            let Some(event) = events.get(event.raw.as_str()) else {
+                continue;
+            };
+            let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
+                || key_stem.eq_ignore_ascii_case(&event.entity.raw);
+            if carries(event) || names_entity || (named.is_none() && !some_event_carries) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    "view-keyed-by-entity",
+                    format!(
+                        "read model `{}` is keyed by `{}`, which `{}` does not carry: its rows for that event are keyed by the `{}` id instead",
+                        r.name.raw, key.name.raw, event.name.raw, event.entity.raw
+                    ),
+                )
+                .at(at(ctx, *pos))
+                .with_help(format!(
+                    "add `{}` to the metadata of `{}`, or take the event out of `on:`",
+                    key.name.raw, event.name.raw
+                )),
+            );
+        }
     }
 }
 

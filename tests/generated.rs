@@ -91,6 +91,22 @@ fn example_iot_hub() {
     check(&example_spec("iot-hub"));
 }
 
+/// Nested lists and maps of decimals, operations named like Rust methods
+/// (`get`, `list`, `clone`, `delete`), enum values with hyphens and upper
+/// case, a strict workflow with float literals, NATS, a JWT gateway, a BFF.
+#[test]
+fn example_brewery() {
+    check(&example_spec("brewery"));
+}
+
+/// A bundle chain with catalogues (`saga-choreography`), a read model keyed
+/// by an optional event field, operations with no input or no output, a
+/// guard step, Redis.
+#[test]
+fn example_dispatch() {
+    check(&example_spec("dispatch"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.

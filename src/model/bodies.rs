@@ -170,6 +170,9 @@ pub struct Projection {
     pub handler: String,
     /// The view's key.
     pub key: Expr,
+    /// The key comes from an optional field of the event: an event
+    /// without it is about no row of the view, and is skipped.
+    pub key_optional: bool,
     pub assigns: Vec<Assign>,
     pub uses_envelope: bool,
     pub uses_event: bool,
@@ -253,7 +256,7 @@ fn convert(value: &Value, to: &Ty) -> Option<(Expr, bool)> {
     if !from.optional && from.kind == "enum" && to_inner.kind == "string" {
         return Some((wrap(value.expr.clone().text()), false));
     }
-    if !from.optional && from.kind == "uuid" && to_inner.kind == "string" {
+    if !from.optional && from.kind == "uuid" && matches!(to_inner.kind, "string" | "aggregate") {
         return Some((wrap(value.expr.clone().text()), false));
     }
     if !from.optional && from.kind == "string" && to_inner.kind == "enum" {
@@ -443,12 +446,16 @@ fn locate_field<'o>(op: &'o Op, agg: &Aggregate) -> Option<&'o Field> {
 
 /// Field of `agg` matching an input named `name`: same name, or `newX` for `x`.
 fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
-    agg.fields.iter().find(|f| f.name.raw == name).or_else(|| {
-        let rest = name.strip_prefix("new")?;
-        rest.starts_with(|c: char| c.is_ascii_uppercase())
-            .then(|| lower_first(rest))
-            .and_then(|n| agg.fields.iter().find(|f| f.name.raw == n))
-    })
+    let named = |n: &str| agg.fields.iter().find(|f| f.name.raw == n);
+    named(name)
+        .or_else(|| {
+            let rest = name.strip_prefix("new")?;
+            rest.starts_with(|c: char| c.is_ascii_uppercase())
+                .then(|| lower_first(rest))
+                .and_then(|n| named(&n))
+        })
+        // `plotId` is the id a reference `plot: Plot` holds.
+        .or_else(|| named(name.strip_suffix("Id")?).filter(|f| f.ty.required().kind == "aggregate"))
 }
 
 /// The first word of the operation's name, which says what it does.
@@ -1380,13 +1387,12 @@ pub fn plan_projections(ctx: &mut Context) {
                 expr: Expr::Event(f.name.clone()),
                 ty: f.ty.clone(),
             };
-            let key = event
+            let (key, key_optional) = event
                 .metadata
                 .iter()
                 .find(|m| m.name.raw == view.key.name.raw)
                 .and_then(|m| convert(&event_value(m), &Ty::primitive("string")))
-                .map(|(e, _)| e)
-                .unwrap_or_else(|| Expr::EnvelopeEntityId.copy());
+                .unwrap_or_else(|| (Expr::EnvelopeEntityId.copy(), false));
             let mut assigns = Vec::new();
             for field in &view.fields {
                 if field.name.raw == view.key.name.raw {
@@ -1439,6 +1445,7 @@ pub fn plan_projections(ctx: &mut Context) {
                 uses_event: uses(&|e| matches!(e, Expr::Event(_))),
                 event: event.name.clone(),
                 key,
+                key_optional,
                 assigns,
             });
         }
@@ -1527,13 +1534,17 @@ bounded_context:
   modules:
     harvests:
       aggregates:
+        Plot: { fields: { crop: string } }
         Harvest:
           fields:
+            plot: Plot
             grade: { enum: [a, b], optional: true }
             pickers: list<string>
             shippedAt: datetime?
             shipped: bool
       api:
+        recordHarvest:
+          input: { plotId: uuid, pickers: list<string> }
         gradeHarvest:
           input: { harvestId: string, grade: string }
           output: { version: int }
@@ -1542,7 +1553,7 @@ bounded_context:
           input: { harvestId: string, crates: list<string> }
           emits: [harvest.shipped]
   events:
-    harvest.graded: { entity: Harvest, metadata: { grade: string, note: string } }
+    harvest.graded: { entity: Harvest, metadata: { grade: string, note: string, plotId: Plot } }
     harvest.shipped: { entity: Harvest, metadata: { crates: int, shippedAt: datetime? } }
 ";
 
@@ -1578,6 +1589,13 @@ bounded_context:
             grade.summary
         );
         assert_eq!(grade.outputs[0].expr, Expr::Version);
+        // `plotId` is the id the reference `plot` holds, both ways.
+        assert!(
+            matches!(meta(&grade, "plotId"), Expr::Copy(v) if matches!(&*v, Expr::Entity(n) if n.raw == "plot"))
+        );
+        let record = body("harvests.recordHarvest");
+        assert!(record.sets.iter().any(|a| matches!(&a.target, Place::Field(n) if n.raw == "plot")
+            && matches!(&a.expr, Expr::Text(v) if matches!(&**v, Expr::Input(n) if n.raw == "plotId"))));
 
         let ship = body("harvests.ship");
         // `ship` stamps `shippedAt`; a list gives a count where an int is wanted.

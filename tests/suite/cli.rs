@@ -1081,3 +1081,75 @@ fn settings_that_change_only_labels_are_warned_about() {
         );
     }
 }
+
+/// A read model keyed by a field some of its events do not carry is warned
+/// about at each such event: its rows for them would be keyed by another
+/// record's id. A key that names the event's aggregate, or one no event
+/// carries, is the entity's id and is fine.
+#[test]
+fn a_view_keyed_by_what_an_event_does_not_carry_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("rides.bc.yaml");
+    std::fs::write(
+        &spec,
+        "parasol: 1
+bounded_context:
+  name: Rides
+  modules:
+    trips:
+      aggregates:
+        Driver: { fields: { zone: string } }
+        Trip: { fields: { rider: string } }
+      publishes: [driver.joined, trip.requested]
+  events:
+    driver.joined: { entity: Driver, metadata: { zone: string } }
+    trip.requested: { entity: Trip, metadata: { rider: string } }
+  read_models:
+    ZoneDemand:
+      key: zone
+      fields: { zone: string, waiting: int }
+      on: [driver.joined, trip.requested]
+    DriverLog:
+      key: driverId
+      fields: { driverId: Driver, zone: string? }
+      on: [driver.joined]
+    ByRider:
+      key: riderRef
+      fields: { riderRef: string }
+      on: [trip.requested]
+",
+    )
+    .unwrap();
+    let run = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let warned: Vec<(String, u64, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "view-keyed-by-entity")
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["col"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", run.stdout);
+    assert!(
+        warned[0]
+            .0
+            .contains("`ZoneDemand` is keyed by `zone`, which `trip.requested` does not carry"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!((warned[0].1, warned[0].2), (17, 27), "{}", run.stdout);
+}

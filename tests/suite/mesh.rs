@@ -573,6 +573,14 @@ fn what_kubernetes_or_the_spec_would_break_is_refused_before_writing() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("communication style `orchestration` of workflow `Forward` is in no bundle's `communication_styles`"), "{}", run.stderr);
     assert!(run.stderr.contains("relay.bc.yaml:15:21"), "{}", run.stderr);
+    // A catalogue naming the saga pattern allows its coordination.
+    std::fs::write(
+        dir.path().join("async-only.md"),
+        "---\nbundle: { name: async-only, version: 1.0.0 }\nconfig:\n  communication_styles: [asynchronous, saga-orchestration]\n---\n# Async only\n",
+    )
+    .unwrap();
+    let run = parasol(&["bc", "validate", "--spec", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     // In-memory events with one instance are fine.
     let out = tempfile::tempdir().unwrap();
     mesh(&in_memory, out.path(), &["--replicas", "1"]).ok();
