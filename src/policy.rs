@@ -225,16 +225,20 @@ fn uncatalogued(
     {
         return None;
     }
-    Some(
-        Diagnostic::error(
-            "policy",
-            format!(
-                "{subject} in no bundle's `communication_styles` ({})",
-                sources(bundles, "communication_styles")
-            ),
-        )
-        .with_help(format!("allowed: {}", allowed.join(", "))),
+    let refusal = Diagnostic::error(
+        "policy",
+        format!(
+            "{subject} in no bundle's `communication_styles` ({})",
+            sources(bundles, "communication_styles")
+        ),
     )
+    .with_help(format!("allowed: {}", allowed.join(", ")));
+    // Asked for by a flag, it points at the catalogue that leaves it out.
+    let key = "communication_styles";
+    Some(match bundles.locate(key, key) {
+        Some(location) => refusal.at(location),
+        None => refusal,
+    })
 }
 
 /// A refusal by a `v5_principles` entry, at its line in the bundle.

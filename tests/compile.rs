@@ -609,6 +609,7 @@ impl SpecGen<'_> {
             }
         }
         // A read model over one aggregate's events.
+        let mut views = String::new();
         if !events.is_empty() && self.rng.chance(60) {
             let event = self.rng.pick(&events);
             let entity = event.entity.clone();
@@ -630,7 +631,29 @@ impl SpecGen<'_> {
                 }
             }
             let view = self.fresh_type_name(&format!("{entity}View"));
-            writeln!(out, "  read_models:\n    {view}:\n      key: {key}\n      fields: {{ {} }}\n      on: [{}]", fields.join(", "), on.join(", ")).unwrap();
+            writeln!(views, "    {view}:\n      key: {key}\n      fields: {{ {} }}\n      on: [{}]", fields.join(", "), on.join(", ")).unwrap();
+        }
+        // A read model keyed by an event field (optional in some events:
+        // those without it are about no row).
+        let keyed_by = |e: &&EventGen| {
+            e.metadata
+                .iter()
+                .find(|(_, t)| t == "string" || t == "string?")
+                .map(|(f, _)| f.clone())
+        };
+        if let Some(key) = events.iter().find_map(|e| keyed_by(&e))
+            && self.rng.chance(50)
+        {
+            let on: Vec<String> = events
+                .iter()
+                .filter(|e| keyed_by(e).as_deref() == Some(key.as_str()))
+                .map(|e| e.name.clone())
+                .collect();
+            let view = self.fresh_type_name(&format!("{}Tally", pascal(&key)));
+            writeln!(views, "    {view}:\n      key: {key}\n      fields: {{ {key}: string, tallyOfEvents: int }}\n      on: [{}]", on.join(", ")).unwrap();
+        }
+        if !views.is_empty() {
+            write!(out, "  read_models:\n{views}").unwrap();
         }
         // A workflow over operations of several modules, with compensation.
         let all_ops: Vec<(String, &OpGen)> = modules

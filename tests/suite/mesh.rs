@@ -561,7 +561,7 @@ fn what_kubernetes_or_the_spec_would_break_is_refused_before_writing() {
     let run = mesh(&spec, &out, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("a service mesh carries `synchronous` communication, which is in no bundle's `communication_styles`"), "{}", run.stderr);
-    assert!(run.stderr.contains("async-only.md"), "{}", run.stderr);
+    assert!(run.stderr.contains("async-only.md:4:3"), "{}", run.stderr);
     assert!(!out.exists());
     // The same catalogue refuses a workflow's backend coordination, at its line.
     std::fs::write(
