@@ -631,7 +631,13 @@ impl SpecGen<'_> {
                 }
             }
             let view = self.fresh_type_name(&format!("{entity}View"));
-            writeln!(views, "    {view}:\n      key: {key}\n      fields: {{ {} }}\n      on: [{}]", fields.join(", "), on.join(", ")).unwrap();
+            writeln!(
+                views,
+                "    {view}:\n      key: {key}\n      fields: {{ {} }}\n      on: [{}]",
+                fields.join(", "),
+                on.join(", ")
+            )
+            .unwrap();
         }
         // A read model keyed by an event field (optional in some events:
         // those without it are about no row).

@@ -921,6 +921,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         None if field.ty.kind == "datetime" && !field.ty.optional => {
                             Some(Expr::Now)
                         }
+                        // A required uuid nothing gives is a new one (a
+                        // reference number), never the nil uuid.
+                        None if field.ty.kind == "uuid" && !field.ty.optional => {
+                            stamped.push(format!("a new `{}`", field.name.raw));
+                            Some(Expr::NewUuid)
+                        }
                         None => None,
                     };
                     if let Some(expr) = expr {
@@ -931,6 +937,27 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                             when_some: false,
                         });
                     }
+                }
+                // A record made by `send` was sent now: `sentAt`, `sent`.
+                for (names_it, value, shown) in MARKS {
+                    let Some(field) = happened.iter().find_map(|word| {
+                        agg.fields
+                            .iter()
+                            .find(|f| names_it(f, word) && !assigned.contains(&f.name.raw))
+                    }) else {
+                        continue;
+                    };
+                    stamped.push(format!("`{}` {shown}", field.name.raw));
+                    assigned.push(field.name.raw.clone());
+                    r.sets.push(Assign {
+                        target: Place::Field(field.name.clone()),
+                        expr: if field.ty.optional {
+                            value.some()
+                        } else {
+                            value
+                        },
+                        when_some: false,
+                    });
                 }
             }
             "update" | "transition" => {
@@ -1238,8 +1265,12 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
         || all_exprs.iter().any(|e| e.reads_call());
     r.summary = match kind {
         "create" => format!(
-            "Creates a new `{}` from the input fields of the same name.",
-            target.map_or("", |a| a.name.raw.as_str())
+            "Creates a new `{}` from the input fields of the same name{}.",
+            target.map_or("", |a| a.name.raw.as_str()),
+            match stamped.as_slice() {
+                [] => String::new(),
+                marks => format!(", with {}", marks.join(" and ")),
+            }
         ),
         "update" => format!(
             "Loads the `{}`, sets the fields the input names{}, saves it (version + 1).",
@@ -1526,6 +1557,43 @@ bounded_context:
             Some(Expr::Variant { variant, .. }) if variant == "cancelled"
         ));
         assert!(withdraw.uses_types && withdraw.uses_input);
+    }
+
+    /// A record made by a verb is stamped with it; a required uuid nothing
+    /// gives is a new one, never the nil uuid.
+    #[test]
+    fn a_record_made_by_a_verb_says_so() {
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: Claims
+  modules:
+    payouts:
+      aggregates:
+        Payout: { fields: { amount: decimal, reference: uuid, sentAt: datetime?, note: uuid? } }
+      api:
+        send:
+          input: { amount: decimal }
+          output: { payoutId: uuid }
+",
+        );
+        let send = &ctx.modules[0].ops[0].recipe;
+        assert_eq!(send.kind, "create");
+        let set = |name: &str| {
+            send.sets
+                .iter()
+                .find(|a| matches!(&a.target, Place::Field(n) if n.raw == name))
+                .map(|a| a.expr.clone())
+        };
+        assert_eq!(set("reference"), Some(Expr::NewUuid));
+        assert_eq!(set("sentAt"), Some(Expr::Now.some()));
+        assert_eq!(set("note"), None);
+        assert!(
+            send.summary
+                .ends_with("with a new `reference` and `sentAt` now."),
+            "{}",
+            send.summary
+        );
     }
 
     const HARVEST: &str = "parasol: 1
