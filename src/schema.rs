@@ -38,6 +38,22 @@ fn names() -> Value {
 }
 
 pub fn spec_schema() -> Value {
+    // A call, or a call with its own bindings; apart, for `json!`'s recursion limit.
+    let call = json!({ "type": "string", "pattern": "^[^.]+\\.[^.]+$" });
+    let compensate = json!({
+        "oneOf": [
+            call,
+            {
+                "type": "object",
+                "required": ["call"],
+                "additionalProperties": false,
+                "properties": {
+                    "call": call,
+                    "with": { "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] } }
+                }
+            }
+        ]
+    });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://parasol.dev/schema/bc-1.json",
@@ -161,7 +177,7 @@ pub fn spec_schema() -> Value {
                                 "name": { "type": "string" },
                                 "call": { "type": "string", "pattern": "^[^.]+\\.[^.]+$" },
                                 "with": { "type": "object", "additionalProperties": { "type": ["string", "number", "boolean"] } },
-                                "compensate": { "type": "string", "pattern": "^[^.]+\\.[^.]+$" }
+                                "compensate": compensate
                             }
                         }
                     },

@@ -3,7 +3,9 @@
 //! `bc visualize`, `bc generate` and `setup orchestration` write (the
 //! Mermaid parser, under jsdom), and the Kubernetes and Istio manifests of
 //! `bc implement-communication --pattern service-mesh` (the published
-//! schemas, through `kubernetes-models` and `tsc --strict`).
+//! schemas, through `kubernetes-models` and `tsc --strict`), and the JSON
+//! Schema of the spec format that `parasol schema` prints (Ajv, on every
+//! example).
 
 mod support;
 
@@ -140,4 +142,36 @@ fn every_service_mesh_passes_the_kubernetes_and_istio_schemas() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains(" 0 failed"), "{}", run.stdout);
     eprintln!("service meshes: {}", run.stdout.trim());
+}
+
+/// The JSON Schema `parasol schema` prints (for editors) accepts every spec
+/// parasol accepts: the canonical example and every example, read as YAML
+/// 1.2 and checked by Ajv (draft 2020-12).
+#[test]
+fn the_spec_schema_accepts_every_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("bc.schema.json");
+    std::fs::write(&schema, parasol(&["schema"]).ok().stdout).unwrap();
+    let mut specs = vec![canonical_spec()];
+    specs.extend(example_names().iter().map(|n| example_spec(n)));
+    let mut args = vec![
+        repo().join("tests/toolchain/schema-check.mjs"),
+        schema.clone(),
+    ];
+    args.extend(specs.iter().cloned());
+    toolchain();
+    let run = Run::from(
+        std::process::Command::new("node")
+            .args(&args)
+            .output()
+            .expect("node runs"),
+    );
+    println!("{}", run.stdout.trim_end());
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("specs: {}, failed: 0", specs.len())),
+        "{}",
+        run.stdout
+    );
 }

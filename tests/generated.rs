@@ -107,6 +107,14 @@ fn example_dispatch() {
     check(&example_spec("dispatch"));
 }
 
+/// Inline enums in operation inputs, lists and maps of value objects as
+/// outputs, a module that only listens, one operation called by two steps,
+/// a compensation with its own literal binding, a context named with a digit.
+#[test]
+fn example_festival() {
+    check(&example_spec("festival"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.
@@ -171,6 +179,16 @@ fn saga_of_example_travel() {
         &example_spec("travel"),
         "BookTrip",
         "travel-desk-book-trip-saga",
+    );
+}
+
+/// The compensation's own `with:` reaches the backend saga too.
+#[test]
+fn saga_of_example_festival() {
+    check_saga(
+        &example_spec("festival"),
+        "VipEntry",
+        "fest2-vip-entry-saga",
     );
 }
 

@@ -1749,7 +1749,36 @@ fn lower_steps(
             let ccall = resolve_call(l, modules, c, &format!("step `{}` compensates with", sname.value))?;
             let cinputs = op_inputs(modules, &ccall).to_vec();
             let mut cbindings = Vec::new();
+            // Its own `with:` first, as a step's.
+            let mut failed_explicit: BTreeSet<String> = BTreeSet::new();
+            for (key, value) in &rs.compensate_with {
+                let Some(target) = cinputs.iter().find(|f| f.name.raw == key.value) else {
+                    let help = did_you_mean(&key.value, cinputs.iter().map(|f| f.name.raw.as_str()));
+                    let message = format!(
+                        "`with` binds `{}`, which is not an input of `{}`",
+                        key.value, ccall.key
+                    );
+                    l.error(key.pos, "unknown-field", message).help = help;
+                    continue;
+                };
+                match explicit_source(l, value, target, input, &steps, &sname.value) {
+                    Some(source) => cbindings.push(Binding {
+                        field: target.name.clone(),
+                        ty: target.ty.clone(),
+                        source,
+                        explicit: true,
+                    }),
+                    None => {
+                        failed_explicit.insert(target.name.raw.clone());
+                    }
+                }
+            }
             for target in &cinputs {
+                if failed_explicit.contains(&target.name.raw)
+                    || cbindings.iter().any(|b: &Binding| b.field.raw == target.name.raw)
+                {
+                    continue;
+                }
                 let own = call.output.iter().find(|f| f.name.raw == target.name.raw);
                 let with = bindings.iter().find(|b| b.field.raw == target.name.raw && b.explicit);
                 let source = match (own, with) {
@@ -1783,8 +1812,8 @@ fn lower_steps(
                             ccall.key, sname.value, target.name.raw
                         );
                         l.error(c.pos, "unbound-input", message).help = Some(format!(
-                            "a compensation binds by name from its step's output, the workflow input and earlier steps' outputs; make `{}` one of them",
-                            target.name.raw
+                            "a compensation binds by name from its step's output, the workflow input and earlier steps' outputs; make `{0}` one of them, or bind it: `compensate: {{ call: {1}, with: {{ {0}: input.<field> | steps.<step>.<field> | workflow.id | <literal> }} }}`",
+                            target.name.raw, ccall.key
                         ));
                     }
                 }

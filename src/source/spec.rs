@@ -131,6 +131,9 @@ pub struct RawStep {
     pub call: Option<Spanned<String>>,
     pub with: Vec<(Spanned<String>, Spanned<RawBinding>)>,
     pub compensate: Option<Spanned<String>>,
+    /// `compensate: { call: ..., with: { ... } }`: the compensation's own
+    /// explicit bindings.
+    pub compensate_with: Vec<(Spanned<String>, Spanned<RawBinding>)>,
 }
 
 /// The right-hand side of a `with:` binding as written.
@@ -495,36 +498,53 @@ fn step(d: &mut Decoder<'_>, node: &Node) -> RawStep {
             "a workflow step (`call: <module>.<op>`)",
         )
         .and_then(|n| d.string(n, "`call`"));
-    s.compensate = d.opt_string(f.get("compensate"), "`compensate`");
-    if let Some(with) = f.get("with")
-        && let Some(entries) = d.map(with, "`with`")
-    {
-        for entry in entries {
-            let binding = match &entry.value.value {
-                Value::Scalar(sc) if sc.plain => Some(RawBinding::Plain(sc.text.clone())),
-                Value::Scalar(sc) => Some(RawBinding::Quoted(sc.text.clone())),
-                _ => {
-                    d.error(
-                            entry.value.pos,
-                            "wrong-type",
-                            format!(
-                                "binding `{}` must be `input.<field>`, `steps.<step>.<field>`, `workflow.id` or a literal, found {}",
-                                entry.key,
-                                entry.value.kind_name()
-                            ),
-                        );
-                    None
-                }
-            };
-            if let Some(binding) = binding {
-                s.with.push((
-                    Spanned::new(entry.key.clone(), entry.key_pos),
-                    Spanned::new(binding, entry.value.pos),
-                ));
+    match f.get("compensate") {
+        Some(c) if matches!(c.value, Value::Map(_)) => {
+            if let Some(cf) = d.fields(c, "a compensation", &["call", "with"]) {
+                s.compensate = d
+                    .require(&cf, c.pos, "call", "a compensation (`call: <module>.<op>`)")
+                    .and_then(|n| d.string(n, "`call`"));
+                s.compensate_with = bindings(d, cf.get("with"));
             }
         }
+        other => s.compensate = d.opt_string(other, "`compensate`"),
     }
+    s.with = bindings(d, f.get("with"));
     s
+}
+
+/// A `with:` map: each input's binding as written.
+fn bindings(
+    d: &mut Decoder<'_>,
+    with: Option<&Node>,
+) -> Vec<(Spanned<String>, Spanned<RawBinding>)> {
+    let mut out = Vec::new();
+    let Some(entries) = with.and_then(|with| d.map(with, "`with`")) else {
+        return out;
+    };
+    for entry in entries {
+        let binding = match &entry.value.value {
+            Value::Scalar(sc) if sc.plain => RawBinding::Plain(sc.text.clone()),
+            Value::Scalar(sc) => RawBinding::Quoted(sc.text.clone()),
+            _ => {
+                d.error(
+                    entry.value.pos,
+                    "wrong-type",
+                    format!(
+                        "binding `{}` must be `input.<field>`, `steps.<step>.<field>`, `workflow.id` or a literal, found {}",
+                        entry.key,
+                        entry.value.kind_name()
+                    ),
+                );
+                continue;
+            }
+        };
+        out.push((
+            Spanned::new(entry.key.clone(), entry.key_pos),
+            Spanned::new(binding, entry.value.pos),
+        ));
+    }
+    out
 }
 
 /// A field map: `name: type` or `name: { enum: [...] }`.
