@@ -12,7 +12,8 @@
 //! compensations restored what the earlier steps changed.
 //!
 //! `bc test-communication`'s scenarios run the same way: the canonical
-//! example (with a load test), `shadowing` and `greenhouse`; and the canonical frontend
+//! example (with a load test), `shadowing`, `greenhouse` and `dispatch`
+//! (whose breaker half-opens after 1 ms); and the canonical frontend
 //! through the generated API gateway.
 
 mod support;
@@ -368,6 +369,7 @@ fn communication_tests_pass_against_the_real_service() {
         (None, true),
         (Some("shadowing"), false),
         (Some("greenhouse"), false),
+        (Some("dispatch"), false),
     ] {
         let spec = example.map_or_else(canonical_spec, example_spec);
         let out = tempfile::tempdir().unwrap();
