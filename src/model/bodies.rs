@@ -4,7 +4,9 @@
 //! The verb (first word of the op name) and the types decide the kind:
 //! - `create`: a new aggregate from the input fields of the same name (`charge`
 //!   outputs `paymentId` of aggregate `Payment`, so it creates a payment);
-//! - `update`: load by id, assign inputs by name (`newPrice` sets `price`);
+//! - `update`: load by id, assign inputs by name (`newPrice` sets `price`,
+//!   `plotId` the reference `plot`), append one item to the list named for
+//!   it (`line` onto `lines`);
 //! - `transition`: load by id, set the status value the verb names
 //!   (`cancel` -> `cancelled`, `refund` -> `refunded`);
 //! - `delete`, `query` (outputs from the loaded aggregate, `true` for flags),
@@ -67,6 +69,9 @@ pub struct Body {
     pub captures: Vec<Assign>,
     /// Field assignments: struct-literal fields for `create`, statements otherwise.
     pub sets: Vec<Assign>,
+    /// Items an update adds to a list the record keeps (`note` to `notes`):
+    /// `target` is the list, `expr` the item; `when_some` for an optional list.
+    pub appends: Vec<Assign>,
     pub outputs: Vec<Assign>,
     pub events: Vec<Emit>,
     pub uses_input: bool,
@@ -456,6 +461,21 @@ fn matching_field<'a>(agg: &'a Aggregate, name: &str) -> Option<&'a Field> {
         })
         // `plotId` is the id a reference `plot: Plot` holds.
         .or_else(|| named(name.strip_suffix("Id")?).filter(|f| f.ty.required().kind == "aggregate"))
+}
+
+/// The list of `input`'s items the record keeps: `notes` for `note`,
+/// `entries` for `entry`, `boxes` for `box`.
+fn plural_of<'a>(agg: &'a Aggregate, input: &Field) -> Option<&'a Field> {
+    let one = input.name.raw.as_str();
+    let many = [
+        format!("{one}s"),
+        format!("{one}es"),
+        one.strip_suffix('y')
+            .map_or_else(String::new, |stem| format!("{stem}ies")),
+    ];
+    agg.fields.iter().find(|f| {
+        f.ty.required().kind == "list" && many.iter().any(|m| !m.is_empty() && *m == f.name.raw)
+    })
 }
 
 /// The first word of the operation's name, which says what it does.
@@ -966,6 +986,28 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                         continue;
                     }
                     let Some(field) = matching_field(agg, &input.name.raw) else {
+                        // One item for a list the record keeps under the
+                        // plural name (`addLine` with `line`, to `lines`).
+                        if let Some((list, expr)) = plural_of(agg, input).and_then(|list| {
+                            let item = list.ty.item.as_deref()?;
+                            let (expr, false) = convert(&input_value(input), item)? else {
+                                return None;
+                            };
+                            Some((list, expr))
+                        }) && !assigned.contains(&list.name.raw)
+                        {
+                            note_parse(&mut r, input, list.ty.item.as_deref().expect("a list"));
+                            assigned.push(list.name.raw.clone());
+                            stamped.push(format!(
+                                "appends `{}` to `{}`",
+                                input.name.raw, list.name.raw
+                            ));
+                            r.appends.push(Assign {
+                                target: Place::EntityField(list.name.clone()),
+                                expr,
+                                when_some: list.ty.optional,
+                            });
+                        }
                         continue;
                     };
                     if transition
@@ -1249,6 +1291,7 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
     let all_exprs: Vec<&Expr> =
         r.sets
             .iter()
+            .chain(&r.appends)
             .chain(&r.outputs)
             .chain(&r.captures)
             .map(|a| &a.expr)
@@ -1593,6 +1636,49 @@ bounded_context:
                 .ends_with("with a new `reference` and `sentAt` now."),
             "{}",
             send.summary
+        );
+    }
+
+    /// One item for a list the record keeps under the plural name is
+    /// appended to it; the list's count then answers a number of that name.
+    #[test]
+    fn an_item_goes_onto_the_list_named_for_it() {
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: Bar
+  modules:
+    tabs:
+      aggregates:
+        Tab: { fields: { lines: list<Line>, entries: list<string>?, boxes: list<int> } }
+      value_objects:
+        Line: { item: string, price: decimal }
+      api:
+        addLine:
+          input: { tabId: string, line: Line, entry: string, box: string }
+          output: { lines: int }
+",
+        );
+        let add = &ctx.modules[0].ops[0].recipe;
+        let appended: Vec<(String, bool)> = add
+            .appends
+            .iter()
+            .map(|a| match &a.target {
+                Place::EntityField(n) => (n.raw.clone(), a.when_some),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // `box` is text, `boxes` holds numbers: not appended.
+        assert_eq!(
+            appended,
+            [("entries".to_string(), true), ("lines".to_string(), false)]
+        );
+        assert!(matches!(&add.outputs[0].expr, Expr::Count(_)));
+        assert!(
+            add.summary
+                .contains("appends `entry` to `entries` and appends `line` to `lines`"),
+            "{}",
+            add.summary
         );
     }
 

@@ -2084,24 +2084,30 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
     };
     // A timeout no call can meet fails every call (and the generated
     // communication tests): `1ms` is most likely `1s` mistyped.
-    let timeout = |l: &mut Lowerer<'_>, v: &Option<Spanned<String>>, default: u64, floor: u64, what: &str| {
-        let ms = duration(l, v, default);
-        if let Some(s) = v
-            && ms < floor
-        {
-            l.error(
-                s.pos,
-                "invalid-value",
-                format!("`{what}: {}` is too short for a call to meet (at least {floor}ms)", s.value),
-            )
-            .help = Some(match s.value.strip_suffix("ms") {
-                Some(n) if n.parse::<u64>().is_ok_and(|n| n * 1_000 >= floor) => format!("did you mean `{n}s`?"),
-                _ => format!("write {floor}ms or more"),
-            });
-            return default;
-        }
-        ms
-    };
+    let timeout =
+        |l: &mut Lowerer<'_>, v: &Option<Spanned<String>>, default: u64, floor: u64, what: &str| {
+            let ms = duration(l, v, default);
+            if let Some(s) = v
+                && ms < floor
+            {
+                l.error(
+                    s.pos,
+                    "invalid-value",
+                    format!(
+                        "`{what}: {}` is too short for a call to meet (at least {floor}ms)",
+                        s.value
+                    ),
+                )
+                .help = Some(match s.value.strip_suffix("ms") {
+                    Some(n) if n.parse::<u64>().is_ok_and(|n| n * 1_000 >= floor) => {
+                        format!("did you mean `{n}s`?")
+                    }
+                    _ => format!("write {floor}ms or more"),
+                });
+                return default;
+            }
+            ms
+        };
     let sync = SyncSettings {
         connect_timeout_ms: timeout(l, &sync_raw.connect_timeout, 1_000, 100, "connect_timeout"),
         read_timeout_ms: timeout(l, &sync_raw.read_timeout, 5_000, 100, "read_timeout"),
