@@ -116,6 +116,11 @@ pub const CODES: &[Code] = &[
         "a bundle version is not a semantic version",
     ),
     code(
+        "listed-twice",
+        "source",
+        "a name is listed twice in one list (`emits`, `on`, `depends_on`...); the second is ignored",
+    ),
+    code(
         "manifest",
         "emit",
         "an output folder's manifest is missing, unreadable, or names an unknown generator",

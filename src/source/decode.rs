@@ -169,10 +169,30 @@ impl Decoder<'_> {
         match &node.value {
             Value::Null => Vec::new(),
             Value::Scalar(s) => vec![Spanned::new(s.text.clone(), node.pos)],
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|item| self.string(item, &format!("each entry of {what}")))
-                .collect(),
+            Value::Seq(items) => {
+                let mut names: Vec<Spanned<String>> = Vec::with_capacity(items.len());
+                for item in items {
+                    let Some(name) = self.string(item, &format!("each entry of {what}")) else {
+                        continue;
+                    };
+                    // A name listed twice means the same as once; it is said,
+                    // and the second is dropped (it would be generated twice).
+                    if names.iter().any(|n| n.value == name.value) {
+                        let warning = Diagnostic::warning(
+                            "listed-twice",
+                            format!(
+                                "`{}` is listed twice in {what}; the second is ignored",
+                                name.value
+                            ),
+                        )
+                        .at(self.loc(name.pos));
+                        self.report(warning);
+                        continue;
+                    }
+                    names.push(name);
+                }
+                names
+            }
             Value::Map(_) => {
                 self.wrong_type(node, "a list of names", what);
                 Vec::new()

@@ -1153,3 +1153,64 @@ bounded_context:
     );
     assert_eq!((warned[0].1, warned[0].2), (17, 27), "{}", run.stdout);
 }
+
+/// A name listed twice in one list is warned about at the second, and
+/// generated once: two projections or error variants of one name would not
+/// compile.
+#[test]
+fn a_name_listed_twice_is_warned_about_and_generated_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("odd.bc.yaml");
+    std::fs::write(
+        &spec,
+        "parasol: 1
+bounded_context:
+  name: Odd
+  modules:
+    things:
+      aggregates:
+        Thing: { fields: { count: int } }
+      api:
+        bump:
+          input: { thingId: Thing }
+          emits: [thing.bumped, thing.bumped]
+          errors: [thing_not_found, thing_not_found]
+  events:
+    thing.bumped: { entity: Thing, metadata: { count: int } }
+  read_models:
+    Counts:
+      key: thingId
+      fields: { thingId: Thing, count: int }
+      on: [thing.bumped, thing.bumped]
+",
+    )
+    .unwrap();
+    let run = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let warned: Vec<(u64, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "listed-twice")
+        .map(|d| (d["line"].as_u64().unwrap(), d["col"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(warned, [(11, 33), (12, 37), (19, 26)], "{}", run.stdout);
+    let out = dir.path().join("out");
+    bc_generate(&spec, &out, &[]).ok();
+    let projections = std::fs::read_to_string(out.join("rust/odd/src/projections.rs")).unwrap();
+    assert_eq!(
+        projections
+            .matches("pub fn counts_on_thing_bumped(")
+            .count(),
+        1,
+        "{projections}"
+    );
+}
