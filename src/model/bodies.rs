@@ -1315,6 +1315,13 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 marks => format!(", with {}", marks.join(" and ")),
             }
         ),
+        // Nothing in the input names a field: said, so that a compensation
+        // (`reopen`) that changes nothing yet does not pass for one that does.
+        "update" if r.sets.is_empty() && r.appends.is_empty() => format!(
+            "Loads the `{}` and saves it (version + 1) without changing a field: nothing in the input names one, so what `{}` changes is yours to write.",
+            target.map_or("", |a| a.name.raw.as_str()),
+            op.name.raw
+        ),
         "update" => format!(
             "Loads the `{}`, sets the fields the input names{}, saves it (version + 1).",
             target.map_or("", |a| a.name.raw.as_str()),
