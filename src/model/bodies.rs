@@ -959,25 +959,10 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                     }
                 }
                 // A record made by `send` was sent now: `sentAt`, `sent`.
-                for (names_it, value, shown) in MARKS {
-                    let Some(field) = happened.iter().find_map(|word| {
-                        agg.fields
-                            .iter()
-                            .find(|f| names_it(f, word) && !assigned.contains(&f.name.raw))
-                    }) else {
-                        continue;
-                    };
-                    stamped.push(format!("`{}` {shown}", field.name.raw));
-                    assigned.push(field.name.raw.clone());
-                    r.sets.push(Assign {
-                        target: Place::Field(field.name.clone()),
-                        expr: if field.ty.optional {
-                            value.some()
-                        } else {
-                            value
-                        },
-                        when_some: false,
-                    });
+                let marked = mark_happened(agg, &happened, &mut assigned, Place::Field);
+                for (assign, name, shown) in marked {
+                    stamped.push(format!("`{name}` {shown}"));
+                    r.sets.push(assign);
                 }
             }
             "update" | "transition" => {
@@ -1045,25 +1030,10 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
                 // The time it happened and the flag that says so, where the
                 // record keeps them: `cancelledAt` for a transition to
                 // `cancelled`; `shippedAt` and `shipped` for an update by `ship`.
-                for (names_it, value, shown) in MARKS {
-                    let Some(field) = happened.iter().find_map(|word| {
-                        agg.fields
-                            .iter()
-                            .find(|f| names_it(f, word) && !assigned.contains(&f.name.raw))
-                    }) else {
-                        continue;
-                    };
-                    stamped.push(format!("`{}` to {shown}", field.name.raw));
-                    assigned.push(field.name.raw.clone());
-                    r.sets.push(Assign {
-                        target: Place::EntityField(field.name.clone()),
-                        expr: if field.ty.optional {
-                            value.some()
-                        } else {
-                            value
-                        },
-                        when_some: false,
-                    });
+                let marked = mark_happened(agg, &happened, &mut assigned, Place::EntityField);
+                for (assign, name, shown) in marked {
+                    stamped.push(format!("`{name}` to {shown}"));
+                    r.sets.push(assign);
                 }
             }
             _ => {}
@@ -1355,6 +1325,40 @@ fn plan(module: &Module, op: &Op, events: &EventsByName) -> Body {
 /// A field that records that something happened, the value it gets, and
 /// how the summary says so.
 type Mark = (fn(&Field, &str) -> bool, Expr, &'static str);
+
+/// The fields of `agg` that say one of `happened` happened (the time, the
+/// flag) and nothing assigned yet, each set through `place`, with its name
+/// and how the summary shows its value.
+fn mark_happened(
+    agg: &Aggregate,
+    happened: &[String],
+    assigned: &mut Vec<String>,
+    place: fn(crate::model::Name) -> Place,
+) -> Vec<(Assign, String, &'static str)> {
+    let mut marked = Vec::new();
+    for (names_it, value, shown) in MARKS {
+        let Some(field) = happened.iter().find_map(|word| {
+            agg.fields
+                .iter()
+                .find(|f| names_it(f, word) && !assigned.contains(&f.name.raw))
+        }) else {
+            continue;
+        };
+        assigned.push(field.name.raw.clone());
+        let expr = if field.ty.optional {
+            value.some()
+        } else {
+            value
+        };
+        let assign = Assign {
+            target: place(field.name.clone()),
+            expr,
+            when_some: false,
+        };
+        marked.push((assign, field.name.raw.clone(), shown));
+    }
+    marked
+}
 
 /// The time it happened and the flag that says so.
 const MARKS: [Mark; 2] = [
