@@ -1674,30 +1674,8 @@ fn lower_steps(
         };
         let inputs = op_inputs(modules, &call).to_vec();
         // Explicit bindings first.
-        let mut bindings: Vec<Binding> = Vec::new();
-        let mut failed_explicit: BTreeSet<String> = BTreeSet::new();
-        for (key, value) in &rs.with {
-            let Some(target) = inputs.iter().find(|f| f.name.raw == key.value) else {
-                let help = did_you_mean(&key.value, inputs.iter().map(|f| f.name.raw.as_str()));
-                let message = format!(
-                    "`with` binds `{}`, which is not an input of `{}`",
-                    key.value, call.key
-                );
-                l.error(key.pos, "unknown-field", message).help = help;
-                continue;
-            };
-            match explicit_source(l, value, target, input, &steps, &sname.value) {
-                Some(source) => bindings.push(Binding {
-                    field: target.name.clone(),
-                    ty: target.ty.clone(),
-                    source,
-                    explicit: true,
-                }),
-                None => {
-                    failed_explicit.insert(target.name.raw.clone());
-                }
-            }
-        }
+        let (mut bindings, failed_explicit) =
+            explicit_bindings(l, &rs.with, &inputs, &call.key, input, &steps, &sname.value);
         for target in &inputs {
             if failed_explicit.contains(&target.name.raw)
                 || bindings.iter().any(|b| b.field.raw == target.name.raw)
@@ -1748,31 +1726,16 @@ fn lower_steps(
         let compensate = rs.compensate.as_ref().and_then(|c| {
             let ccall = resolve_call(l, modules, c, &format!("step `{}` compensates with", sname.value))?;
             let cinputs = op_inputs(modules, &ccall).to_vec();
-            let mut cbindings = Vec::new();
             // Its own `with:` first, as a step's.
-            let mut failed_explicit: BTreeSet<String> = BTreeSet::new();
-            for (key, value) in &rs.compensate_with {
-                let Some(target) = cinputs.iter().find(|f| f.name.raw == key.value) else {
-                    let help = did_you_mean(&key.value, cinputs.iter().map(|f| f.name.raw.as_str()));
-                    let message = format!(
-                        "`with` binds `{}`, which is not an input of `{}`",
-                        key.value, ccall.key
-                    );
-                    l.error(key.pos, "unknown-field", message).help = help;
-                    continue;
-                };
-                match explicit_source(l, value, target, input, &steps, &sname.value) {
-                    Some(source) => cbindings.push(Binding {
-                        field: target.name.clone(),
-                        ty: target.ty.clone(),
-                        source,
-                        explicit: true,
-                    }),
-                    None => {
-                        failed_explicit.insert(target.name.raw.clone());
-                    }
-                }
-            }
+            let (mut cbindings, failed_explicit) = explicit_bindings(
+                l,
+                &rs.compensate_with,
+                &cinputs,
+                &ccall.key,
+                input,
+                &steps,
+                &sname.value,
+            );
             for target in &cinputs {
                 if failed_explicit.contains(&target.name.raw)
                     || cbindings.iter().any(|b: &Binding| b.field.raw == target.name.raw)
@@ -1878,6 +1841,45 @@ fn implicit_source(
         }
     }
     None
+}
+
+/// The bindings a `with:` map writes for `inputs` of the operation `call`,
+/// and the inputs whose binding was written but failed (so that no other
+/// is looked for, and only one error is reported).
+fn explicit_bindings(
+    l: &mut Lowerer<'_>,
+    with: &[(Spanned<String>, Spanned<RawBinding>)],
+    inputs: &[Field],
+    call: &str,
+    input: &[Field],
+    steps: &[Step],
+    step_name: &str,
+) -> (Vec<Binding>, BTreeSet<String>) {
+    let mut bindings = Vec::new();
+    let mut failed = BTreeSet::new();
+    for (key, value) in with {
+        let Some(target) = inputs.iter().find(|f| f.name.raw == key.value) else {
+            let help = did_you_mean(&key.value, inputs.iter().map(|f| f.name.raw.as_str()));
+            let message = format!(
+                "`with` binds `{}`, which is not an input of `{call}`",
+                key.value
+            );
+            l.error(key.pos, "unknown-field", message).help = help;
+            continue;
+        };
+        match explicit_source(l, value, target, input, steps, step_name) {
+            Some(source) => bindings.push(Binding {
+                field: target.name.clone(),
+                ty: target.ty.clone(),
+                source,
+                explicit: true,
+            }),
+            None => {
+                failed.insert(target.name.raw.clone());
+            }
+        }
+    }
+    (bindings, failed)
 }
 
 fn explicit_source(

@@ -1082,6 +1082,35 @@ fn settings_that_change_only_labels_are_warned_about() {
     }
 }
 
+/// `bc validate --format json` of `spec`, and its diagnostics with `code`:
+/// message, line and column.
+fn validated_with(spec: &std::path::Path, code: &str) -> (Run, Vec<(String, u64, u64)>) {
+    let run = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .ok();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let found = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["col"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    (run, found)
+}
+
 /// A read model keyed by a field some of its events do not carry is warned
 /// about at each such event: its rows for them would be keyed by another
 /// record's id. A key that names the event's aggregate, or one no event
@@ -1120,29 +1149,7 @@ bounded_context:
 ",
     )
     .unwrap();
-    let run = parasol(&[
-        "bc",
-        "validate",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--format",
-        "json",
-    ])
-    .ok();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let warned: Vec<(String, u64, u64)> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "view-keyed-by-entity")
-        .map(|d| {
-            (
-                d["message"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-                d["col"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let (run, warned) = validated_with(&spec, "view-keyed-by-entity");
     assert_eq!(warned.len(), 1, "{}", run.stdout);
     assert!(
         warned[0]
@@ -1185,24 +1192,9 @@ bounded_context:
 ",
     )
     .unwrap();
-    let run = parasol(&[
-        "bc",
-        "validate",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--format",
-        "json",
-    ])
-    .ok();
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let warned: Vec<(u64, u64)> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "listed-twice")
-        .map(|d| (d["line"].as_u64().unwrap(), d["col"].as_u64().unwrap()))
-        .collect();
-    assert_eq!(warned, [(11, 33), (12, 37), (19, 26)], "{}", run.stdout);
+    let (run, warned) = validated_with(&spec, "listed-twice");
+    let at: Vec<(u64, u64)> = warned.iter().map(|w| (w.1, w.2)).collect();
+    assert_eq!(at, [(11, 33), (12, 37), (19, 26)], "{}", run.stdout);
     let out = dir.path().join("out");
     bc_generate(&spec, &out, &[]).ok();
     let projections = std::fs::read_to_string(out.join("rust/odd/src/projections.rs")).unwrap();
