@@ -45,6 +45,11 @@ pub const CODES: &[Code] = &[
     code("duplicate-name", "model", "a name is declared twice"),
     code("empty-spec", "source", "the spec file has no content"),
     code(
+        "endless-value-object",
+        "model",
+        "value objects hold one another, other than inside a list or map, so no value of them ends",
+    ),
+    code(
         "event-never-published",
         "validate",
         "an event is declared but no module publishes it",

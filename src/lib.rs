@@ -14,6 +14,7 @@ pub mod diag;
 pub mod emit;
 pub mod fingerprint;
 pub mod generators;
+mod graph;
 mod hash;
 pub mod incremental;
 pub mod load;

@@ -10,7 +10,9 @@
 //! references), ids of every kind in operation inputs and outputs, contexts
 //! with no events, no workflows or no read models, modules of only value
 //! objects, subscriptions or nothing, workflows with
-//! compensation, keyword-heavy and near-colliding names.
+//! compensation, value objects that hold themselves in a list or map,
+//! keyword-heavy and near-colliding names (modules named like the crates
+//! the generated code uses among them).
 //!
 //! Compiling is slow, so CI tries a few specs with a fresh seed it prints;
 //! run more by hand with, e.g.
@@ -38,9 +40,41 @@ const NOUNS: &[&str] = &[
 
 /// Module names, keyword-heavy on purpose.
 const MODULES: &[&str] = &[
-    "fleet", "dispatch", "billing", "crm", "type", "match", "self", "crate", "super", "async",
-    "records", "ledger", "kitchen", "claims", "sensors", "farm", "school", "harbour", "mod",
-    "impl", "events", "app", "http", "lib", "main", "error", "types", "model", "tests",
+    "fleet",
+    "dispatch",
+    "billing",
+    "crm",
+    "type",
+    "match",
+    "self",
+    "crate",
+    "super",
+    "async",
+    "records",
+    "ledger",
+    "kitchen",
+    "claims",
+    "sensors",
+    "farm",
+    "school",
+    "harbour",
+    "mod",
+    "impl",
+    "events",
+    "app",
+    "http",
+    "lib",
+    "main",
+    "error",
+    "types",
+    "model",
+    "tests",
+    "tokio",
+    "serde_json",
+    "core",
+    "sqlx",
+    "common",
+    "modules",
 ];
 
 /// Field names, including keywords of both languages and near-collisions.
@@ -280,7 +314,13 @@ impl SpecGen<'_> {
                         let field = format!("{}{}", camel(self.rng.word(FIELDS)), i);
                         (field, self.scalar())
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                let mut fields = fields;
+                // Now and then a tree: a value object that holds itself in a list or map.
+                if self.rng.chance(20) {
+                    let shape = if self.rng.chance(50) { "list" } else { "map" };
+                    fields.push(("children".to_string(), format!("{shape}<{vo}>")));
+                }
                 all_vos.push(vo.clone());
                 module.value_objects.push((vo, fields));
             }

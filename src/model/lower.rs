@@ -510,6 +510,7 @@ pub fn lower(
     let (module_names, valid_modules) = declare_modules(&mut l, rc);
     declare_types(&mut l, &valid_modules);
     let (value_objects, module_aggregates) = lower_types(&mut l, &valid_modules, &policy);
+    refuse_endless_value_objects(&mut l, &value_objects);
     let mut events = lower_events(&mut l, rc, &module_aggregates);
     let known = KnownEvents::new(rc, &events);
     let mut modules = lower_modules(
@@ -779,6 +780,59 @@ fn lower_types(
     value_objects.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
 
     (value_objects, module_aggregates)
+}
+
+/// Pass 2b: a value object that holds itself, directly or through others,
+/// other than inside a list or map, has no finite value: Rust cannot size
+/// it and no JSON document ends. Reported at the field that closes the loop.
+fn refuse_endless_value_objects(l: &mut Lowerer<'_>, value_objects: &[ValueObject]) {
+    let index: HashMap<&str, usize> = value_objects
+        .iter()
+        .enumerate()
+        .map(|(i, vo)| (vo.name.rust_type.as_str(), i))
+        .collect();
+    let edges: Vec<Vec<(usize, Pos)>> = value_objects
+        .iter()
+        .map(|vo| {
+            vo.fields
+                .iter()
+                .filter(|f| f.ty.kind == "value_object")
+                .filter_map(|f| Some((*index.get(f.ty.name.as_deref()?)?, f.pos)))
+                .collect()
+        })
+        .collect();
+    let help = "hold it in a `list<..>` or `map<..>` (which may be empty), or make one of them an aggregate and refer to it by id";
+    for vo in value_objects {
+        for f in &vo.fields {
+            if f.ty.kind == "value_object"
+                && f.ty.name.as_deref() == Some(vo.name.rust_type.as_str())
+            {
+                let message = format!(
+                    "value object `{}` holds itself in `{}: {}`, so no value of it ends",
+                    vo.name.raw, f.name.raw, f.ty.spec
+                );
+                l.error(f.pos, "endless-value-object", message).help = Some(help.into());
+            }
+        }
+    }
+    for component in crate::graph::strongly_connected(&edges) {
+        if component.len() < 2 {
+            continue;
+        }
+        let start = *component.iter().min().expect("non-empty component");
+        let Some((path, pos)) = crate::graph::shortest_cycle(&edges, &component, start) else {
+            continue;
+        };
+        let chain: Vec<&str> = path
+            .iter()
+            .map(|&i| value_objects[i].name.raw.as_str())
+            .collect();
+        let message = format!(
+            "value objects hold one another without end: {}",
+            chain.join(" -> ")
+        );
+        l.error(pos, "endless-value-object", message).help = Some(help.into());
+    }
 }
 
 /// Pass 3: events, each tied to the aggregate it is about. Events whose

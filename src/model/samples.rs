@@ -37,7 +37,9 @@ fn sample(ty: &Ty, name: &str, vos: &[ValueObject], depth: usize) -> Value {
                 .iter()
                 .find(|v| Some(&v.name.rust_type) == ty.name.as_ref());
             match vo {
-                Some(vo) if depth <= 3 => object(&vo.fields, vos, depth + 1, |_| None),
+                // Lists and maps end the nesting of valid value objects;
+                // the bound only stops endless ones, already refused.
+                Some(vo) if depth <= 64 => object(&vo.fields, vos, depth + 1, |_| None),
                 _ => json!({}),
             }
         }
