@@ -531,9 +531,9 @@ pub struct MonitoringArgs {
     /// default: the spec's `communication.sync.timeout.read`).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub latency_p99: Option<std::time::Duration>,
-    /// Alert when more than this percentage of answers are 5xx (default:
-    /// the spec's circuit-breaker `failure_threshold`).
-    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=99))]
+    /// Alert when at least this percentage of answers are 5xx, as the
+    /// breaker opens (default: the spec's circuit-breaker `failure_threshold`).
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub error_rate: Option<u32>,
     #[command(flatten)]
     pub output: OutputArgs,

@@ -528,6 +528,7 @@ fn every_example_s_monitoring_passes_promtool() {
         ("500ms", "5"),
         ("501ms", "50"),
         ("30s", "33"),
+        ("2s", "100"),
     ];
     for (i, spec) in specs.iter().enumerate() {
         let (latency, errors) = thresholds[i % thresholds.len()];

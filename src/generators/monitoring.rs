@@ -155,7 +155,7 @@ fn check(request: &Monitoring) -> Result<(usize, usize), Diagnostics> {
             )),
         );
     }
-    if !(1..=99).contains(&request.error_rate_percent) {
+    if !(1..=100).contains(&request.error_rate_percent) {
         diags.push(
             Diagnostic::error(
                 "monitoring-threshold",
@@ -164,7 +164,7 @@ fn check(request: &Monitoring) -> Result<(usize, usize), Diagnostics> {
                     request.error_rate_percent, request.error_rate_source
                 ),
             )
-            .with_help("pass `--error-rate` between 1 and 99"),
+            .with_help("pass `--error-rate` between 1 and 100"),
         );
     }
     if request.scrape_interval_ms == 0 {

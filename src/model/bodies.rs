@@ -264,6 +264,17 @@ fn convert(value: &Value, to: &Ty) -> Option<(Expr, bool)> {
     if !from.optional && from.kind == "uuid" && matches!(to_inner.kind, "string" | "aggregate") {
         return Some((wrap(value.expr.clone().text()), false));
     }
+    // Another enum whose every value this one names (an input's inline
+    // `{ enum: [low, high] }` into the record's own): read through the text,
+    // which cannot fail.
+    if !from.optional
+        && from.kind == "enum"
+        && to_inner.kind == "enum"
+        && let (Some(values), Some(accepted)) = (&from.variants, &to_inner.variants)
+        && values.iter().all(|v| accepted.contains(v))
+    {
+        return Some((wrap(value.expr.clone().text().parse()), false));
+    }
     if !from.optional && from.kind == "string" && to_inner.kind == "enum" {
         return Some((wrap(value.expr.clone().parse()), false));
     }
@@ -1839,5 +1850,38 @@ bounded_context:
         assert_eq!(find.outputs[0].expr, Expr::Default);
         assert_eq!(find.outputs[1].expr, Expr::Default);
         assert!(find.summary.contains("`studentId`"), "{}", find.summary);
+    }
+
+    /// An input's inline enum fills the record's own enum when every value
+    /// it names is one the record's accepts; not when it names others.
+    #[test]
+    fn an_enum_fills_another_enum_that_accepts_all_its_values() {
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: Desk
+  modules:
+    desk:
+      aggregates:
+        Ticket: { fields: { priority: { enum: [low, high, urgent] }, mood: { enum: [calm, cross] } } }
+      api:
+        raise:
+          input: { priority: { enum: [low, high] }, mood: { enum: [calm, furious] } }
+",
+        );
+        let body = &ctx.modules[0].ops[0].recipe;
+        let set = |field: &str| {
+            body.sets
+                .iter()
+                .find(|a| matches!(&a.target, Place::Field(n) if n.raw == field))
+                .map(|a| a.expr.clone())
+        };
+        assert!(
+            matches!(set("priority"), Some(Expr::Parse(t)) if matches!(&*t, Expr::Text(v) if matches!(&**v, Expr::Input(n) if n.raw == "priority"))),
+            "{:?}",
+            set("priority")
+        );
+        // `furious` is no `mood` of a ticket: nothing safe fills it.
+        assert_eq!(set("mood"), None);
     }
 }

@@ -1954,7 +1954,9 @@ fn explicit_source(
     let text = match &value.value {
         RawBinding::Quoted(s) => {
             return if target.ty.required().stringly() || target.ty.required().kind == "enum" {
-                literal_enum_check(l, value, target, s).then(|| Source::Literal {
+                (literal_enum_check(l, value, target, s)
+                    && literal_shape_check(l, value, target, s))
+                .then(|| Source::Literal {
                     json: serde_json::Value::String(s.clone()).to_string(),
                 })
             } else {
@@ -2038,25 +2040,104 @@ fn explicit_source(
         plain: true,
     };
     let t = target.ty.required();
-    let json = if let Some(b) = scalar.as_bool() {
-        (t.kind == "bool").then(|| b.to_string())
+    let (json, what) = if let Some(b) = scalar.as_bool() {
+        ((t.kind == "bool").then(|| b.to_string()), "bool")
     } else if let Some(i) = scalar.as_int() {
-        matches!(t.kind, "int" | "float").then(|| i.to_string())
+        let json = match t.kind {
+            "int" | "float" => Some(i.to_string()),
+            // Decimals travel as strings, exactly as written.
+            "decimal" => Some(serde_json::Value::String(i.to_string()).to_string()),
+            _ => None,
+        };
+        (json, "int")
     } else if let Some(f) = scalar.as_float() {
-        (t.kind == "float").then(|| f.to_string())
+        let json = match t.kind {
+            "float" => Some(f.to_string()),
+            "decimal" if is_decimal(&text) => {
+                Some(serde_json::Value::String(text.clone()).to_string())
+            }
+            _ => None,
+        };
+        (json, "float")
     } else if t.stringly() || t.kind == "enum" {
-        literal_enum_check(l, value, target, &text)
-            .then(|| serde_json::Value::String(text.clone()).to_string())
+        let fits = literal_enum_check(l, value, target, &text)
+            && literal_shape_check(l, value, target, &text);
+        if !fits {
+            return None;
+        }
+        (
+            Some(serde_json::Value::String(text.clone()).to_string()),
+            "string",
+        )
     } else {
-        None
+        (None, "string")
     };
     match json {
         Some(json) => Some(Source::Literal { json }),
         None => {
-            mismatch(l, &text, "a literal of another type");
+            mismatch(l, &text, what);
             None
         }
     }
+}
+
+/// `12`, `-3.50`: what a decimal literal may be (no exponent, no sign `+`).
+fn is_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A string literal bound to a decimal, uuid or datetime input must parse
+/// as one: the generated code would refuse it on every run.
+fn literal_shape_check(
+    l: &mut Lowerer<'_>,
+    value: &Spanned<RawBinding>,
+    target: &Field,
+    text: &str,
+) -> bool {
+    let (fits, example) = match target.ty.required().kind {
+        "decimal" => (is_decimal(text), "12.50"),
+        "uuid" => (is_uuid(text), "6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c6a10"),
+        "datetime" => (is_rfc3339(text), "2026-01-31T09:30:00Z"),
+        _ => return true,
+    };
+    if !fits {
+        let message = format!(
+            "`{text}` is not a {} for `{}`",
+            target.ty.required().kind,
+            target.name.raw
+        );
+        l.error(value.pos, "type-mismatch", message).help =
+            Some(format!("write it like `{example}`"));
+    }
+    fits
+}
+
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// RFC 3339 as the generated code reads it: `Z` or a `+hh:mm` offset.
+fn is_rfc3339(text: &str) -> bool {
+    let at = text.len().saturating_sub(6);
+    let utc = match text.split_at_checked(at) {
+        Some((time, offset))
+            if (offset.starts_with('+') || offset.starts_with('-'))
+                && offset.as_bytes()[3] == b':' =>
+        {
+            format!("{time}Z")
+        }
+        _ => text.to_string(),
+    };
+    humantime::parse_rfc3339(&utc).is_ok()
 }
 
 /// A literal bound to an enum input must be one of its values.
@@ -2697,6 +2778,62 @@ bounded_context:
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].starts_with("31:43 setting-without-effect:"),
+            "{found:?}"
+        );
+    }
+
+    /// A literal fills a decimal, uuid or datetime input only when the
+    /// generated code will read it as one; a number fills a decimal.
+    #[test]
+    fn literals_are_checked_against_the_input_they_fill() {
+        let spec = |literal: &str| {
+            format!(
+                "parasol: 1
+bounded_context:
+  name: Pay
+  modules:
+    pay:
+      aggregates:
+        Charge: {{ fields: {{ amount: decimal }} }}
+      api:
+        charge:
+          input: {{ amount: decimal, ref: uuid, at: datetime, on: bool }}
+  workflows:
+    Checkout:
+      input: {{}}
+      steps:
+        - name: charge
+          call: pay.charge
+          with: {{ {literal} }}
+"
+            )
+        };
+        let ok = spec(
+            "amount: 12.5, ref: \"6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c6a10\", at: 2026-01-31T09:30:00+09:00, on: true",
+        );
+        assert!(errors_of(&ok).is_empty(), "{:?}", errors_of(&ok));
+        let ok = spec(
+            "amount: 12, ref: 6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c6a10, at: \"2026-01-31T09:30:00Z\", on: false",
+        );
+        assert!(errors_of(&ok).is_empty(), "{:?}", errors_of(&ok));
+        let found = errors_of(&spec(
+            "amount: \"twelve\", ref: 42abc, at: tomorrow, on: 1.5",
+        ));
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(
+            found[0].contains("`twelve` is not a decimal for `amount`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("`42abc` is not a uuid for `ref`"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].contains("`tomorrow` is not a datetime for `at`"),
+            "{found:?}"
+        );
+        assert!(
+            found[3].contains("`1.5` is `float` but `on` needs `bool`"),
             "{found:?}"
         );
     }
