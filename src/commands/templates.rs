@@ -52,7 +52,9 @@ pub fn eject(project_file: Option<&Path>, args: EjectArgs) -> anyhow::Result<u8>
         report(&diags, Format::Human);
         return Ok(FAILED);
     };
-    let dir = override_dir(args.to.as_deref(), project_file, &mut diags)
+    let configured = override_dir(args.to.as_deref(), project_file, &mut diags);
+    let dir = configured
+        .clone()
         .unwrap_or_else(|| PathBuf::from("templates"));
     let target = dir.join(&args.name);
     if target.exists() && !args.force {
@@ -75,7 +77,8 @@ pub fn eject(project_file: Option<&Path>, args: EjectArgs) -> anyhow::Result<u8>
             args.name,
             display_path(&target)
         ));
-        if project_file.is_none() && args.to.is_none() {
+        // Said only when nothing names the folder yet: neither `--to` nor the project's `templates:`.
+        if configured.is_none() {
             crate::term::outln(&format!(
                 "set `templates: {}` in parasol.yaml (or pass --templates) to use it",
                 display_path(&dir)

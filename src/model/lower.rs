@@ -317,11 +317,15 @@ impl Lowerer<'_> {
                             .chars()
                             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     if !valid {
-                        self.error(
+                        let d = self.error(
                             Pos { len: v.value.chars().count() as u32, ..v.pos },
                             "invalid-name",
-                            format!("enum value `{}` must start with a letter and use letters, digits, `_` or `-`", v.value.escape_debug()),
+                            format!("enum value `{}` must start with a letter and use letters, digits, `_` or `-` (ASCII)", v.value.escape_debug()),
                         );
+                        // Each value is also a Rust and TypeScript identifier.
+                        if !v.value.is_ascii() {
+                            d.help = Some("values become identifiers in the generated code: spell them in ASCII (`in_progress`) and keep the labels people read in a description".into());
+                        }
                         ok = false;
                         continue;
                     }
