@@ -115,6 +115,15 @@ fn example_festival() {
     check(&example_spec("festival"));
 }
 
+/// Modules, value objects and a read model named like the generated
+/// code's own members and types (`tokio`, `metrics`, `Into`, `Omit`,
+/// `Step`, `EventBus`, `Applied`), a tree of value objects, a literal
+/// decimal and a breaker threshold of 100%.
+#[test]
+fn example_toolkit() {
+    check(&example_spec("toolkit"));
+}
+
 /// A four-step workflow whose steps hold seats from stored counts, book,
 /// charge and write the itinerary; a module with no events; a read model.
 /// Also run end to end in tests/e2e.rs.
@@ -189,6 +198,17 @@ fn saga_of_example_festival() {
         &example_spec("festival"),
         "VipEntry",
         "fest2-vip-entry-saga",
+    );
+}
+
+/// The saga's own `Step`, `Op` and `Run` beside the spec's, and modules
+/// reached as `app.database_module()`.
+#[test]
+fn saga_of_example_toolkit() {
+    check_saga(
+        &example_spec("toolkit"),
+        "LendTool",
+        "toolkit-lend-tool-saga",
     );
 }
 

@@ -647,7 +647,9 @@ fn declare_modules<'r>(
         let n = Name::new(&mname.value);
         // Modules name Rust modules (snake_case) and types (`OrderService`,
         // PascalCase), TypeScript files (kebab-case) and client properties.
-        let forms = [n.snake.as_str(), &n.pascal, &n.kebab];
+        // Reached as `<name>_module` where `App` or `Ctx` has the name: that form is taken too.
+        let accessor = super::names::module_accessor(&n.snake, &n.rust);
+        let forms = [n.snake.as_str(), &n.pascal, &n.kebab, &accessor];
         if !l.claim(&mut module_names, mname, &forms, |other, form| {
             format!(
                 "modules `{other}` and `{}` both become `{form}`",

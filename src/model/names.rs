@@ -105,18 +105,62 @@ pub const DEPENDENCY_CRATES: &[&str] = &[
     "uuid",
 ];
 
+/// Members the generated `App` has (`App::metrics()`, and `clone` from
+/// `Clone`) and fields every module's `Ctx` has (`ctx.request`): a module
+/// of one of these names is reached as `<name>_module` there.
+pub const TAKEN_MODULE_ACCESSORS: &[&str] = &[
+    "bus",
+    "clone",
+    "consumers",
+    "database",
+    "default",
+    "emit",
+    "faults",
+    "from_env",
+    "from_ref",
+    "hub",
+    "http_config",
+    "in_memory",
+    "is_closing",
+    "metrics",
+    "new",
+    "outbox_config",
+    "pending",
+    "read_models",
+    "ready",
+    "receipts",
+    "request",
+    "router",
+    "shutdown",
+    "tx",
+];
+
+/// How generated code reaches a module's service: `app.<accessor>()`, and
+/// `ctx.<accessor>` in a module that depends on it.
+pub fn module_accessor(snake: &str, rust: &str) -> String {
+    if TAKEN_MODULE_ACCESSORS.contains(&snake) {
+        format!("{snake}_module")
+    } else {
+        rust.to_string()
+    }
+}
+
 /// Type names generated code relies on: a spec type with one of these
 /// names would shadow them in Rust or TypeScript, so its identifier in both
 /// is prefixed (`type_ident`: `State` -> `DomainState`). JSON, routes and
 /// events keep the spec's name.
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Aggregate",
     "ApiError",
     "ApiResponse",
     "App",
     "AppConfig",
     "Arc",
     "Array",
+    "AsMut",
+    "AsRef",
     "Audit",
+    "Awaited",
     "Boolean",
     "Box",
     "BusError",
@@ -128,7 +172,9 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Clone",
     "CompensationOutcome",
     "CompensationStrategy",
+    "ConcurrencyError",
     "ConflictError",
+    "Copy",
     "Date",
     "DateTime",
     "Debug",
@@ -136,67 +182,116 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Default",
     "Deserialize",
     "DomainEvent",
+    "DomainEventBus",
+    "DomainEventRecord",
+    "DoubleEndedIterator",
+    "Drop",
     "EdgeTransaction",
     "EdgeTransactionCoordinator",
     "Entity",
     "EntityApi",
     "EntityStore",
+    "Eq",
     "Err",
     "Error",
     "EventBus",
     "EventEnvelope",
     "EventHub",
     "EventOfType",
+    "EventSourceFactory",
     "EventSourceLike",
     "EventStream",
     "EventStreamOptions",
     "EventType",
+    "ExactSizeIterator",
+    "Exclude",
+    "Extend",
+    "Extract",
     "Fault",
     "Faults",
+    "FetchLike",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "From",
+    "FromIterator",
     "FromRef",
     "FromStr",
+    "Handler",
+    "Hash",
     "HttpClient",
     "HttpOptions",
+    "InMemoryEventStore",
+    "InMemoryProcessedEvents",
     "InMemoryStore",
     "InProcessBus",
     "Injected",
+    "Into",
+    "IntoIterator",
     "IntoResponse",
+    "Iterator",
     "Json",
     "JsonRejection",
     "Map",
     "NetworkError",
+    "NonNullable",
     "None",
     "NotFoundError",
     "Notifier",
     "Number",
     "Object",
     "Ok",
+    "Omit",
+    "Op",
     "OperationError",
     "OptimisticLockError",
     "Option",
+    "Ord",
+    "Parameters",
+    "Partial",
+    "PartialEq",
+    "PartialOrd",
+    "Pick",
+    "ProcessedEvents",
+    "ProjectionRunner",
     "Promise",
     "Published",
     "ReadModels",
+    "Readonly",
     "Record",
     "Repositories",
     "RequestContext",
     "RequestSpec",
+    "Required",
     "Result",
+    "ReturnType",
     "Router",
+    "Run",
     "Self",
+    "Send",
     "Serialize",
     "ServiceError",
     "Set",
+    "Sized",
     "Some",
     "State",
+    "Step",
     "StepFailed",
+    "StoreListener",
     "StoreOptions",
+    "StoredEvent",
     "StreamQuery",
     "String",
     "Symbol",
+    "Sync",
     "TimeoutError",
+    "ToOwned",
+    "ToString",
     "TransactionOptions",
     "TransactionStep",
+    "TryFrom",
+    "TryInto",
+    "Unpin",
     "Utc",
     "Uuid",
     "ValidationError",
@@ -206,6 +301,7 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "ViewStore",
     "Workflow",
     "WorkflowLogger",
+    "WorkflowResult",
 ];
 
 /// More type names the generated code declares or imports beside the
@@ -486,11 +582,18 @@ pub fn rust_ident(snake: &str) -> String {
 /// of a name the generated code already uses, so that a spec may call an
 /// aggregate `State` or `Record` without shadowing anything.
 pub fn type_ident(pascal: &str) -> String {
-    if RESERVED_TYPE_NAMES.contains(&pascal) || RESERVED_FOR_DECLARED_TYPES.contains(&pascal) {
-        format!("Domain{pascal}")
-    } else {
-        rust_type_ident(pascal)
+    let reserved = |name: &str| {
+        RESERVED_TYPE_NAMES.contains(&name) || RESERVED_FOR_DECLARED_TYPES.contains(&name)
+    };
+    if !reserved(pascal) {
+        return rust_type_ident(pascal);
     }
+    // Until it is free: `EventBus` -> `DomainEventBus` is taken too.
+    let mut ident = format!("Domain{pascal}");
+    while reserved(&ident) {
+        ident = format!("Domain{ident}");
+    }
+    ident
 }
 
 /// A PascalCase identifier that is not a keyword (enum variants, which

@@ -36,6 +36,24 @@ pub fn register(env: &mut Environment<'static>) {
         items
     });
     env.add_filter("one_line", |s: String| one_line(&s));
+    // A module's name (its template view) -> how `App` and `Ctx` reach it.
+    env.add_filter("accessor", |name: Value| -> Result<String, Error> {
+        let form = |attr: &str| {
+            name.get_attr(attr)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "`accessor` takes a module's name",
+                    )
+                })
+        };
+        Ok(crate::model::names::module_accessor(
+            &form("snake")?,
+            &form("rust")?,
+        ))
+    });
 }
 
 /// Maps a model type (a map with `rust`/`ts`) or a primitive's spec name.
