@@ -2136,7 +2136,8 @@ fn is_rfc3339(text: &str) -> bool {
     let at = text.len().saturating_sub(6);
     let utc = match text.split_at_checked(at) {
         Some((time, offset))
-            if (offset.starts_with('+') || offset.starts_with('-'))
+            if offset.len() == 6
+                && (offset.starts_with('+') || offset.starts_with('-'))
                 && offset.as_bytes()[3] == b':' =>
         {
             format!("{time}Z")
@@ -2826,6 +2827,13 @@ bounded_context:
             "amount: \"twelve\", ref: 42abc, at: tomorrow, on: 1.5",
         ));
         assert_eq!(found.len(), 4, "{found:?}");
+        // Too short to hold an offset: refused, not a panic.
+        for short in ["\"-1\"", "\"+\"", "\"\""] {
+            let found = errors_of(&spec(&format!(
+                "amount: 1, ref: 6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c6a10, at: {short}, on: true"
+            )));
+            assert_eq!(found.len(), 1, "{short}: {found:?}");
+        }
         assert!(
             found[0].contains("`twelve` is not a decimal for `amount`"),
             "{found:?}"
