@@ -198,7 +198,11 @@ impl Lowerer<'_> {
             };
             let shown: String = text.chars().flat_map(char::escape_debug).take(80).collect();
             let message = format!("{what} `{shown}` is not a valid name; it must be {rule}");
-            let help = if text.contains(['/', '\\']) || text.contains("..") || text.contains('\0') {
+            let help = if text.is_empty() {
+                // YAML's core schema reads these keys as null, not as text.
+                "YAML reads the key `null` (`Null`, `NULL`, `~`) as no name at all; quote it (`\"Null\"`) or choose another name"
+                    .to_string()
+            } else if text.contains(['/', '\\']) || text.contains("..") || text.contains('\0') {
                 "names become file paths and identifiers, so path characters are not allowed"
                     .to_string()
             } else {
