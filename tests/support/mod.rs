@@ -231,11 +231,29 @@ pub fn check_rust_crate(dir: &Path) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     cargo(dir, &["build", "--all-targets"]);
-    cargo(dir, &["test"]);
+    {
+        // `cargo clean --package` removes test binaries by target name, and
+        // every service crate has a test target `service`: no crate's tests
+        // may run while another crate is cleaned.
+        let _running = artifacts()
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cargo(dir, &["test"]);
+    }
     cargo(dir, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     cargo(dir, &["fmt", "--check"]);
     // The crate's own binaries are never used again; its dependencies are.
+    let _cleaning = artifacts()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     cargo(dir, &["clean", "--package", &name]);
+}
+
+/// Guards the shared target folder's binaries: read while tests run,
+/// written while a package is cleaned.
+fn artifacts() -> &'static std::sync::RwLock<()> {
+    static ARTIFACTS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+    &ARTIFACTS
 }
 
 /// Builds the binary of the crate in `dir` and copies it into `keep_in`:
