@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::diag::Pos;
 
 /// Tarjan's algorithm, iterative so deep graphs cannot overflow the stack.
-pub fn strongly_connected(edges: &[Vec<(usize, Pos)>]) -> Vec<Vec<usize>> {
+fn strongly_connected(edges: &[Vec<(usize, Pos)>]) -> Vec<Vec<usize>> {
     let n = edges.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
@@ -63,7 +63,7 @@ pub fn strongly_connected(edges: &[Vec<(usize, Pos)>]) -> Vec<Vec<usize>> {
 /// Breadth-first search inside a component for the shortest way back to
 /// `start`; returns the chain (start repeated at the end) and where the
 /// closing dependency was written.
-pub fn shortest_cycle(
+fn shortest_cycle(
     edges: &[Vec<(usize, Pos)>],
     component: &[usize],
     start: usize,
@@ -93,4 +93,18 @@ pub fn shortest_cycle(
         }
     }
     None
+}
+
+/// One cycle per strongly connected component of two or more nodes: the
+/// shortest through its first node, with where its closing edge was
+/// written. Self-loops are the caller's to report.
+pub fn rings(edges: &[Vec<(usize, Pos)>]) -> Vec<(Vec<usize>, Pos)> {
+    strongly_connected(edges)
+        .into_iter()
+        .filter(|component| component.len() >= 2)
+        .filter_map(|component| {
+            let start = *component.iter().min().expect("non-empty component");
+            shortest_cycle(edges, &component, start)
+        })
+        .collect()
 }

@@ -286,14 +286,7 @@ fn cycles(ctx: &Context, diags: &mut Diagnostics) {
         .and_then(|r| r.get("forbid_cycles"))
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(true);
-    for component in crate::graph::strongly_connected(&edges) {
-        if component.len() < 2 {
-            continue;
-        }
-        let start = *component.iter().min().expect("non-empty component");
-        let Some((path, pos)) = crate::graph::shortest_cycle(&edges, &component, start) else {
-            continue;
-        };
+    for (path, pos) in crate::graph::rings(&edges) {
         let chain: Vec<&str> = path
             .iter()
             .map(|&i| ctx.modules[i].name.raw.as_str())

@@ -825,14 +825,7 @@ fn refuse_endless_value_objects(l: &mut Lowerer<'_>, value_objects: &[ValueObjec
             }
         }
     }
-    for component in crate::graph::strongly_connected(&edges) {
-        if component.len() < 2 {
-            continue;
-        }
-        let start = *component.iter().min().expect("non-empty component");
-        let Some((path, pos)) = crate::graph::shortest_cycle(&edges, &component, start) else {
-            continue;
-        };
+    for (path, pos) in crate::graph::rings(&edges) {
         let chain: Vec<&str> = path
             .iter()
             .map(|&i| value_objects[i].name.raw.as_str())
