@@ -14,6 +14,12 @@
 //! keyword-heavy and near-colliding names (modules named like the crates
 //! the generated code uses among them).
 //!
+//! Each accepted spec then goes through one of parasol's other generators
+//! (in turn: the event layer in each style, the backend saga, the
+//! choreography, monitoring, the communication tests against the real
+//! service), whose output is checked the same way; with
+//! `PARASOL_COMPILE_EXTRAS=all`, through every one of them.
+//!
 //! Compiling is slow, so CI tries a few specs with a fresh seed it prints;
 //! run more by hand with, e.g.
 //! `PARASOL_COMPILE_CASES=40 cargo test --release --test compile -- --nocapture`,
@@ -24,7 +30,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use support::*;
 
@@ -788,8 +794,9 @@ fn cases() -> usize {
         .unwrap_or(3)
 }
 
-/// Writes the spec of case `case` of `seed` to a folder and returns its path.
-fn spec_for(seed: u64, case: usize, dir: &Path) -> (String, std::path::PathBuf) {
+/// Writes the spec of case `case` of `seed` to a folder and returns its
+/// text, its path and its context's name.
+fn spec_for(seed: u64, case: usize, dir: &Path) -> (String, PathBuf, String) {
     let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
     let context = format!("{}{case}", pascal(rng.word(NOUNS)));
     let text = SpecGen {
@@ -803,10 +810,175 @@ fn spec_for(seed: u64, case: usize, dir: &Path) -> (String, std::path::PathBuf) 
         heck::ToKebabCase::to_kebab_case(context.as_str())
     ));
     std::fs::write(&path, &text).unwrap();
-    (text, path)
+    (text, path, context)
 }
 
-fn keep_failure(seed: u64, case: usize, text: &str) -> std::path::PathBuf {
+/// The name of the spec's workflow, if it has one (`SpecGen` writes at most one).
+fn workflow_of(text: &str) -> Option<String> {
+    let rest = text.split_once("\n  workflows:\n    ")?.1;
+    Some(rest.split_once(':')?.0.to_string())
+}
+
+/// A generator other than `bc generate`, run on an accepted spec.
+#[derive(Clone, Copy, Debug)]
+enum Extra {
+    /// `generate event-patterns` with these flags.
+    EventPatterns(&'static [&'static str]),
+    /// `setup orchestration --location backend` of the workflow.
+    Saga,
+    /// `bc implement-communication --pattern saga-choreography` of the workflow.
+    Choreography,
+    /// `bc setup-monitoring`: its rules pass `promtool check` and their own tests.
+    Monitoring,
+    /// `bc test-communication`: its scenarios pass against the real service.
+    CommunicationTests,
+}
+
+const EXTRAS: &[Extra] = &[
+    Extra::EventPatterns(&["--style", "v5-lightweight"]),
+    Extra::Saga,
+    Extra::EventPatterns(&[
+        "--style",
+        "domain-events",
+        "--coordination",
+        "backend",
+        "--allow-backend-saga",
+    ]),
+    Extra::Monitoring,
+    Extra::Choreography,
+    Extra::EventPatterns(&["--style", "event-sourced"]),
+    Extra::CommunicationTests,
+];
+
+impl Extra {
+    fn needs_workflow(self) -> bool {
+        matches!(self, Extra::Saga | Extra::Choreography)
+    }
+}
+
+/// The extras case `case` runs: every one with `PARASOL_COMPILE_EXTRAS=all`,
+/// else the next in turn that applies to the spec.
+fn extras_for(seed: u64, case: usize, has_workflow: bool) -> Vec<Extra> {
+    let applies = |e: &Extra| has_workflow || !e.needs_workflow();
+    if std::env::var("PARASOL_COMPILE_EXTRAS").as_deref() == Ok("all") {
+        return EXTRAS.iter().copied().filter(applies).collect();
+    }
+    let start = (seed as usize).wrapping_add(case) % EXTRAS.len();
+    (0..EXTRAS.len())
+        .map(|i| EXTRAS[(start + i) % EXTRAS.len()])
+        .find(applies)
+        .into_iter()
+        .collect()
+}
+
+/// The folders under `dir`, by name.
+fn folders(dir: &Path) -> std::collections::BTreeSet<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `extra` on the spec in a folder of its own (`out`), beside the
+/// service's Rust crate where it needs one, and checks what it added: each
+/// new crate and package with the real toolchains.
+fn check_extra(extra: Extra, spec: &Path, out: &Path, context: &str, workflow: Option<&str>) {
+    let (rust, ts) = (out.join("rust"), out.join("ts"));
+    if !matches!(extra, Extra::EventPatterns(_) | Extra::Monitoring) {
+        generate(spec, out, "rust");
+    }
+    let (rust_before, ts_before) = (folders(&rust), folders(&ts));
+    let binary =
+        matches!(extra, Extra::CommunicationTests).then(|| build_binary(&only_child(&rust), out));
+    let workflow = workflow.unwrap_or_default();
+    let run = match extra {
+        Extra::EventPatterns(flags) => {
+            let base = ["generate", "event-patterns", context, "--spec"];
+            let rest = ["--out", out.to_str().unwrap()];
+            parasol(&[&base[..], &[spec.to_str().unwrap()], &rest[..], flags].concat())
+        }
+        Extra::Saga => setup_orchestration(
+            spec,
+            out,
+            workflow,
+            &[
+                "--location",
+                "backend",
+                "--compensation-strategy",
+                "strict",
+                "--allow-backend-saga",
+            ],
+        ),
+        Extra::Choreography => bc(
+            &["implement-communication"],
+            spec,
+            out,
+            &[
+                "--pattern",
+                "saga-choreography",
+                "--workflow",
+                workflow,
+                context,
+            ],
+        ),
+        Extra::Monitoring => bc(&["setup-monitoring"], spec, out, &[context]),
+        Extra::CommunicationTests => bc(&["test-communication"], spec, out, &[]),
+    };
+    run.ok();
+    let added = |dir: &Path, before: &std::collections::BTreeSet<std::ffi::OsString>| {
+        folders(dir)
+            .difference(before)
+            .map(|name| dir.join(name))
+            .collect::<Vec<PathBuf>>()
+    };
+    let (new_crates, new_packages) = (added(&rust, &rust_before), added(&ts, &ts_before));
+    assert!(
+        !new_crates.is_empty() || !new_packages.is_empty(),
+        "{extra:?} added nothing under {}",
+        out.display()
+    );
+    for crate_dir in new_crates {
+        if matches!(extra, Extra::Monitoring) {
+            for args in [
+                &["check", "rules", "rules.yml"][..],
+                &["test", "rules", "rules.test.yml"],
+            ] {
+                let (passed, report) = services::promtool(&crate_dir, args, "");
+                assert!(passed, "promtool {}: {report}", args.join(" "));
+            }
+        } else {
+            check_rust_crate(&crate_dir);
+        }
+    }
+    for package in new_packages {
+        match &binary {
+            Some(binary) => {
+                link_toolchain(&package);
+                tsc(&package, &["-p", "tsconfig.json", "--noEmit"]);
+                tsc(&package, &["-p", "tsconfig.test.json"]);
+                let files = [package.join("dist-test/test/communication.test.js")];
+                let run = node_test(
+                    &package,
+                    &files,
+                    &[("SERVICE_BIN", binary.to_str().unwrap())],
+                );
+                assert!(
+                    run.stdout.contains("# fail 0") && !run.stdout.contains("# pass 0"),
+                    "{}",
+                    run.stdout
+                );
+            }
+            None => check_ts_package(&package),
+        }
+    }
+}
+
+fn keep_failure(seed: u64, case: usize, text: &str) -> PathBuf {
     let dir = repo().join("target/compile-failures");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{seed}-{case}.bc.yaml"));
@@ -850,16 +1022,29 @@ fn every_accepted_spec_builds_tests_and_lints() {
     let (mut accepted, mut refused) = (0, 0);
     for case in 0..cases {
         let dir = tempfile::tempdir().unwrap();
-        let (text, spec) = spec_for(seed, case, dir.path());
+        let (text, spec, context) = spec_for(seed, case, dir.path());
         let out = dir.path().join("out");
-        match std::panic::catch_unwind(|| check_spec(&spec, &out)) {
-            Ok(Some(first)) => {
+        let workflow = workflow_of(&text);
+        let checked = std::panic::catch_unwind(|| {
+            let refused = check_spec(&spec, &out);
+            let mut extras = Vec::new();
+            if refused.is_none() {
+                extras = extras_for(seed, case, workflow.is_some());
+                for (i, &extra) in extras.iter().enumerate() {
+                    let out = dir.path().join(format!("extra-{i}"));
+                    check_extra(extra, &spec, &out, &context, workflow.as_deref());
+                }
+            }
+            (refused, extras)
+        });
+        match checked {
+            Ok((Some(first), _)) => {
                 refused += 1;
                 eprintln!("  case {case}: refused: {first}");
             }
-            Ok(None) => {
+            Ok((None, extras)) => {
                 accepted += 1;
-                eprintln!("  case {case}: built, tested, linted");
+                eprintln!("  case {case}: built, tested, linted; then {extras:?}");
             }
             Err(_) => panic!(
                 "case {case} fails (see above); the spec is kept at {}",
@@ -880,7 +1065,7 @@ fn print_specs() {
     let seed = seed();
     for case in 0..cases() {
         let dir = tempfile::tempdir().unwrap();
-        let (text, spec) = spec_for(seed, case, dir.path());
+        let (text, spec, _) = spec_for(seed, case, dir.path());
         let validate = parasol(&["bc", "validate", "--spec", spec.to_str().unwrap()]);
         if let Ok(dump) = std::env::var("PARASOL_COMPILE_DUMP") {
             let file = Path::new(&dump).join(format!("{seed}-{case}.bc.yaml"));

@@ -207,8 +207,8 @@ fn saga_of_example_festival() {
 fn saga_of_example_toolkit() {
     check_saga(
         &example_spec("toolkit"),
-        "LendTool",
-        "toolkit-lend-tool-saga",
+        "Lend",
+        "toolkit-lend-saga",
     );
 }
 

@@ -1476,8 +1476,9 @@ fn check_type_namespace(
         }
     }
     let mut crate_types: HashMap<String, Origin<'_>> = HashMap::default();
+    let claim_in = claim;
     let mut claim = |l: &mut Lowerer<'_>, rust_type: String, origin, pos: Pos| {
-        claim(l, &mut crate_types, rust_type, origin, pos);
+        claim_in(l, &mut crate_types, rust_type, origin, pos);
     };
     let declared = |what, name| Origin {
         what,
@@ -1544,21 +1545,6 @@ fn check_type_namespace(
         let origin = derived("event", e.name.raw.as_str());
         claim(l, format!("{}Metadata", e.name.pascal), origin, e.pos);
     }
-    for w in workflows {
-        let name = &w.name.pascal;
-        for suffix in [
-            "Input",
-            "Options",
-            "Orchestration",
-            "OrchestrationOptions",
-            "Outputs",
-            "Result",
-            "Step",
-        ] {
-            let origin = derived("workflow", w.name.raw.as_str());
-            claim(l, format!("{name}{suffix}"), origin, w.pos);
-        }
-    }
     // Operation types live in their module's namespace, beside every
     // shared type: they may repeat across modules, not meet a spec type.
     for m in modules {
@@ -1576,6 +1562,31 @@ fn check_type_namespace(
                         Some("rename one of them".into());
                 }
             }
+        }
+    }
+    // After the operations: a workflow's types are exported beside the
+    // shared ones, an operation's only in its module (`cart.CheckoutInput`
+    // in TypeScript, `modules::cart::CheckoutInput` in Rust), so a workflow
+    // may share an operation's name.
+    for w in workflows {
+        let name = &w.name.pascal;
+        for suffix in [
+            "Input",
+            "Options",
+            "Orchestration",
+            "OrchestrationOptions",
+            "Outputs",
+            "Result",
+            "Step",
+        ] {
+            let origin = derived("workflow", w.name.raw.as_str());
+            claim_in(
+                l,
+                &mut crate_types,
+                format!("{name}{suffix}"),
+                origin,
+                w.pos,
+            );
         }
     }
     l.enums = enum_list;
@@ -2747,6 +2758,26 @@ bounded_context:
         let errors = errors_of(&yaml);
         assert!(
             errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn pass_9_a_workflow_may_share_an_operations_name_not_a_spec_types() {
+        // `Rename`'s types are exported beside the shared ones; `rename`'s
+        // stay in module `catalog`.
+        let yaml = SHOP.replace("    Relabel:\n", "    Rename:\n");
+        let errors = errors_of(&yaml);
+        assert!(errors.is_empty(), "{errors:?}");
+        let yaml = yaml.replace(
+            "Order: { fields: { productId: Product, note: string? } }",
+            "Order: { fields: { productId: Product, note: string? } }\n      value_objects:\n        RenameInput: { x: int }",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("workflow `Rename` (its `RenameInput`)")),
             "{errors:?}"
         );
     }
