@@ -9,8 +9,13 @@
 //! incl. optional ones, `list`, `map`, value objects, aggregate
 //! references), ids of every kind in operation inputs and outputs, contexts
 //! with no events, no workflows or no read models, modules of only value
-//! objects, subscriptions or nothing, workflows with
-//! compensation, value objects that hold themselves in a list or map,
+//! objects, subscriptions or nothing, dependencies between modules,
+//! events published without an operation, workflows with compensation,
+//! `with:` bindings (the run's id, literals of every scalar type, earlier
+//! steps' outputs, renamed inputs), each coordination, compensation and
+//! state sync, `on_success`, the communication settings (timeouts,
+//! breaker thresholds, batches, concurrency, each broker), an
+//! architecture, value objects that hold themselves in a list or map,
 //! keyword-heavy and near-colliding names (modules named like the crates
 //! the generated code uses among them).
 //!
@@ -182,6 +187,8 @@ struct ModuleGen {
     value_objects: Vec<(String, Vec<(String, String)>)>,
     ops: Vec<OpGen>,
     subscribes: Vec<String>,
+    publishes: Vec<String>,
+    depends_on: Vec<String>,
 }
 
 struct OpGen {
@@ -311,6 +318,8 @@ impl SpecGen<'_> {
                 value_objects: Vec::new(),
                 ops: Vec::new(),
                 subscribes: Vec::new(),
+                publishes: Vec::new(),
+                depends_on: Vec::new(),
             };
             for _ in 0..self.rng.range(0, 1) {
                 let noun = self.rng.word(NOUNS);
@@ -578,12 +587,35 @@ impl SpecGen<'_> {
             }
         }
 
+        // Synchronous use of earlier modules (never a cycle), and events
+        // published without an operation emitting them.
+        for m in 1..modules.len() {
+            if self.rng.chance(35) {
+                let on = modules[self.rng.below(m)].name.clone();
+                modules[m].depends_on.push(on);
+            }
+        }
+        #[allow(clippy::needless_range_loop)] // modules[m] is read and written in turn
+        for m in 0..modules.len() {
+            let own: Vec<String> = events
+                .iter()
+                .filter(|e| modules[m].aggregates.iter().any(|a| a.name == e.entity))
+                .map(|e| e.name.clone())
+                .collect();
+            if !own.is_empty() && self.rng.chance(30) {
+                let event = self.rng.pick(&own).clone();
+                modules[m].publishes.push(event);
+            }
+        }
+
         let mut out = String::new();
-        writeln!(
-            out,
-            "parasol: 1\nbounded_context:\n  name: {context}\n  modules:"
-        )
-        .unwrap();
+        writeln!(out, "parasol: 1\nbounded_context:\n  name: {context}").unwrap();
+        match self.rng.below(4) {
+            0 => writeln!(out, "  architecture: v5-event-driven").unwrap(),
+            1 => writeln!(out, "  architecture: modular-monolith").unwrap(),
+            _ => {}
+        }
+        writeln!(out, "  modules:").unwrap();
         for module in &modules {
             writeln!(out, "    {}:", module.name).unwrap();
             if module.aggregates.is_empty()
@@ -634,6 +666,12 @@ impl SpecGen<'_> {
             }
             if !module.subscribes.is_empty() {
                 writeln!(out, "      subscribes: [{}]", module.subscribes.join(", ")).unwrap();
+            }
+            if !module.publishes.is_empty() {
+                writeln!(out, "      publishes: [{}]", module.publishes.join(", ")).unwrap();
+            }
+            if !module.depends_on.is_empty() {
+                writeln!(out, "      depends_on: [{}]", module.depends_on.join(", ")).unwrap();
             }
         }
         if !events.is_empty() {
@@ -715,14 +753,57 @@ impl SpecGen<'_> {
         if !all_ops.is_empty() && self.rng.chance(70) {
             let mut steps = String::new();
             let mut provided: Vec<String> = Vec::new();
+            // Earlier steps' outputs, for `steps.<step>.<field>` bindings.
+            let mut outputs: Vec<(String, String, String)> = Vec::new();
             let mut needed: Vec<(String, String)> = Vec::new();
             let step_count = self.rng.range(1, 4);
             for s in 0..step_count {
                 let (module, op) = &all_ops[self.rng.below(all_ops.len())];
-                let need = |op: &OpGen, provided: &[String], needed: &mut Vec<(String, String)>| {
+                // One required input bound explicitly: the run's id, a
+                // literal, an earlier step's output of its type, or a
+                // workflow input of another name.
+                let mut with: Option<(String, String)> = None;
+                let required: Vec<&(String, String)> =
+                    op.input.iter().filter(|(_, t)| !t.ends_with('?')).collect();
+                if !required.is_empty() && self.rng.chance(45) {
+                    let (f, t) = required[self.rng.below(required.len())];
+                    let earlier: Vec<&(String, String, String)> =
+                        outputs.iter().filter(|(_, _, ty)| ty == t).collect();
+                    let literal = match t.as_str() {
+                        "int" => Some("7"),
+                        "float" => Some("2.5"),
+                        "bool" => Some("true"),
+                        "decimal" => Some("12.50"),
+                        "string" => Some("\"fixed: {not} a # comment\""),
+                        "datetime" => Some("2026-01-31T09:30:00+09:00"),
+                        "uuid" => Some("9b2f6a52-6f1e-4c59-9d3a-3d4c2f9e8a10"),
+                        _ => None,
+                    };
+                    let source = match self.rng.below(4) {
+                        0 if t == "string" || t == "uuid" => Some("workflow.id".to_string()),
+                        1 if literal.is_some() => literal.map(str::to_string),
+                        2 if !earlier.is_empty() => {
+                            let (step, field, _) = earlier[self.rng.below(earlier.len())];
+                            Some(format!("steps.{step}.{field}"))
+                        }
+                        _ => {
+                            let alias = format!("given{}", pascal(f));
+                            if !needed.iter().any(|(n, _)| *n == alias) {
+                                needed.push((alias.clone(), t.clone()));
+                            }
+                            Some(format!("input.{alias}"))
+                        }
+                    };
+                    with = source.map(|source| (f.clone(), source));
+                }
+                let need = |op: &OpGen,
+                            provided: &[String],
+                            bound: Option<&str>,
+                            needed: &mut Vec<(String, String)>| {
                     for (f, t) in &op.input {
                         if t.ends_with('?')
                             || provided.contains(f)
+                            || bound == Some(f.as_str())
                             || needed.iter().any(|(n, _)| n == f)
                         {
                             continue;
@@ -730,13 +811,17 @@ impl SpecGen<'_> {
                         needed.push((f.clone(), t.clone()));
                     }
                 };
-                need(op, &provided, &mut needed);
+                let bound = with.as_ref().map(|(f, _)| f.as_str());
+                need(op, &provided, bound, &mut needed);
                 writeln!(
                     steps,
                     "        - name: step{s}\n          call: {module}.{}",
                     op.name
                 )
                 .unwrap();
+                if let Some((f, source)) = &with {
+                    writeln!(steps, "          with: {{ {f}: {source} }}").unwrap();
+                }
                 let mut own = provided.clone();
                 own.extend(op.output.iter().map(|(f, _)| f.clone()));
                 let undo: Vec<&(String, &OpGen)> = all_ops
@@ -745,16 +830,41 @@ impl SpecGen<'_> {
                     .collect();
                 if !undo.is_empty() && self.rng.chance(60) {
                     let (_, undo) = undo[self.rng.below(undo.len())];
-                    need(undo, &own, &mut needed);
+                    // The compensation sees the step's `with:` values too.
+                    need(undo, &own, bound, &mut needed);
                     writeln!(steps, "          compensate: {module}.{}", undo.name).unwrap();
                 }
                 provided.extend(op.output.iter().map(|(f, _)| f.clone()));
+                outputs.extend(
+                    op.output
+                        .iter()
+                        .map(|(f, t)| (format!("step{s}"), f.clone(), t.clone())),
+                );
             }
             let listed: Vec<String> = needed.iter().map(|(f, t)| format!("{f}: {t}")).collect();
             let workflow = self.fresh_type_name("run_all");
+            let mut options = String::new();
+            for (key, values) in [
+                (
+                    "coordination",
+                    &["frontend", "orchestration", "choreography"][..],
+                ),
+                ("compensation", &["best-effort", "strict"]),
+                ("state_sync", &["realtime-sse", "polling", "none"]),
+            ] {
+                if self.rng.chance(40) {
+                    let value = values[self.rng.below(values.len())];
+                    writeln!(options, "      {key}: {value}").unwrap();
+                }
+            }
+            let mut notify = String::new();
+            if !events.is_empty() && self.rng.chance(40) {
+                let event = &self.rng.pick(&events).name;
+                notify = format!("      on_success: {{ notify: {event} }}\n");
+            }
             writeln!(
                 out,
-                "  workflows:\n    {workflow}:\n      input: {{ {} }}\n      steps:\n{steps}",
+                "  workflows:\n    {workflow}:\n{options}      input: {{ {} }}\n      steps:\n{steps}{notify}",
                 listed.join(", ")
             )
             .unwrap();
@@ -770,8 +880,40 @@ impl SpecGen<'_> {
             .into_iter()
             .filter(|_| self.rng.chance(40))
             .collect();
-        if gateway.is_some() || !frontends.is_empty() {
+        let sync = self.rng.chance(40).then(|| {
+            let threshold = ["1%", "50%", "100%"][self.rng.below(3)];
+            let retries = self.rng.below(4);
+            format!(
+                "{{ connect_timeout: 250ms, read_timeout: 2s, retries: {retries}, circuit_breaker: {{ failure_threshold: {threshold}, open_for: 1s }} }}"
+            )
+        });
+        let asynchronous = self.rng.chance(30).then(|| {
+            let max = self.rng.range(1, 8);
+            format!(
+                "{{ batch_size: {}, linger: 5ms, consumer_concurrency: {{ min: 1, max: {max} }}, retention: {{ events: 1d, dead_letter: 30d }} }}",
+                self.rng.range(1, 200)
+            )
+        });
+        let broker = self
+            .rng
+            .chance(40)
+            .then(|| ["kafka", "redis", "nats", "in-memory"][self.rng.below(4)]);
+        if gateway.is_some()
+            || !frontends.is_empty()
+            || sync.is_some()
+            || asynchronous.is_some()
+            || broker.is_some()
+        {
             writeln!(out, "  communication:").unwrap();
+            if let Some(sync) = sync {
+                writeln!(out, "    sync: {sync}").unwrap();
+            }
+            if let Some(asynchronous) = asynchronous {
+                writeln!(out, "    async: {asynchronous}").unwrap();
+            }
+            if let Some(broker) = broker {
+                writeln!(out, "    streaming: {{ broker: {broker} }}").unwrap();
+            }
             if let Some(gateway) = gateway {
                 writeln!(out, "    gateway: {gateway}").unwrap();
             }

@@ -205,11 +205,7 @@ fn saga_of_example_festival() {
 /// reached as `app.database_module()`.
 #[test]
 fn saga_of_example_toolkit() {
-    check_saga(
-        &example_spec("toolkit"),
-        "Lend",
-        "toolkit-lend-saga",
-    );
+    check_saga(&example_spec("toolkit"), "Lend", "toolkit-lend-saga");
 }
 
 #[test]
