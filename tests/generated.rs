@@ -217,6 +217,17 @@ fn saga_of_example_ledger() {
     );
 }
 
+/// A workflow with no input: its saga still refuses a body that is no
+/// object.
+#[test]
+fn saga_of_example_dispatch() {
+    check_saga(
+        &example_spec("dispatch"),
+        "Heartbeat",
+        "dispatch-heartbeat-saga",
+    );
+}
+
 /// Every example in `examples/` has a test above.
 #[test]
 fn every_example_is_checked() {
