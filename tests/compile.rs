@@ -780,7 +780,7 @@ impl SpecGen<'_> {
                         _ => None,
                     };
                     let source = match self.rng.below(4) {
-                        0 if t == "string" || t == "uuid" => Some("workflow.id".to_string()),
+                        0 if t == "string" => Some("workflow.id".to_string()),
                         1 if literal.is_some() => literal.map(str::to_string),
                         2 if !earlier.is_empty() => {
                             let (step, field, _) = earlier[self.rng.below(earlier.len())];

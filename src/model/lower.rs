@@ -2041,10 +2041,19 @@ fn explicit_source(
             l.error(value.pos, "invalid-reference", message);
             return None;
         }
-        return if target.ty.required().stringly() {
+        // The run's id is text: a fresh UUID, or the id (idempotency key)
+        // the caller started the run with, so only text inputs take it.
+        return if matches!(target.ty.required().kind, "string" | "aggregate") {
             Some(Source::WorkflowId)
         } else {
-            mismatch(l, "workflow.id", "string");
+            let message = format!(
+                "`workflow.id` is `string` but `{}` needs `{}`",
+                target.name.raw, target.ty.spec
+            );
+            l.error(value.pos, "type-mismatch", message).help = Some(format!(
+                "a run's id is the id its caller started it with (any text, such as an idempotency key) or a fresh UUID; declare `{}` a `string` to take it",
+                target.name.raw
+            ));
             None
         };
     }
