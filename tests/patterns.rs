@@ -69,6 +69,14 @@ fn domain_events_with_backend_coordination_for_one_workflow() {
     check_canonical("PlaceOrder", folder, "domain-events", "backend");
 }
 
+/// The festival's first event carries a list: the tests' sample event
+/// is typed, so the list stays a mutable array.
+#[test]
+fn domain_events_of_an_event_with_a_list() {
+    let flags = ["--style", "domain-events"];
+    check_event_patterns(&example_spec("festival"), "Fest2", "fest2-events", &flags);
+}
+
 #[test]
 fn event_sourced_with_frontend_coordination() {
     let flags = ["--style", "event-sourced", "--coordination", "frontend"];
