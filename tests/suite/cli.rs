@@ -1041,7 +1041,7 @@ fn settings_that_change_only_labels_are_warned_about() {
     assert!(
         generated.stderr.contains(
             "`coordination: orchestration` of workflow `TransferFunds` is not generated yet"
-        ) && generated.stderr.contains("ledger.bc.yaml:82:21")
+        ) && generated.stderr.contains("ledger.bc.yaml:86:21")
             && generated
                 .stderr
                 .contains("`parasol setup orchestration TransferFunds`"),
