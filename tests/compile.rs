@@ -1039,23 +1039,8 @@ fn check_extra(extra: Extra, spec: &Path, out: &Path, context: &str, workflow: O
         matches!(extra, Extra::CommunicationTests).then(|| build_binary(&only_child(&rust), out));
     let workflow = workflow.unwrap_or_default();
     let run = match extra {
-        Extra::EventPatterns(flags) => {
-            let base = ["generate", "event-patterns", context, "--spec"];
-            let rest = ["--out", out.to_str().unwrap()];
-            parasol(&[&base[..], &[spec.to_str().unwrap()], &rest[..], flags].concat())
-        }
-        Extra::Saga => setup_orchestration(
-            spec,
-            out,
-            workflow,
-            &[
-                "--location",
-                "backend",
-                "--compensation-strategy",
-                "strict",
-                "--allow-backend-saga",
-            ],
-        ),
+        Extra::EventPatterns(flags) => event_patterns(spec, out, context, flags),
+        Extra::Saga => setup_orchestration(spec, out, workflow, BACKEND_SAGA),
         Extra::Choreography => bc(
             &["implement-communication"],
             spec,
@@ -1100,15 +1085,7 @@ fn check_extra(extra: Extra, spec: &Path, out: &Path, context: &str, workflow: O
     for package in new_packages {
         match &binary {
             Some(binary) => {
-                link_toolchain(&package);
-                tsc(&package, &["-p", "tsconfig.json", "--noEmit"]);
-                tsc(&package, &["-p", "tsconfig.test.json"]);
-                let files = [package.join("dist-test/test/communication.test.js")];
-                let run = node_test(
-                    &package,
-                    &files,
-                    &[("SERVICE_BIN", binary.to_str().unwrap())],
-                );
+                let run = communication_tests(&package, binary, &["communication.test.js"]);
                 assert!(
                     run.stdout.contains("# fail 0") && !run.stdout.contains("# pass 0"),
                     "{}",

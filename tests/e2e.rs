@@ -389,18 +389,11 @@ fn communication_tests_pass_against_the_real_service() {
         }
         parasol(&args).ok();
         let package = only_child(&out.path().join("ts"));
-        link_toolchain(&package);
-        tsc(&package, &["-p", "tsconfig.json", "--noEmit"]);
-        tsc(&package, &["-p", "tsconfig.test.json"]);
-        let mut files = vec![package.join("dist-test/test/communication.test.js")];
+        let mut files = vec!["communication.test.js"];
         if load {
-            files.push(package.join("dist-test/test/load.test.js"));
+            files.push("load.test.js");
         }
-        let run = node_test(
-            &package,
-            &files,
-            &[("SERVICE_BIN", binary.to_str().unwrap())],
-        );
+        let run = communication_tests(&package, &binary, &files);
         let expected = if load { 4 } else { 3 };
         assert!(
             run.stdout.contains(&format!("# pass {expected}")),

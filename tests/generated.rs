@@ -144,14 +144,7 @@ fn example_repair_shop() {
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
     let out = tempfile::tempdir().unwrap();
     generate(spec, out.path(), "rust");
-    let flags = [
-        "--location",
-        "backend",
-        "--compensation-strategy",
-        "strict",
-        "--allow-backend-saga",
-    ];
-    setup_orchestration(spec, out.path(), workflow, &flags).ok();
+    setup_orchestration(spec, out.path(), workflow, BACKEND_SAGA).ok();
     check_rust_crate(&out.path().join("rust").join(folder));
 }
 

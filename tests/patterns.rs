@@ -12,20 +12,6 @@ use std::time::Duration;
 use serde_json::Value;
 use support::*;
 
-fn event_patterns(spec: &Path, out: &Path, name: &str, flags: &[&str]) -> Run {
-    let mut args = vec![
-        "generate",
-        "event-patterns",
-        name,
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
-}
-
 /// Generates the event layer with `flags` and checks both packages with
 /// the real toolchains.
 fn check_event_patterns(spec: &Path, context: &str, folder: &str, flags: &[&str]) {

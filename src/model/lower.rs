@@ -1448,7 +1448,7 @@ fn check_type_namespace(
             }
         }
     }
-    fn claim<'m>(
+    fn claim_in<'m>(
         l: &mut Lowerer<'_>,
         crate_types: &mut HashMap<String, Origin<'m>>,
         rust_type: String,
@@ -1476,7 +1476,6 @@ fn check_type_namespace(
         }
     }
     let mut crate_types: HashMap<String, Origin<'_>> = HashMap::default();
-    let claim_in = claim;
     let mut claim = |l: &mut Lowerer<'_>, rust_type: String, origin, pos: Pos| {
         claim_in(l, &mut crate_types, rust_type, origin, pos);
     };

@@ -186,6 +186,31 @@ pub fn setup_orchestration(spec: &Path, out: &Path, workflow: &str, flags: &[&st
     parasol(&args)
 }
 
+/// `parasol generate event-patterns NAME --spec SPEC --out OUT FLAGS...`.
+pub fn event_patterns(spec: &Path, out: &Path, name: &str, flags: &[&str]) -> Run {
+    let mut args = vec![
+        "generate",
+        "event-patterns",
+        name,
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    parasol(&args)
+}
+
+/// `setup orchestration`'s flags for a backend saga that compensates
+/// strictly, allowed under a bundle that prefers the edge.
+pub const BACKEND_SAGA: &[&str] = &[
+    "--location",
+    "backend",
+    "--compensation-strategy",
+    "strict",
+    "--allow-backend-saga",
+];
+
 /// The target folder every generated crate builds into, so dependencies
 /// compile once per machine rather than once per crate.
 pub fn shared_target_dir() -> PathBuf {
@@ -336,6 +361,24 @@ pub fn node_test(package: &Path, files: &[PathBuf], env: &[(&str, &str)]) -> Run
     args.extend(files.iter().map(|f| f.to_string_lossy().into_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     tool(package, Path::new("node"), &args, env)
+}
+
+/// Builds the `bc test-communication` package in `package` and runs its
+/// compiled tests `files` (under `dist-test/test/`) against the service
+/// binary `binary`, which they start themselves.
+pub fn communication_tests(package: &Path, binary: &Path, files: &[&str]) -> Run {
+    link_toolchain(package);
+    tsc(package, &["-p", "tsconfig.json", "--noEmit"]);
+    tsc(package, &["-p", "tsconfig.test.json"]);
+    let files: Vec<PathBuf> = files
+        .iter()
+        .map(|f| package.join("dist-test/test").join(f))
+        .collect();
+    node_test(
+        package,
+        &files,
+        &[("SERVICE_BIN", binary.to_str().unwrap())],
+    )
 }
 
 /// Type-checks a generated package (strict), builds its tests and runs them.
