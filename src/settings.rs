@@ -233,23 +233,20 @@ impl From<cli::StateSync> for StateSync {
 }
 
 impl Architecture {
-    /// Whether `bc generate` writes a layout of its own for it: V5 and the
-    /// modular monolith it already is. The others are recorded and named
-    /// in the output, and warned about (`not-generated-yet`).
+    /// Whether `bc generate` writes something of its own for it: V5, the
+    /// modular monolith it already is, and `cqrs-es` (an event store the
+    /// tables are projections of). The others are recorded and named in
+    /// the output, and warned about (`not-generated-yet`).
     pub fn is_generated(self) -> bool {
         matches!(
             self,
-            Architecture::V5EventDriven | Architecture::ModularMonolith
+            Architecture::V5EventDriven | Architecture::ModularMonolith | Architecture::CqrsEs
         )
     }
 
     /// Where to look meanwhile, for one `bc generate` does not lay out yet.
     pub fn meanwhile(self) -> &'static str {
-        if self == Architecture::CqrsEs {
-            "`parasol generate event-patterns --style event-sourced` writes event-sourced aggregates beside the service"
-        } else {
-            "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
-        }
+        "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
     }
 }
 

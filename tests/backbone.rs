@@ -776,3 +776,91 @@ fn traces_follow_a_request_into_the_consumers_of_its_events() {
         "an untraced call starts a trace of its own"
     );
 }
+
+/// An event-sourced service (`cqrs-es`) over PostgreSQL, switched to from
+/// V5 with records stored: the migration that adds the event store starts
+/// each stored record's stream, commands load from the stream and append
+/// to it, and `rebuild-projections` derives the tables from the streams.
+#[test]
+fn switching_to_cqrs_es_over_postgres_keeps_stored_records() {
+    const ACCOUNTS: &str = "/api/accounts/accounts";
+    let out = tempfile::tempdir().unwrap();
+    let spec = example_spec("ledger");
+    let crate_dir = out.path().join("rust/ledger");
+    let build = |architecture: &str, keep_in: &str| {
+        let flags = ["--lang", "rust", "--architecture", architecture];
+        bc_generate(&spec, out.path(), &flags).ok();
+        let keep_in = out.path().join(keep_in);
+        std::fs::create_dir_all(&keep_in).unwrap();
+        build_binary(&crate_dir, &keep_in)
+    };
+    let postgres = start_postgres();
+    let database_url = postgres.create_database("ledger");
+    let env = [("DATABASE_URL", database_url.as_str())];
+
+    let v5 = build("v5-event-driven", "v5");
+    let id = {
+        let server = Server::start(&v5, &env);
+        let body = json!({ "owner": "ada", "balance": 10, "status": "open" }).to_string();
+        let (status, body) = http(&server.url, "POST", ACCOUNTS, &[], &body);
+        assert_eq!(status, 201, "{body}");
+        let id = json_of(&body)["id"].as_str().unwrap().to_string();
+        let change = json!({ "balance": 20, "version": 1 }).to_string();
+        let (status, body) = http(
+            &server.url,
+            "PATCH",
+            &format!("{ACCOUNTS}/{id}"),
+            &[],
+            &change,
+        );
+        assert_eq!(status, 200, "{body}");
+        id
+    };
+    let item = format!("{ACCOUNTS}/{id}");
+
+    let es = build("cqrs-es", "es");
+    assert!(
+        crate_dir
+            .join("migrations/postgres/0002_add_event_store.sql")
+            .is_file(),
+        "a migration adds the event store"
+    );
+    let server = Server::start(&es, &env);
+    let kinds = |url: &str| -> Vec<(String, u64)> {
+        let (status, body) = http(url, "GET", &format!("{item}/history"), &[], "");
+        assert_eq!(status, 200, "{body}");
+        json_of(&body)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().into(),
+                    e["version"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(kinds(&server.url), [("imported".to_string(), 2)]);
+    let change = json!({ "balance": 30, "version": 2 }).to_string();
+    let (status, body) = http(&server.url, "PATCH", &item, &[], &change);
+    assert_eq!(status, 200, "{body}");
+    let updated = json_of(&body);
+    assert_eq!(updated["version"], 3);
+    assert_eq!(
+        kinds(&server.url),
+        [("imported".to_string(), 2), ("updated".to_string(), 3)]
+    );
+
+    let rebuilt = std::process::Command::new(&es)
+        .arg("rebuild-projections")
+        .env("DATABASE_URL", &database_url)
+        .env("EVENT_BUS_URL", "memory:")
+        .output()
+        .expect("the service binary runs");
+    let rebuilt = Run::from(rebuilt).ok();
+    assert!(rebuilt.stdout.contains("1 records"), "{}", rebuilt.stdout);
+    let (status, body) = http(&server.url, "GET", &item, &[], "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body), updated);
+}

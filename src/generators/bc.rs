@@ -67,7 +67,8 @@ pub fn prepare_bc(
     let mut requested = requested.clone();
     let files = match lang {
         Lang::Rust => {
-            requested.schema = targets::sql::settle(ctx, &requested.schema, &mut diags);
+            requested.schema =
+                targets::sql::settle(ctx, &requested.schema, settings.event_sourced, &mut diags);
             let mut files = targets::rust::files(ctx);
             files.extend(targets::sql::files(&requested.schema));
             files
@@ -119,7 +120,10 @@ fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnost
         );
     }
     if let Some(style) = requested.event_style
-        && style != EventStyle::LightweightNotifications
+        && !matches!(
+            style,
+            EventStyle::LightweightNotifications | EventStyle::EventSourced
+        )
     {
         diags.push(
             not_generated_yet(

@@ -397,7 +397,17 @@ pub fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> St
     out.push('\n');
     out.push_str(&pad(indent));
     out.push(')');
-    out.push_str(tail);
+    // A return type that leaves no room for the body's brace puts the
+    // brace on a line of its own; rustfmt counts the indent twice there.
+    match tail.strip_suffix(" {") {
+        Some(ret) if 2 * indent + 1 + width(tail) > MAX_WIDTH => {
+            out.push_str(ret);
+            out.push('\n');
+            out.push_str(&pad(indent));
+            out.push('{');
+        }
+        _ => out.push_str(tail),
+    }
     out
 }
 
@@ -531,6 +541,36 @@ mod tests {
             chain(4, "", &long, ";"),
             "ctx.receipts\n        .redeem(&input.h_ttp_endpoint_id)\n        .await?\n        .ok_or_else(|| {\n            ServiceError::not_found(\n                \"hTTPEndpointIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\n                input.h_ttp_endpoint_id_xxxxxxxxxxxxxxxxxxxxxxx.clone(),\n            )\n        })?;"
         );
+    }
+
+    #[test]
+    fn a_return_type_that_fills_the_line_moves_the_brace_down() {
+        let params = [
+            "State(app): State<App>".to_string(),
+            "Path(id): Path<String>".into(),
+        ];
+        let ret = |ty: &str| format!(" -> Result<Json<Vec<Recorded<{ty}>>>, ServiceError> {{");
+        // Measured with rustfmt (edition 2024): `) -> … {` of 100 columns
+        // stays, of 101 puts the brace on a line of its own; indented by
+        // 4, of 96 and 97 (the indent counts twice).
+        let fits = signature(0, "async fn history_item", &params, &ret(&"A".repeat(50)));
+        assert!(fits.ends_with(&format!("{}>>>, ServiceError> {{", "A".repeat(50))));
+        let over = signature(0, "async fn history_item", &params, &ret(&"A".repeat(51)));
+        assert!(over.ends_with(&format!("{}>>>, ServiceError>\n{{", "A".repeat(51))));
+        let fits = signature(
+            4,
+            "pub async fn history_item",
+            &params,
+            &ret(&"A".repeat(42)),
+        );
+        assert!(fits.ends_with(&format!("{}>>>, ServiceError> {{", "A".repeat(42))));
+        let over = signature(
+            4,
+            "pub async fn history_item",
+            &params,
+            &ret(&"A".repeat(43)),
+        );
+        assert!(over.ends_with(&format!("{}>>>, ServiceError>\n    {{", "A".repeat(43))));
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub struct Settings {
     pub state_management: StateManagement,
     #[serde(default)]
     pub allow_backend_saga: bool,
+    /// Aggregates are event-sourced (`cqrs-es`, or the `event-sourced`
+    /// event style): every write appends to the event store, commands load
+    /// from it, and the tables are projections rebuilt from it.
+    #[serde(default)]
+    pub event_sourced: bool,
 }
 
 /// What the user asked for on the command line.
@@ -117,5 +122,7 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
             .state_management
             .unwrap_or(StateManagement::OptimisticUpdates),
         allow_backend_saga: req.allow_backend_saga,
+        event_sourced: architecture == Architecture::CqrsEs
+            || event_style == EventStyle::EventSourced,
     }
 }

@@ -36,6 +36,12 @@ pub struct Migration {
     #[serde(default)]
     pub base: bool,
     pub tables: Vec<String>,
+    /// Creates the event store (`cqrs-es`), starting the stream of every
+    /// row already in `imports` with the row as it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_store: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
 }
 
 impl Schema {
@@ -65,9 +71,15 @@ fn fields_of(aggregate: &Aggregate) -> BTreeMap<String, String> {
 }
 
 /// The schema after this run: `recorded` plus a migration for the tables it
-/// does not create yet. Changes existing rows cannot follow are warnings
-/// saying what to do; generation goes on.
-pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Schema {
+/// does not create yet, and for the event store when `event_sourced` and
+/// no migration made it yet. Changes existing rows cannot follow are
+/// warnings saying what to do; generation goes on.
+pub fn settle(
+    ctx: &Context,
+    recorded: &Schema,
+    event_sourced: bool,
+    diags: &mut Diagnostics,
+) -> Schema {
     let made: BTreeSet<&str> = recorded
         .migrations
         .iter()
@@ -88,21 +100,39 @@ pub fn settle(ctx: &Context, recorded: &Schema, diags: &mut Diagnostics) -> Sche
         .cloned()
         .collect();
     let mut schema = recorded.clone();
-    if schema.migrations.is_empty() || !fresh.is_empty() {
+    let store_missing = event_sourced && !recorded.migrations.iter().any(|m| m.event_store);
+    if schema.migrations.is_empty() || !fresh.is_empty() || store_missing {
         let version = schema.migrations.last().map_or(1, |m| m.version + 1);
         let name = if version == 1 {
             "init".to_string()
         } else {
             // Long names are cut: the version keeps file names unique.
-            let mut name = format!("add_{}", fresh.join("_"));
+            let mut name = if fresh.is_empty() {
+                "add_event_store".to_string()
+            } else {
+                format!("add_{}", fresh.join("_"))
+            };
             name.truncate(60);
             name
+        };
+        // Rows stored before the event store existed start their streams
+        // where they are, so commands can load every record from its stream.
+        let imports = if store_missing {
+            current
+                .iter()
+                .filter(|t| made.contains(*t))
+                .map(|t| t.to_string())
+                .collect()
+        } else {
+            Vec::new()
         };
         schema.migrations.push(Migration {
             version,
             name,
             base: version == 1,
             tables: fresh,
+            event_store: store_missing,
+            imports,
         });
     }
     for gone in made.difference(&current) {
@@ -170,4 +200,47 @@ pub fn files(schema: &Schema) -> Vec<FileSpec> {
         }
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "parasol: 1
+bounded_context:
+  name: Shop
+  modules:
+    sales:
+      aggregates:
+        Order: { fields: { total: int } }
+        Refund: { fields: { amount: int } }
+";
+
+    #[test]
+    fn the_event_store_comes_once_with_the_rows_stored_before_it() {
+        let mut diags = Diagnostics::new();
+        let ctx = crate::load::load_text("shop.bc.yaml", SPEC.as_bytes(), &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{diags:?}");
+        let v5 = settle(&ctx, &Schema::default(), false, &mut diags);
+        assert_eq!(v5.migrations.len(), 1);
+        assert!(!v5.migrations[0].event_store);
+
+        // Switched to event sourcing: a migration of its own starts the
+        // streams of the rows the tables already hold.
+        let es = settle(&ctx, &v5, true, &mut diags);
+        let added = &es.migrations[1..];
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].name, "add_event_store");
+        assert!(added[0].event_store && added[0].tables.is_empty());
+        assert_eq!(added[0].imports, ["orders", "refunds"]);
+        // Made once: kept, never made again, whichever the setting.
+        assert_eq!(settle(&ctx, &es, true, &mut diags), es);
+        assert_eq!(settle(&ctx, &es, false, &mut diags), es);
+
+        // From the start: in the first migration, with nothing to import.
+        let fresh = settle(&ctx, &Schema::default(), true, &mut diags);
+        assert_eq!(fresh.migrations.len(), 1);
+        assert!(fresh.migrations[0].event_store && fresh.migrations[0].imports.is_empty());
+        assert!(!diags.has_errors());
+    }
 }
