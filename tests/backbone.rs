@@ -4,8 +4,10 @@
 //! instances, a broker outage, a crash between commit and publish), and a
 //! failing consumer's dead letters, and Prometheus scraping it with what
 //! `bc setup-monitoring` writes, and its traces reaching a stand-in OTLP
-//! collector. Every server is started by the test
-//! that uses it, on 127.0.0.1 with an ephemeral port, and stopped after.
+//! collector, and an event-sourced (`cqrs-es`) build taking over the
+//! records a V5 build stored, over SQLite and PostgreSQL. Every server is
+//! started by the test that uses it, on 127.0.0.1 with an ephemeral port,
+//! and stopped after.
 //!
 //! The canonical example is generated once per run with a user-owned
 //! `inventory/handlers.rs` (tests/fixtures) that logs every event it handles
@@ -777,13 +779,13 @@ fn traces_follow_a_request_into_the_consumers_of_its_events() {
     );
 }
 
-/// An event-sourced service (`cqrs-es`) over PostgreSQL, switched to from
-/// V5 with records stored: the migration that adds the event store starts
-/// each stored record's stream, commands load from the stream and append
-/// to it, and `rebuild-projections` derives the tables from the streams.
+/// An event-sourced service (`cqrs-es`), switched to from V5 code
+/// (`hexagonal`, laid out as V5) with records stored, over SQLite and over
+/// PostgreSQL: the migration that adds the event store starts each stored
+/// record's stream, commands load from the stream and append to it, and
+/// `rebuild-projections` derives the tables from the streams.
 #[test]
-fn switching_to_cqrs_es_over_postgres_keeps_stored_records() {
-    const ACCOUNTS: &str = "/api/accounts/accounts";
+fn switching_to_cqrs_es_keeps_stored_records() {
     let out = tempfile::tempdir().unwrap();
     let spec = example_spec("ledger");
     let crate_dir = out.path().join("rust/ledger");
@@ -794,45 +796,59 @@ fn switching_to_cqrs_es_over_postgres_keeps_stored_records() {
         std::fs::create_dir_all(&keep_in).unwrap();
         build_binary(&crate_dir, &keep_in)
     };
+    let v5 = build("hexagonal", "v5");
     let postgres = start_postgres();
-    let database_url = postgres.create_database("ledger");
-    let env = [("DATABASE_URL", database_url.as_str())];
-
-    let v5 = build("v5-event-driven", "v5");
-    let id = {
-        let server = Server::start(&v5, &env);
-        let body = json!({ "owner": "ada", "balance": 10, "status": "open" }).to_string();
-        let (status, body) = http(&server.url, "POST", ACCOUNTS, &[], &body);
-        assert_eq!(status, 201, "{body}");
-        let id = json_of(&body)["id"].as_str().unwrap().to_string();
-        let change = json!({ "balance": 20, "version": 1 }).to_string();
-        let (status, body) = http(
-            &server.url,
-            "PATCH",
-            &format!("{ACCOUNTS}/{id}"),
-            &[],
-            &change,
-        );
-        assert_eq!(status, 200, "{body}");
-        id
-    };
-    let item = format!("{ACCOUNTS}/{id}");
+    let databases = [
+        format!(
+            "sqlite://{}?mode=rwc",
+            out.path().join("ledger.db").display()
+        ),
+        postgres.create_database("ledger"),
+    ];
+    let ids: Vec<String> = databases
+        .iter()
+        .map(|url| {
+            let server = Server::start(&v5, &[("DATABASE_URL", url.as_str())]);
+            store_an_account(&server.url)
+        })
+        .collect();
 
     let es = build("cqrs-es", "es");
-    assert!(
-        crate_dir
-            .join("migrations/postgres/0002_add_event_store.sql")
-            .is_file(),
-        "a migration adds the event store"
-    );
-    let server = Server::start(&es, &env);
-    let kinds = |url: &str| -> Vec<(String, u64)> {
-        let (status, body) = http(url, "GET", &format!("{item}/history"), &[], "");
+    for dialect in ["sqlite", "postgres"] {
+        let migration = format!("migrations/{dialect}/0002_add_event_store.sql");
+        assert!(crate_dir.join(&migration).is_file(), "{migration}");
+    }
+    for (url, id) in databases.iter().zip(&ids) {
+        event_sourced_from_then_on(&es, url, id);
+    }
+}
+
+const ACCOUNTS: &str = "/api/accounts/accounts";
+
+/// Creates an account and changes it once (version 2); its id.
+fn store_an_account(url: &str) -> String {
+    let body = json!({ "owner": "ada", "balance": 10, "status": "open" }).to_string();
+    let (status, body) = http(url, "POST", ACCOUNTS, &[], &body);
+    assert_eq!(status, 201, "{body}");
+    let id = json_of(&body)["id"].as_str().unwrap().to_string();
+    let change = json!({ "balance": 20, "version": 1 }).to_string();
+    let (status, body) = http(url, "PATCH", &format!("{ACCOUNTS}/{id}"), &[], &change);
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+/// The account `id`, stored before the event store, as the event-sourced
+/// `binary` over `database_url` sees and changes it.
+fn event_sourced_from_then_on(binary: &Path, database_url: &str, id: &str) {
+    let env = [("DATABASE_URL", database_url)];
+    let server = Server::start(binary, &env);
+    let item = format!("{ACCOUNTS}/{id}");
+    let stream = || -> Vec<(String, u64)> {
+        let (status, body) = http(&server.url, "GET", &format!("{item}/history"), &[], "");
         assert_eq!(status, 200, "{body}");
-        json_of(&body)
-            .as_array()
-            .unwrap()
-            .iter()
+        let events = json_of(&body);
+        let events = events.as_array().unwrap().iter();
+        events
             .map(|e| {
                 (
                     e["kind"].as_str().unwrap().into(),
@@ -841,26 +857,24 @@ fn switching_to_cqrs_es_over_postgres_keeps_stored_records() {
             })
             .collect()
     };
-    assert_eq!(kinds(&server.url), [("imported".to_string(), 2)]);
+    assert_eq!(stream(), [("imported".to_string(), 2)], "{database_url}");
     let change = json!({ "balance": 30, "version": 2 }).to_string();
     let (status, body) = http(&server.url, "PATCH", &item, &[], &change);
     assert_eq!(status, 200, "{body}");
     let updated = json_of(&body);
     assert_eq!(updated["version"], 3);
-    assert_eq!(
-        kinds(&server.url),
-        [("imported".to_string(), 2), ("updated".to_string(), 3)]
-    );
+    let expected = [("imported".to_string(), 2), ("updated".to_string(), 3)];
+    assert_eq!(stream(), expected, "{database_url}");
 
-    let rebuilt = std::process::Command::new(&es)
+    let rebuilt = std::process::Command::new(binary)
         .arg("rebuild-projections")
-        .env("DATABASE_URL", &database_url)
+        .env("DATABASE_URL", database_url)
         .env("EVENT_BUS_URL", "memory:")
         .output()
         .expect("the service binary runs");
     let rebuilt = Run::from(rebuilt).ok();
-    assert!(rebuilt.stdout.contains("1 records"), "{}", rebuilt.stdout);
+    assert!(rebuilt.stdout.contains(": 1 records"), "{}", rebuilt.stdout);
     let (status, body) = http(&server.url, "GET", &item, &[], "");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(json_of(&body), updated);
+    assert_eq!(json_of(&body), updated, "{database_url}");
 }

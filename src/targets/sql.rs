@@ -219,7 +219,10 @@ bounded_context:
     #[test]
     fn the_event_store_comes_once_with_the_rows_stored_before_it() {
         let mut diags = Diagnostics::new();
-        let ctx = crate::load::load_text("shop.bc.yaml", SPEC.as_bytes(), &mut diags).unwrap();
+        let raw = crate::source::load_spec_text("shop.bc.yaml", SPEC.as_bytes(), &mut diags);
+        let bundles = std::sync::Arc::new(crate::source::bundle::BundleSet::default());
+        let ctx = crate::model::lower::lower(&raw.unwrap(), bundles, "shop.bc.yaml", &mut diags);
+        let ctx = ctx.unwrap();
         assert!(!diags.has_errors(), "{diags:?}");
         let v5 = settle(&ctx, &Schema::default(), false, &mut diags);
         assert_eq!(v5.migrations.len(), 1);
