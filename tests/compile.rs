@@ -15,7 +15,7 @@
 //! steps' outputs, renamed inputs), each coordination, compensation and
 //! state sync, `on_success`, the communication settings (timeouts,
 //! breaker thresholds, batches, concurrency, each broker), an
-//! architecture, value objects that hold themselves in a list or map,
+//! architecture (`cqrs-es` among them), value objects that hold themselves in a list or map,
 //! keyword-heavy and near-colliding names (modules named like the crates
 //! the generated code uses among them).
 //!
@@ -610,9 +610,11 @@ impl SpecGen<'_> {
 
         let mut out = String::new();
         writeln!(out, "parasol: 1\nbounded_context:\n  name: {context}").unwrap();
-        match self.rng.below(4) {
+        match self.rng.below(5) {
             0 => writeln!(out, "  architecture: v5-event-driven").unwrap(),
             1 => writeln!(out, "  architecture: modular-monolith").unwrap(),
+            // Event-sourced aggregates: no bundle here refuses them.
+            2 => writeln!(out, "  architecture: cqrs-es").unwrap(),
             _ => {}
         }
         writeln!(out, "  modules:").unwrap();
