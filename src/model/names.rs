@@ -306,9 +306,9 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
 
 /// More type names the generated code declares or imports beside the
 /// spec's declared types (the paged lists, the read models' queries, the
-/// CQRS gateways, the event streams of `cqrs-es`): an aggregate, value object, enum or read model of one of
-/// these names gets the `Domain` prefix too. A workflow may have them: none
-/// of its code meets them.
+/// CQRS gateways, the event streams of `cqrs-es`): an aggregate, value
+/// object, enum or read model of one of these names gets the `Domain`
+/// prefix too. A workflow may have them: none of its code meets them.
 pub const RESERVED_FOR_DECLARED_TYPES: &[&str] = &[
     "CommandGateway",
     "CommandGatewayOptions",
