@@ -227,11 +227,16 @@ pub enum Lang {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Architecture {
+    /// CRUD + notifications, SSE, edge orchestration.
     #[value(name = "v5-event-driven")]
     V5EventDriven,
+    /// Recorded and named; the code is V5's for now (warned).
     Hexagonal,
+    /// Recorded and named; the code is V5's for now (warned).
     CleanArchitecture,
+    /// V5 with event-sourced aggregates: an event store the tables project.
     CqrsEs,
+    /// Modules with public APIs and checked boundaries: the V5 layout.
     ModularMonolith,
 }
 
@@ -239,9 +244,10 @@ pub enum Architecture {
 pub enum EventStyle {
     /// V5: state change + fire-and-forget notification.
     LightweightNotifications,
-    /// Events with aggregate version, correlation and causation ids; idempotent handlers.
+    /// Events with aggregate version, correlation and causation ids; idempotent handlers
+    /// (recorded and named; `generate event-patterns` writes them, warned).
     DomainEvents,
-    /// Events as the source of truth (refused under `no_event_sourcing`).
+    /// Events as the source of truth: event-sourced aggregates (refused under `no_event_sourcing`).
     EventSourced,
 }
 
