@@ -9,7 +9,9 @@
 //! The examples `travel` and `repair-shop` run the same way with parasol's
 //! default bodies, untouched: a happy path and a failure of the last of four
 //! steps, checking that the records the workflow returns exist and that the
-//! compensations restored what the earlier steps changed.
+//! compensations restored what the earlier steps changed. The event-sourced
+//! `ledger` runs its TypeScript clients against its backend and reads each
+//! record's writes back from the record's stream.
 //!
 //! `bc test-communication`'s scenarios run the same way: the canonical
 //! example (with a load test), `shadowing`, `greenhouse` and `dispatch`
@@ -190,6 +192,13 @@ fn the_frontend_works_through_the_generated_gateway() {
     );
     assert!(run.stdout.contains("# pass 4"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
+}
+
+/// The event-sourced ledger (`cqrs-es`): what the TypeScript clients write
+/// comes back from each record's stream (`tests/e2e/ledger-streams.e2e.ts`).
+#[test]
+fn ledger_streams_end_to_end() {
+    example_end_to_end("ledger", "accounts.withdraw", "ledger-streams.e2e.ts", 2);
 }
 
 #[test]
