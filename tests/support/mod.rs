@@ -160,45 +160,30 @@ pub fn bc_generate(spec: &Path, out: &Path, flags: &[&str]) -> Run {
     bc(&["generate"], spec, out, flags)
 }
 
-/// `parasol bc VERB... --spec SPEC --out OUT` and `flags`, however it ends.
-pub fn bc(verb: &[&str], spec: &Path, out: &Path, flags: &[&str]) -> Run {
+/// `parasol WORDS... --spec SPEC --out OUT FLAGS...`, however it ends.
+fn with_spec(words: &[&str], spec: &Path, out: &Path, flags: &[&str]) -> Run {
     let base = [
         "--spec",
         spec.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ];
-    parasol(&[&["bc"][..], verb, &base[..], flags].concat())
+    parasol(&[words, &base[..], flags].concat())
+}
+
+/// `parasol bc VERB... --spec SPEC --out OUT` and `flags`, however it ends.
+pub fn bc(verb: &[&str], spec: &Path, out: &Path, flags: &[&str]) -> Run {
+    with_spec(&[&["bc"][..], verb].concat(), spec, out, flags)
 }
 
 /// `parasol setup orchestration WORKFLOW --spec SPEC --out OUT FLAGS...`.
 pub fn setup_orchestration(spec: &Path, out: &Path, workflow: &str, flags: &[&str]) -> Run {
-    let mut args = vec![
-        "setup",
-        "orchestration",
-        workflow,
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    with_spec(&["setup", "orchestration", workflow], spec, out, flags)
 }
 
 /// `parasol generate event-patterns NAME --spec SPEC --out OUT FLAGS...`.
 pub fn event_patterns(spec: &Path, out: &Path, name: &str, flags: &[&str]) -> Run {
-    let mut args = vec![
-        "generate",
-        "event-patterns",
-        name,
-        "--spec",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    parasol(&args)
+    with_spec(&["generate", "event-patterns", name], spec, out, flags)
 }
 
 /// `setup orchestration`'s flags for a backend saga that compensates
