@@ -230,9 +230,9 @@ pub enum Architecture {
     /// CRUD + notifications, SSE, edge orchestration.
     #[value(name = "v5-event-driven")]
     V5EventDriven,
-    /// Recorded and named; the code is V5's for now (warned).
+    /// V5 with ports and adapters: logic reaches storage through a port (SQL or in-memory adapter).
     Hexagonal,
-    /// Recorded and named; the code is V5's for now (warned).
+    /// As hexagonal: use cases (`ops.rs`) depend on the storage port, not on SQL.
     CleanArchitecture,
     /// V5 with event-sourced aggregates: an event store the tables project.
     CqrsEs,

@@ -232,24 +232,6 @@ impl From<cli::StateSync> for StateSync {
     }
 }
 
-impl Architecture {
-    /// Whether `bc generate` writes something of its own for it: V5, the
-    /// modular monolith it already is, and `cqrs-es` (an event store the
-    /// tables are projections of). The others are recorded and named in
-    /// the output, and warned about (`not-generated-yet`).
-    pub fn is_generated(self) -> bool {
-        matches!(
-            self,
-            Architecture::V5EventDriven | Architecture::ModularMonolith | Architecture::CqrsEs
-        )
-    }
-
-    /// Where to look meanwhile, for one `bc generate` does not lay out yet.
-    pub fn meanwhile(self) -> &'static str {
-        "the V5 layout already keeps domain (`model.rs`), logic (`ops.rs`) and adapters (`http.rs`, `repository.rs`) apart"
-    }
-}
-
 /// The warning for a setting `bc generate` records and names in the output
 /// but does not (yet) generate differently from the V5 default.
 pub fn not_generated_yet(what: &str, instead: &str) -> crate::diag::Diagnostic {

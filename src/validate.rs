@@ -185,29 +185,13 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
             refused_by_flag: false,
         },
     ];
-    let mut refused = false;
     for ask in &asks {
         if matches!(ask, Ask::EventSourcing { .. }) && ctx.architecture != "cqrs-es" {
             continue;
         }
         if let Some(refusal) = ctx.refusal(ask, Some(at(ctx, arch_pos)), None) {
             diags.push(refusal);
-            refused = true;
         }
-    }
-    if !refused
-        && let Some(pos) = ctx.architecture_pos
-        && let Some(architecture) = crate::settings::Architecture::parse(&ctx.architecture)
-        && !architecture.is_generated()
-    {
-        diags.push(
-            crate::settings::not_generated_yet(
-                &format!("architecture `{architecture}`"),
-                "`v5-event-driven` (a module folder each: model, ops, service, http)",
-            )
-            .at(at(ctx, pos))
-            .with_help(architecture.meanwhile()),
-        );
     }
     for wf in &ctx.workflows {
         if wf.coordination == "frontend" {

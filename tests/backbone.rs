@@ -779,8 +779,8 @@ fn traces_follow_a_request_into_the_consumers_of_its_events() {
     );
 }
 
-/// An event-sourced service (`cqrs-es`), switched to from V5 code
-/// (`hexagonal`, laid out as V5) with records stored, over SQLite and over
+/// An event-sourced service (`cqrs-es`), switched to from a service that
+/// was not (`hexagonal`: V5 with ports and adapters) with records stored, over SQLite and over
 /// PostgreSQL: the migration that adds the event store starts each stored
 /// record's stream, commands load from the stream and append to it, and
 /// `rebuild-projections` derives the tables from the streams.

@@ -15,7 +15,8 @@
 //! steps' outputs, renamed inputs), each coordination, compensation and
 //! state sync, `on_success`, the communication settings (timeouts,
 //! breaker thresholds, batches, concurrency, each broker), an
-//! architecture (`cqrs-es` among them), value objects that hold themselves in a list or map,
+//! architecture (`cqrs-es`, `hexagonal` and `clean-architecture` among
+//! them), value objects that hold themselves in a list or map,
 //! keyword-heavy and near-colliding names (modules named like the crates
 //! the generated code uses among them).
 //!
@@ -610,11 +611,14 @@ impl SpecGen<'_> {
 
         let mut out = String::new();
         writeln!(out, "parasol: 1\nbounded_context:\n  name: {context}").unwrap();
-        match self.rng.below(5) {
+        match self.rng.below(7) {
             0 => writeln!(out, "  architecture: v5-event-driven").unwrap(),
             1 => writeln!(out, "  architecture: modular-monolith").unwrap(),
             // Event-sourced aggregates: no bundle here refuses them.
             2 => writeln!(out, "  architecture: cqrs-es").unwrap(),
+            // Ports and adapters: the logic holds `ports::Records`.
+            3 => writeln!(out, "  architecture: hexagonal").unwrap(),
+            4 => writeln!(out, "  architecture: clean-architecture").unwrap(),
             _ => {}
         }
         writeln!(out, "  modules:").unwrap();

@@ -46,6 +46,65 @@ fn example_ledger() {
     check(&example_spec("ledger"));
 }
 
+/// `--architecture hexagonal` on the canonical example, and a test written
+/// as its user would (docs/backbone.md): an operation's business logic
+/// runs on the in-memory adapter put in place of the SQL one, and the
+/// database is never written.
+#[test]
+fn canonical_example_hexagonal_logic_runs_on_memory() {
+    let out = tempfile::tempdir().unwrap();
+    bc(
+        &["generate"],
+        &canonical_spec(),
+        out.path(),
+        &["--lang", "rust", "--architecture", "hexagonal"],
+    )
+    .ok();
+    let context = only_child(&out.path().join("rust"));
+    std::fs::write(context.join("tests/memory.rs"), MEMORY_TEST).unwrap();
+    check_rust_crate(&context);
+}
+
+const MEMORY_TEST: &str = r#"//! Business logic on the in-memory adapter.
+
+use order_management::adapters::Memory;
+use order_management::modules::order::{CancelInput, Order, OrderCtx, ops};
+use order_management::types::OrderStatus;
+use order_management::{App, AppConfig, RequestContext, ServiceError};
+
+#[tokio::test]
+async fn cancel_runs_on_memory() {
+    let app = App::in_memory(AppConfig::default());
+    let request = RequestContext::new("tester");
+    let tx = app.database().begin().await.unwrap();
+    let mut ctx = OrderCtx::new(&app, &tx, &request);
+    let order = Order {
+        version: 4,
+        ..Order::new("o-1", &request.audit())
+    };
+    ctx.orders = Box::new(Memory::holding([order]));
+
+    let input = CancelInput {
+        order_id: "o-1".into(),
+    };
+    ops::cancel(&mut ctx, input).await.unwrap();
+    let cancelled = ctx.orders.load("o-1").await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.version, 5);
+
+    let input = CancelInput {
+        order_id: "o-2".into(),
+    };
+    let missing = ops::cancel(&mut ctx, input).await;
+    assert!(missing.is_err());
+
+    drop(ctx);
+    app.database().commit(tx).await.unwrap();
+    let stored = app.order().orders().get("o-1").await;
+    assert!(matches!(stored, Err(ServiceError::NotFound { .. })));
+}
+"#;
+
 /// Types named like the generated code's own (`Record`, `State`, `Date`,
 /// `Value`, `Error`, `Workflow`, `Entity`, an enum `EventType`, a read
 /// model `Audit`): they get `Domain`-prefixed identifiers and nothing is

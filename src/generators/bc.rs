@@ -70,6 +70,9 @@ pub fn prepare_bc(
             requested.schema =
                 targets::sql::settle(ctx, &requested.schema, settings.event_sourced, &mut diags);
             let mut files = targets::rust::files(ctx);
+            if settings.ports {
+                files.extend(targets::rust::ports_files(ctx));
+            }
             files.extend(targets::sql::files(&requested.schema));
             files
         }
@@ -105,20 +108,9 @@ pub fn prepare_bc(
 
 /// Flags that `bc generate` records and names in the output without
 /// generating anything different for them (yet): said once per run, with
-/// the backend. A spec's own `architecture:` is warned about by validate.
+/// the backend.
 fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnostics) {
     use crate::settings::{EventStyle, TransactionPattern, not_generated_yet};
-    if let Some(architecture) = requested.architecture
-        && !architecture.is_generated()
-    {
-        diags.push(
-            not_generated_yet(
-                &format!("`--architecture {architecture}`"),
-                "`v5-event-driven`",
-            )
-            .with_help(architecture.meanwhile()),
-        );
-    }
     if let Some(style) = requested.event_style
         && !matches!(
             style,

@@ -28,6 +28,11 @@ pub struct Settings {
     /// from it, and the tables are projections rebuilt from it.
     #[serde(default)]
     pub event_sourced: bool,
+    /// Ports and adapters (`hexagonal`, `clean-architecture`): the business
+    /// logic reaches storage through the `ports::Records` trait, served by
+    /// the SQL adapter (`Table`) or the in-memory one (`adapters::Memory`).
+    #[serde(default)]
+    pub ports: bool,
 }
 
 /// What the user asked for on the command line.
@@ -124,5 +129,9 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         allow_backend_saga: req.allow_backend_saga,
         event_sourced: architecture == Architecture::CqrsEs
             || event_style == EventStyle::EventSourced,
+        ports: matches!(
+            architecture,
+            Architecture::Hexagonal | Architecture::CleanArchitecture
+        ),
     }
 }

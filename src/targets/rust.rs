@@ -19,6 +19,23 @@ pub fn paths(ctx: &Context) -> Vec<FileSpec> {
     files_with(ctx, false)
 }
 
+/// The ports and adapters layout's own files (`hexagonal`,
+/// `clean-architecture`): the storage port, its adapters, and the tests
+/// that hold both adapters to the port's contract.
+pub fn ports_files(ctx: &Context) -> Vec<FileSpec> {
+    let mut files = vec![
+        FileSpec::generated("src/ports.rs", tpl::RUST_SRC_PORTS_RS),
+        FileSpec::generated("src/adapters.rs", tpl::RUST_SRC_ADAPTERS_RS),
+    ];
+    if ctx.modules.iter().any(|m| !m.aggregates.is_empty()) {
+        files.push(FileSpec::generated(
+            "tests/service/ports.rs",
+            tpl::RUST_TESTS_SERVICE_PORTS_RS,
+        ));
+    }
+    files
+}
+
 fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
     let needing = |spec: FileSpec, what: &dyn Fn() -> BTreeMap<String, Need>| {
         if needs { spec.needing(what()) } else { spec }
