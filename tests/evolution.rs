@@ -1,8 +1,8 @@
 //! Spec evolution never breaks silently: random sequences of spec edits
 //! (operations, fields, aggregates, modules and events added, renamed and
-//! removed; a field's type changed) mixed with hand edits in user-owned
-//! files, run with the real binary and the real toolchains. After every
-//! regeneration, either
+//! removed; a field's type changed; the architecture switched) mixed with
+//! hand edits in user-owned files, run with the real binary and the real
+//! toolchains. After every regeneration, either
 //!
 //! - it exits 0, `parasol check` is clean, and the crate builds and passes
 //!   its tests and the package passes `tsc` and its tests; or
@@ -83,6 +83,8 @@ struct ModuleModel {
 struct Model {
     modules: Vec<ModuleModel>,
     counter: usize,
+    /// The spec's `architecture:`, when it has one.
+    architecture: Option<&'static str>,
 }
 
 impl Model {
@@ -90,6 +92,7 @@ impl Model {
         let mut model = Model {
             modules: Vec::new(),
             counter: 0,
+            architecture: None,
         };
         let shelf = model.new_module("shelf", "Book");
         model.modules.push(shelf);
@@ -128,7 +131,11 @@ impl Model {
     }
 
     fn render(&self) -> String {
-        let mut out = String::from("parasol: 1\nbounded_context:\n  name: Evolving\n  modules:\n");
+        let mut out = String::from("parasol: 1\nbounded_context:\n  name: Evolving\n");
+        if let Some(architecture) = self.architecture {
+            let _ = writeln!(out, "  architecture: {architecture}");
+        }
+        out.push_str("  modules:\n");
         let mut events = String::new();
         for module in &self.modules {
             let _ = writeln!(out, "    {}:\n      aggregates:", module.name);
@@ -194,7 +201,7 @@ impl Model {
     fn mutate(&mut self, rng: &mut Rng) -> String {
         let m = rng.below(self.modules.len());
         let n = self.fresh();
-        match rng.below(13) {
+        match rng.below(14) {
             0 | 1 => {
                 let module = &mut self.modules[m];
                 let agg = rng.pick(&module.aggregates).name.clone();
@@ -304,6 +311,20 @@ impl Model {
                 let name = format!("desk{n}");
                 self.modules[m].name = name.clone();
                 format!("rename module {old} -> {name}")
+            }
+            // The layout changes under the user's files: ports and
+            // adapters, event sourcing (a migration starts the streams of
+            // stored rows), and back.
+            13 => {
+                let architecture = rng.word(&[
+                    "v5-event-driven",
+                    "hexagonal",
+                    "clean-architecture",
+                    "cqrs-es",
+                    "modular-monolith",
+                ]);
+                self.architecture = Some(architecture);
+                format!("switch the architecture to {architecture}")
             }
             _ => {
                 let name = format!("annex{n}");

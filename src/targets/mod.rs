@@ -135,3 +135,37 @@ pub fn resolve(ctx: &Context, req: &Requested, diags: &mut Diagnostics) -> Setti
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which architectures put storage behind a port, and which event-source
+    /// it: each setting changes the code it names and nothing else.
+    #[test]
+    fn each_architecture_decides_its_layout() {
+        let spec = "parasol: 1\nbounded_context:\n  name: Shop\n  modules:\n    sales:\n      aggregates:\n        Order: { fields: { total: int } }\n";
+        let mut diags = Diagnostics::new();
+        let raw = crate::source::load_spec_text("shop.bc.yaml", spec.as_bytes(), &mut diags);
+        let bundles = std::sync::Arc::new(crate::source::bundle::BundleSet::default());
+        let ctx = crate::model::lower::lower(&raw.unwrap(), bundles, "shop.bc.yaml", &mut diags);
+        let ctx = ctx.unwrap();
+        let mut layout = |architecture: Architecture, event_style: Option<EventStyle>| {
+            let requested = Requested {
+                architecture: Some(architecture),
+                event_style,
+                ..Requested::default()
+            };
+            let settings = resolve(&ctx, &requested, &mut diags);
+            (settings.ports, settings.event_sourced)
+        };
+        assert_eq!(layout(Architecture::V5EventDriven, None), (false, false));
+        assert_eq!(layout(Architecture::ModularMonolith, None), (false, false));
+        assert_eq!(layout(Architecture::Hexagonal, None), (true, false));
+        assert_eq!(layout(Architecture::CleanArchitecture, None), (true, false));
+        assert_eq!(layout(Architecture::CqrsEs, None), (false, true));
+        let sourced = Some(EventStyle::EventSourced);
+        assert_eq!(layout(Architecture::Hexagonal, sourced), (true, true));
+        assert!(!diags.has_errors(), "{diags:?}");
+    }
+}
