@@ -7,7 +7,8 @@
 //!   allowed when any bundle in the include tree lists it. A bundle with
 //!   `v5_principles` declares `v5-event-driven` itself, and a catalogue
 //!   listing `event-driven` covers `v5-event-driven` (V5 is an
-//!   event-driven architecture). With no catalogue anywhere, every
+//!   event-driven architecture), as `ports-and-adapters` covers
+//!   `hexagonal` (the layout it generates). With no catalogue anywhere, every
 //!   architecture parasol knows is allowed.
 //! - `communication_styles` is a catalogue in the same way, for workflow
 //!   coordinations other than `frontend` (which is always allowed), and
@@ -59,6 +60,11 @@ impl Policy {
             let covers_v5 = declares_v5 || list.iter().any(|a| a == "event-driven");
             if covers_v5 && !list.iter().any(|a| a == "v5-event-driven") {
                 list.push("v5-event-driven".into());
+            }
+            // The layout `hexagonal` generates is ports and adapters.
+            let covers_ports = list.iter().any(|a| a == "ports-and-adapters");
+            if covers_ports && !list.iter().any(|a| a == "hexagonal") {
+                list.push("hexagonal".into());
             }
         }
         Policy {

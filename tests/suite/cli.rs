@@ -903,6 +903,21 @@ fn an_included_catalogue_of_architectures_is_not_a_whitelist() {
         "{}",
         run.stderr
     );
+    // `ports-and-adapters` names the layout `hexagonal` generates.
+    std::fs::write(
+        dir.path().join("bundles/bc-architecture-patterns.md"),
+        "---\nbundle: { name: catalogue, version: 1.0.0 }\nconfig: { architecture_patterns: [ports-and-adapters] }\n---\n",
+    )
+    .unwrap();
+    for (architecture, allowed) in [("hexagonal", true), ("clean-architecture", false)] {
+        let with = text.replace(
+            "  name: OrderManagement\n",
+            &format!("  name: OrderManagement\n  architecture: {architecture}\n"),
+        );
+        std::fs::write(&spec, with).unwrap();
+        let run = parasol(&["bc", "validate", "--spec", spec_s]);
+        assert_eq!(run.code == 0, allowed, "{architecture}: {}", run.stderr);
+    }
 }
 
 /// The command line as users read it: a change to any flag or text shows
