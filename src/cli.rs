@@ -244,8 +244,8 @@ pub enum Architecture {
 pub enum EventStyle {
     /// V5: state change + fire-and-forget notification.
     LightweightNotifications,
-    /// Events with aggregate version, correlation and causation ids; idempotent handlers
-    /// (recorded and named; `generate event-patterns` writes them, warned).
+    /// Events that also name their aggregate, the version the change made, and their cause
+    /// (the request or the handled event).
     DomainEvents,
     /// Events as the source of truth: event-sourced aggregates (refused under `no_event_sourcing`).
     EventSourced,

@@ -105,6 +105,110 @@ async fn cancel_runs_on_memory() {
 }
 "#;
 
+/// `--event-style domain-events` on the canonical example, with a handler
+/// and a test written as its user would: events carry the aggregate's
+/// type and the version the change made, the causation id is the request's
+/// `X-Request-Id` or the id of the event a handler handled, and the
+/// TypeScript store skips refetching a version it holds (its own tests).
+#[test]
+fn canonical_example_domain_events_carry_versions_and_causes() {
+    let out = tempfile::tempdir().unwrap();
+    bc(
+        &["generate"],
+        &canonical_spec(),
+        out.path(),
+        &["--event-style", "domain-events"],
+    )
+    .ok();
+    let context = only_child(&out.path().join("rust"));
+    let handlers = context.join("src/modules/inventory/handlers.rs");
+    std::fs::write(&handlers, RELEASING_HANDLER).unwrap();
+    std::fs::write(context.join("tests/domain.rs"), DOMAIN_EVENTS_TEST).unwrap();
+    check_rust_crate(&context);
+    let package = out.path().join("ts").join(context.file_name().unwrap());
+    check_ts_package(&package);
+}
+
+const RELEASING_HANDLER: &str = r#"//! A user's handler: a cancelled order's stock is released.
+
+use super::service::InventoryCtx;
+use crate::error::ServiceError;
+use crate::events::{EventEnvelope, InventoryReleased, OrderCancelled};
+
+pub async fn on_order_cancelled(
+    ctx: &mut InventoryCtx<'_>,
+    envelope: &EventEnvelope,
+    _event: &OrderCancelled,
+) -> Result<(), ServiceError> {
+    let event = InventoryReleased {
+        reservation_id: envelope.entity_id.clone(),
+    };
+    ctx.emit(format!("stock-of-{}", envelope.entity_id), event);
+    Ok(())
+}
+"#;
+
+const DOMAIN_EVENTS_TEST: &str = r#"//! Domain events: versions and causes.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::{Value, json};
+
+fn call(uri: &str, request_id: &str, body: Value) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("x-request-id", request_id)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn events_carry_versions_and_causes() {
+    let app = common::app();
+    let mut events = app.bus().subscribe();
+
+    let body = json!({ "customerId": "c-1", "lines": [], "total": 5, "paymentId": "p-1" });
+    let (status, created) = common::send(&app, call("/api/order/create", "req-1", body)).await;
+    assert!(status.is_success(), "{status} {created}");
+    let order_id = created["orderId"].as_str().unwrap().to_string();
+    let placed = common::next_event(&mut events).await;
+    assert_eq!(placed.envelope.event_type(), "order.placed");
+    assert_eq!(placed.envelope.entity_id, order_id);
+    assert_eq!(placed.envelope.aggregate_type, "Order");
+    assert_eq!(placed.envelope.aggregate_version, Some(1));
+    assert_eq!(placed.envelope.causation_id, "req-1");
+
+    let body = json!({ "orderId": order_id });
+    let (status, _) = common::send(&app, call("/api/order/cancel", "req-2", body)).await;
+    assert!(status.is_success());
+    let cancelled = common::next_event(&mut events).await;
+    assert_eq!(cancelled.envelope.event_type(), "order.cancelled");
+    assert_eq!(cancelled.envelope.aggregate_version, Some(2));
+    assert_eq!(cancelled.envelope.causation_id, "req-2");
+    let wire: Value = serde_json::from_str(&cancelled.json).unwrap();
+    assert_eq!(wire["aggregateVersion"], 2);
+    assert_eq!(wire["causationId"], "req-2");
+
+    // Emitted by the inventory handler of `order.cancelled`: caused by that
+    // event, in its conversation, about stock the handler never touched.
+    let released = common::next_event(&mut events).await;
+    assert_eq!(released.envelope.event_type(), "inventory.released");
+    assert_eq!(released.envelope.causation_id, cancelled.envelope.id);
+    assert_eq!(
+        released.envelope.correlation_id,
+        cancelled.envelope.correlation_id
+    );
+    assert_eq!(released.envelope.aggregate_type, "StockItem");
+    assert_eq!(released.envelope.aggregate_version, None);
+    let wire: Value = serde_json::from_str(&released.json).unwrap();
+    assert!(wire.get("aggregateVersion").is_none());
+}
+"#;
+
 /// Types named like the generated code's own (`Record`, `State`, `Date`,
 /// `Value`, `Error`, `Workflow`, `Entity`, an enum `EventType`, a read
 /// model `Audit`): they get `Domain`-prefixed identifiers and nothing is

@@ -110,21 +110,7 @@ pub fn prepare_bc(
 /// generating anything different for them (yet): said once per run, with
 /// the backend.
 fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnostics) {
-    use crate::settings::{EventStyle, TransactionPattern, not_generated_yet};
-    if let Some(style) = requested.event_style
-        && !matches!(
-            style,
-            EventStyle::LightweightNotifications | EventStyle::EventSourced
-        )
-    {
-        diags.push(
-            not_generated_yet(
-                &format!("`--event-style {style}`"),
-                "`lightweight-notifications`",
-            )
-            .with_help("`parasol generate event-patterns --style` writes that event layer beside the service"),
-        );
-    }
+    use crate::settings::{TransactionPattern, not_generated_yet};
     if let Some(pattern) = requested.transaction_pattern {
         let coordination = match pattern {
             TransactionPattern::FrontendOrchestration => None,

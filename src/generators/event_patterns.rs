@@ -263,7 +263,10 @@ pub fn plan_event_patterns(
 ) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::new();
     check_event_patterns(ctx, request, &mut diags);
-    let settings = targets::resolve(ctx, &Requested::default(), &mut Diagnostics::new());
+    let mut settings = targets::resolve(ctx, &Requested::default(), &mut Diagnostics::new());
+    // The layer's own templates build the lightweight envelope; the domain
+    // event layer is `domain_events.rs` beside it, whatever the service uses.
+    settings.event_style = crate::settings::EventStyle::LightweightNotifications;
     if diags.has_errors() {
         return Err(diags);
     }

@@ -1064,19 +1064,30 @@ fn settings_that_change_only_labels_are_warned_about() {
     let spec = canonical_spec();
     let generate =
         |flags: &[&str]| bc_generate(&spec, &out, &[&["--dry-run"][..], flags].concat()).ok();
-    for architecture in ["modular-monolith", "hexagonal", "clean-architecture"] {
-        let quiet = generate(&["--architecture", architecture]);
+    let generated_flags = [
+        ["--architecture", "modular-monolith"],
+        ["--architecture", "hexagonal"],
+        ["--architecture", "clean-architecture"],
+        ["--event-style", "domain-events"],
+    ];
+    for flags in generated_flags {
+        let quiet = generate(&flags);
         assert!(
             !quiet.stderr.contains("not generated yet"),
-            "{architecture}: {}",
+            "{flags:?}: {}",
             quiet.stderr
         );
     }
-    let warned = generate(&["--event-style", "domain-events"]);
+    // No workflow of the canonical example is coordinated by the backend.
+    let warned = generate(&[
+        "--transaction-pattern",
+        "backend-orchestration",
+        "--allow-backend-saga",
+    ]);
     assert_eq!(
         warned
             .stderr
-            .matches("`--event-style domain-events` is not generated yet")
+            .matches("`--transaction-pattern backend-orchestration` is not generated yet")
             .count(),
         1,
         "{}",
