@@ -16,7 +16,8 @@
 //! state sync, `on_success`, the communication settings (timeouts,
 //! breaker thresholds, batches, concurrency, each broker), an
 //! architecture (`cqrs-es`, `hexagonal` and `clean-architecture` among
-//! them), value objects that hold themselves in a list or map,
+//! them; with no bundle asking for lightweight events, those other than
+//! `v5-event-driven` and `cqrs-es` generate domain events), value objects that hold themselves in a list or map,
 //! keyword-heavy and near-colliding names (modules named like the crates
 //! the generated code uses among them).
 //!
