@@ -194,6 +194,25 @@ fn the_frontend_works_through_the_generated_gateway() {
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 
+/// The canonical example with `--event-style domain-events`: the generated
+/// TypeScript store and event stream against the real service
+/// (`tests/e2e/domain-events.e2e.ts`). Events carry the version they made
+/// and their cause, and the store fetches only versions it does not hold.
+#[test]
+fn domain_events_end_to_end() {
+    let out = tempfile::tempdir().unwrap();
+    let flags = ["--event-style", "domain-events"];
+    bc_generate(&canonical_spec(), out.path(), &flags).ok();
+    let crate_dir = out.path().join("rust/order-management");
+    let binary = build_binary(&crate_dir, out.path());
+    let server = Server::start(&binary, &[]);
+    let package = out.path().join("ts/order-management");
+    let compiled = compile_scenarios(&package, "domain-events.e2e.ts");
+    let run = node_test(&package, &[compiled], &[("HAPPY_URL", server.url.as_str())]);
+    assert!(run.stdout.contains("# pass 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
+}
+
 /// The event-sourced ledger (`cqrs-es`): what the TypeScript clients write
 /// comes back from each record's stream (`tests/e2e/ledger-streams.e2e.ts`).
 #[test]
