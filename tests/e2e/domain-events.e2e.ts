@@ -46,6 +46,15 @@ test("events carry the version they made and their cause; the store skips versio
   store.follow(stream);
   stream.connect();
   try {
+    // The stream is live once it delivered an event: until then, an event
+    // may be published before the service subscribed the stream.
+    const deadline = Date.now() + 5_000;
+    while (events.length === 0) {
+      if (Date.now() > deadline) assert.fail("the stream delivered nothing");
+      await theirs.inventory.stockItems.create({ productId: `warm-up-${randomUUID()}`, onHand: 0, reserved: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
     // Someone else creates an item: the store has no version of it, so it fetches it.
     const productId = `product-${randomUUID()}`;
     const created = await theirs.inventory.stockItems.create({ productId, onHand: 10, reserved: 0 });
