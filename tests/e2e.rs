@@ -201,12 +201,20 @@ fn the_frontend_works_through_the_generated_gateway() {
 #[test]
 fn domain_events_end_to_end() {
     let out = tempfile::tempdir().unwrap();
+    // A context of its own name: the other tests build `order-management`
+    // (lightweight) into the same target folder at the same time.
+    let spec = out.path().join("spec/order-management.bc.yaml");
+    copy_folder(canonical_spec().parent().unwrap(), &out.path().join("spec"));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let renamed = text.replacen("name: OrderManagement", "name: DomainOrders", 1);
+    assert_ne!(renamed, text);
+    std::fs::write(&spec, renamed).unwrap();
     let flags = ["--event-style", "domain-events"];
-    bc_generate(&canonical_spec(), out.path(), &flags).ok();
-    let crate_dir = out.path().join("rust/order-management");
+    bc_generate(&spec, &out.path().join("out"), &flags).ok();
+    let crate_dir = out.path().join("out/rust/domain-orders");
     let binary = build_binary(&crate_dir, out.path());
     let server = Server::start(&binary, &[]);
-    let package = out.path().join("ts/order-management");
+    let package = out.path().join("out/ts/domain-orders");
     let compiled = compile_scenarios(&package, "domain-events.e2e.ts");
     let run = node_test(&package, &[compiled], &[("HAPPY_URL", server.url.as_str())]);
     assert!(run.stdout.contains("# pass 1"), "{}", run.stdout);
@@ -433,5 +441,19 @@ fn communication_tests_pass_against_the_real_service() {
             "{example:?}: {}",
             run.stdout
         );
+    }
+}
+
+/// Copies the folder `from` (files and folders) to `to`.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
 }
