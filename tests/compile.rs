@@ -32,6 +32,9 @@
 //! `PARASOL_COMPILE_CASES=40 cargo test --release --test compile -- --nocapture`,
 //! or replay one run with `PARASOL_COMPILE_SEED=<seed>`. A failing spec is
 //! kept under `target/compile-failures/` for inspection.
+//! `PARASOL_COMPILE_SPEC=<file>` checks that spec instead (with
+//! `PARASOL_COMPILE_CASES=1`; its first workflow, if any, is the one the
+//! extras coordinate).
 
 mod support;
 
@@ -962,6 +965,23 @@ fn spec_for(seed: u64, case: usize, dir: &Path) -> (String, PathBuf, String) {
     (text, path, context)
 }
 
+/// A spec of one's own to check instead of invented ones
+/// (`PARASOL_COMPILE_SPEC=path`), copied into `dir`: its text, copy and
+/// context name.
+fn given_spec(dir: &Path) -> Option<(String, PathBuf, String)> {
+    let given = std::env::var_os("PARASOL_COMPILE_SPEC")?;
+    let text = std::fs::read_to_string(&given)
+        .unwrap_or_else(|e| panic!("PARASOL_COMPILE_SPEC {}: {e}", given.to_string_lossy()));
+    let context = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("name:"))
+        .map(|name| name.trim().to_string())
+        .expect("the spec names its context");
+    let path = dir.join(Path::new(&given).file_name().expect("a file"));
+    std::fs::write(&path, &text).unwrap();
+    Some((text, path, context))
+}
+
 /// The name of the spec's workflow, if it has one (`SpecGen` writes at most one).
 fn workflow_of(text: &str) -> Option<String> {
     let rest = text.split_once("\n  workflows:\n    ")?.1;
@@ -1148,7 +1168,10 @@ fn every_accepted_spec_builds_tests_and_lints() {
     let (mut accepted, mut refused) = (0, 0);
     for case in 0..cases {
         let dir = tempfile::tempdir().unwrap();
-        let (text, spec, context) = spec_for(seed, case, dir.path());
+        let (text, spec, context) = match given_spec(dir.path()) {
+            Some(given) => given,
+            None => spec_for(seed, case, dir.path()),
+        };
         let out = dir.path().join("out");
         let workflow = workflow_of(&text);
         let checked = std::panic::catch_unwind(|| {
