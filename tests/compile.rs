@@ -247,6 +247,9 @@ impl SpecGen<'_> {
                 let values: Vec<String> = {
                     let all = [
                         "draft", "active", "done", "on_hold", "type", "match", "x-ray", "v2",
+                        // Variants named like what an enum's own impls say
+                        // (`Self::Err` of `FromStr`, `Option`'s `None`).
+                        "err", "none", "self", "default",
                     ];
                     let n = self.rng.range(1, 4);
                     let start = self.rng.below(all.len());
