@@ -106,6 +106,9 @@ struct Lowerer<'d> {
     broken_events: BTreeSet<String>,
     /// Declared types whose own declaration was rejected (already reported).
     broken_types: BTreeSet<String>,
+    /// Operations (`module.op`) whose own declaration was rejected (already
+    /// reported): a call to one is not reported again.
+    broken_ops: BTreeSet<String>,
 }
 
 /// Which naming rule a spec name follows.
@@ -466,6 +469,7 @@ pub fn lower(
         uses: Uses::default(),
         broken_events: BTreeSet::new(),
         broken_types: BTreeSet::new(),
+        broken_ops: BTreeSet::new(),
     };
     let policy = Policy::from_bundles(&bundles);
 
@@ -1033,6 +1037,12 @@ fn lower_modules(
             });
         }
         ops.sort_by(|a, b| a.name.raw.cmp(&b.name.raw));
+        for (oname, _) in &m.api {
+            if !ops.iter().any(|o| o.name.raw == oname.value) {
+                l.broken_ops
+                    .insert(format!("{}.{}", mname.value, oname.value));
+            }
+        }
 
         let mut declared_publishes = Vec::new();
         for ev in &m.publishes {
@@ -1640,6 +1650,9 @@ fn resolve_call(
         return None;
     };
     let Some(o) = m.ops.iter().find(|o| o.name.raw == op) else {
+        if l.broken_ops.contains(call.value.as_str()) {
+            return None;
+        }
         let help = did_you_mean(op, m.ops.iter().map(|o| o.name.raw.as_str())).or_else(|| {
             if m.ops.is_empty() {
                 Some(format!("module `{module}` exposes no operations (`api:`)"))
@@ -2722,6 +2735,29 @@ bounded_context:
                 "{wanted}: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn pass_8_a_call_to_a_refused_operation_is_not_reported_again() {
+        // `new` is refused for its name; the step that calls it is not
+        // a second error, while a call to an undeclared one still is.
+        let yaml = SHOP.replace("        rename:\n", "        new:\n").replace(
+            "          call: catalog.rename\n",
+            "          call: catalog.new\n        - name: again\n          call: catalog.renam\n",
+        );
+        let errors = errors_of(&yaml);
+        let calls: Vec<&String> = errors
+            .iter()
+            .filter(|e| e.contains("does not expose"))
+            .collect();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("reserved-name: operation `new` clashes")),
+            "{errors:?}"
+        );
+        assert_eq!(calls.len(), 1, "{errors:?}");
+        assert!(calls[0].contains("`catalog.renam`"), "{errors:?}");
     }
 
     #[test]
