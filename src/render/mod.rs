@@ -302,6 +302,79 @@ pub fn template_error_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::names;
+
+    /// A Rust file that glob-imports the spec's declared types
+    /// (`model::*`, `types::*`) and also imports or declares a type by
+    /// name gets that one wherever the name is written: Rust lets the
+    /// named import win over the glob without a word. So every such name
+    /// must be reserved, and a declared type of that name prefixed.
+    #[test]
+    fn names_the_glob_importing_templates_take_are_reserved() {
+        let reserved = |name: &str| {
+            names::RESERVED_TYPE_NAMES.contains(&name)
+                || names::RESERVED_FOR_DECLARED_TYPES.contains(&name)
+        };
+        let mut missing = Vec::new();
+        let mut templates = 0;
+        for id in builtin_ids().filter(|id| id.starts_with("rust/")) {
+            let source = builtin_source(id).unwrap();
+            if !source.contains("model::*") && !source.contains("types::*") {
+                continue;
+            }
+            templates += 1;
+            for name in names_taken(source) {
+                if !reserved(&name) {
+                    missing.push(format!("{name} ({id})"));
+                }
+            }
+        }
+        assert!(
+            templates >= 6,
+            "the templates that glob-import spec types moved"
+        );
+        assert!(missing.is_empty(), "not reserved: {}", missing.join(", "));
+    }
+
+    /// The PascalCase names a Rust template's `use` lines and item
+    /// declarations take, leaving out those spelt with template
+    /// expressions (a module's own `{{ M }}Service`).
+    fn names_taken(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut take = |text: &str| {
+            for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '}')) {
+                if word.starts_with(|c: char| c.is_ascii_uppercase())
+                    && !word.contains('}')
+                    && !word.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                {
+                    found.push(word.to_string());
+                }
+            }
+        };
+        let mut statement = String::new();
+        for line in source.lines() {
+            let trimmed = line.trim_start().trim_start_matches("pub ");
+            if !statement.is_empty() || trimmed.starts_with("use ") {
+                statement.push_str(trimmed);
+                statement.push(' ');
+                if trimmed.contains(';') {
+                    take(&statement);
+                    statement.clear();
+                }
+                continue;
+            }
+            for keyword in ["struct ", "enum ", "trait ", "type "] {
+                if let Some(rest) = trimmed.strip_prefix(keyword) {
+                    take(
+                        rest.split(['<', '(', ' ', '{', ';'])
+                            .next()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        found
+    }
 
     /// Templates name each other (`import`, `include`, `from`, `extends`):
     /// every name must be a built-in template.
