@@ -203,8 +203,7 @@ fn domain_events_end_to_end() {
     let out = tempfile::tempdir().unwrap();
     // A context of its own name: the other tests build `order-management`
     // (lightweight) into the same target folder at the same time.
-    let spec = out.path().join("spec/order-management.bc.yaml");
-    copy_folder(canonical_spec().parent().unwrap(), &out.path().join("spec"));
+    let spec = canonical_copy(&out.path().join("spec"));
     let text = std::fs::read_to_string(&spec).unwrap();
     let renamed = text.replacen("name: OrderManagement", "name: DomainOrders", 1);
     assert_ne!(renamed, text);
@@ -441,19 +440,5 @@ fn communication_tests_pass_against_the_real_service() {
             "{example:?}: {}",
             run.stdout
         );
-    }
-}
-
-/// Copies the folder `from` (files and folders) to `to`.
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_folder(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }

@@ -600,18 +600,21 @@ pub fn rust_ident(snake: &str) -> String {
 /// of a name the generated code already uses, so that a spec may call an
 /// aggregate `State` or `Record` without shadowing anything.
 pub fn type_ident(pascal: &str) -> String {
-    let reserved = |name: &str| {
-        RESERVED_TYPE_NAMES.contains(&name) || RESERVED_FOR_DECLARED_TYPES.contains(&name)
-    };
-    if !reserved(pascal) {
+    if !is_reserved_for_declared_types(pascal) {
         return rust_type_ident(pascal);
     }
     // Until it is free: `EventBus` -> `DomainEventBus` is taken too.
     let mut ident = format!("Domain{pascal}");
-    while reserved(&ident) {
+    while is_reserved_for_declared_types(&ident) {
         ident = format!("Domain{ident}");
     }
     ident
+}
+
+/// Whether a declared type of this name would shadow one the generated
+/// code uses, and so gets the `Domain` prefix.
+pub fn is_reserved_for_declared_types(name: &str) -> bool {
+    RESERVED_TYPE_NAMES.contains(&name) || RESERVED_FOR_DECLARED_TYPES.contains(&name)
 }
 
 /// A PascalCase identifier that is not a keyword (enum variants, which

@@ -311,10 +311,6 @@ mod tests {
     /// must be reserved, and a declared type of that name prefixed.
     #[test]
     fn names_the_glob_importing_templates_take_are_reserved() {
-        let reserved = |name: &str| {
-            names::RESERVED_TYPE_NAMES.contains(&name)
-                || names::RESERVED_FOR_DECLARED_TYPES.contains(&name)
-        };
         let mut missing = Vec::new();
         let mut templates = 0;
         for id in builtin_ids().filter(|id| id.starts_with("rust/")) {
@@ -324,7 +320,7 @@ mod tests {
             }
             templates += 1;
             for name in names_taken(source) {
-                if !reserved(&name) {
+                if !names::is_reserved_for_declared_types(&name) {
                     missing.push(format!("{name} ({id})"));
                 }
             }

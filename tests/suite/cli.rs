@@ -705,19 +705,7 @@ fn timed(dir: &Path, args: &[&str]) -> Run {
 fn an_unchanged_output_is_recognised_without_rendering_and_any_change_is_not() {
     // A copy of the example, so its spec and bundles can change.
     let dir = tempfile::tempdir().unwrap();
-    let example = repo().join("../shared/examples/order-management");
-    for entry in walkdir::WalkDir::new(&example) {
-        let entry = entry.unwrap();
-        let target = dir
-            .path()
-            .join(entry.path().strip_prefix(&example).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-    let spec = dir.path().join("order-management.bc.yaml");
+    let spec = canonical_copy(dir.path());
     let args = [
         "bc",
         "generate",

@@ -8,23 +8,6 @@ use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-/// A copy of the canonical example (spec and bundles) in `dir`.
-fn canonical_copy(dir: &Path) -> PathBuf {
-    let from = canonical_spec().parent().unwrap().to_path_buf();
-    for entry in walkdir::WalkDir::new(&from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let to = dir.join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-    dir.join(canonical_spec().file_name().unwrap())
-}
-
 /// `(rendered, planned)` of each plan of a `bc generate` run, Rust first.
 fn rendered(dir: &Path, args: &[&str]) -> (Run, Vec<(usize, usize)>) {
     let run = parasol_with_env(dir, args, &[("PARASOL_TIMINGS", "1")]);

@@ -14,18 +14,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// A copy of the canonical example in `dir/spec`, to change at will.
-fn canonical_copy(dir: &Path) -> PathBuf {
-    let from = canonical_spec().parent().unwrap().to_path_buf();
-    let to = dir.join("spec");
-    std::fs::create_dir_all(to.join("bundles")).unwrap();
-    for entry in files_under(&from) {
-        let rel = entry.strip_prefix(&from).unwrap();
-        std::fs::write(to.join(rel), std::fs::read(&entry).unwrap()).unwrap();
-    }
-    to.join("order-management.bc.yaml")
-}
-
 /// The canonical spec with a field and an operation more.
 fn changed_spec_text() -> String {
     let text = std::fs::read_to_string(canonical_spec()).unwrap();
@@ -63,7 +51,7 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
 /// `out/`: the folder, the spec and the output.
 fn generated_canonical() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let out = dir.path().join("out");
     let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
     run_in(dir.path(), &generate_args(spec_s, out_s)).ok();
@@ -172,7 +160,7 @@ fn a_manifest_naming_files_outside_the_output_folder_is_refused_and_nothing_is_t
 #[test]
 fn a_manifest_naming_a_non_spec_is_never_read_by_check() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let out = dir.path().join("out");
     run_in(
         dir.path(),
@@ -246,7 +234,7 @@ fn a_generated_file_edited_with_its_recorded_hash_fails_check_and_force_restores
 #[test]
 fn a_linked_state_folder_is_never_written_through() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let out = dir.path().join("out");
     let root = out.join("rust/order-management");
     std::fs::create_dir_all(&root).unwrap();
@@ -285,7 +273,7 @@ fn a_linked_state_folder_is_never_written_through() {
 #[test]
 fn concurrent_runs_into_one_folder_leave_it_consistent() {
     let dir = tempfile::tempdir().unwrap();
-    let spec_a = canonical_copy(dir.path());
+    let spec_a = canonical_copy(&dir.path().join("spec"));
     let spec_b = spec_a.with_file_name("changed.bc.yaml");
     std::fs::write(&spec_b, changed_spec_text()).unwrap();
     let spawn = |spec: &Path, out: &Path| {
@@ -358,7 +346,7 @@ fn a_killed_regeneration_never_leaves_a_false_conflict_a_lost_edit_or_a_temp_fil
     let original = std::fs::read_to_string(canonical_spec()).unwrap();
     let changed = changed_spec_text();
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let spec_s = spec.to_str().unwrap().to_string();
     // How long a full regeneration takes here: kills land anywhere in it.
     let timing_out = dir.path().join("timing");
@@ -620,7 +608,7 @@ fn includes_outside_the_project_are_refused_at_their_line_and_never_shown() {
 #[test]
 fn messages_say_what_happened() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let spec_s = spec.to_str().unwrap();
 
     // An output folder that is a file: one error, no list of conflicts.
@@ -708,7 +696,7 @@ fn one_json_report_for_every_command_matching_its_documented_schema() {
         "docs/report.schema.json is stale: `parasol schema report > docs/report.schema.json`"
     );
     let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
+    let spec = canonical_copy(&dir.path().join("spec"));
     let (spec_s, out) = (spec.to_str().unwrap(), dir.path().join("out"));
     let out_s = out.to_str().unwrap();
     let runs = [

@@ -75,6 +75,24 @@ pub fn canonical_spec() -> PathBuf {
     repo().join("../shared/examples/order-management/order-management.bc.yaml")
 }
 
+/// A copy of the canonical example (spec and bundles) in `dir`, to change
+/// at will; the copy's spec.
+pub fn canonical_copy(dir: &Path) -> PathBuf {
+    let from = canonical_spec().parent().unwrap().to_path_buf();
+    for entry in walkdir::WalkDir::new(&from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let to = dir.join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    dir.join(canonical_spec().file_name().unwrap())
+}
+
 pub fn example_spec(name: &str) -> PathBuf {
     repo()
         .join("examples")
