@@ -35,14 +35,17 @@ pub const GATEWAY_AUTH: &[&str] = &["jwt", "none"];
 pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_EVENT_NAME_LEN: usize = 40;
 
-/// Operation names the generated module service already uses.
-/// Members every module service (Rust) or client class (TypeScript) has.
+/// Members every module service (Rust) or client class (TypeScript) has,
+/// and `then`, which would make every TypeScript client a thenable: `await`
+/// on one (or returning it from an `async` function) would call the
+/// operation instead of yielding the client.
 const RESERVED_OPS: &[&str] = &[
     "constructor",
     "http",
     "new",
     "on_event",
     "start_subscriber",
+    "then",
     "within",
 ];
 
@@ -949,10 +952,15 @@ fn lower_modules(
             }
             let on = Name::new(&oname.value);
             if RESERVED_OPS.contains(&on.snake.as_str()) {
-                let message = format!(
-                    "operation `{}` clashes with a member every generated module service or client has",
-                    oname.value
-                );
+                let message = if on.snake == "then" {
+                    "operation `then` would make the generated TypeScript client awaitable (a thenable)"
+                        .to_string()
+                } else {
+                    format!(
+                        "operation `{}` clashes with a member every generated module service or client has",
+                        oname.value
+                    )
+                };
                 l.error(oname.pos, "reserved-name", message).help =
                     Some(format!("reserved: {}", RESERVED_OPS.join(", ")));
                 continue;
