@@ -1761,9 +1761,25 @@ fn lower_steps(
             continue;
         };
         let inputs = op_inputs(modules, &call).to_vec();
+        // A step's `with:` binding an input only its compensation has was
+        // meant for the compensation: the help says where that goes.
+        let compensation = rs.compensate.as_ref().and_then(|c| {
+            let (module, op) = c.value.split_once('.')?;
+            let m = modules.iter().find(|m| m.name.raw == module)?;
+            let o = m.ops.iter().find(|o| o.name.raw == op)?;
+            Some((c.value.as_str(), o.input.as_slice()))
+        });
         // Explicit bindings first.
-        let (mut bindings, failed_explicit) =
-            explicit_bindings(l, &rs.with, &inputs, &call.key, input, &steps, &sname.value);
+        let (mut bindings, failed_explicit) = explicit_bindings(
+            l,
+            &rs.with,
+            &inputs,
+            &call.key,
+            input,
+            &steps,
+            &sname.value,
+            compensation,
+        );
         for target in &inputs {
             if failed_explicit.contains(&target.name.raw)
                 || bindings.iter().any(|b| b.field.raw == target.name.raw)
@@ -1823,6 +1839,7 @@ fn lower_steps(
                 input,
                 &steps,
                 &sname.value,
+                None,
             );
             for target in &cinputs {
                 if failed_explicit.contains(&target.name.raw)
@@ -1933,7 +1950,9 @@ fn implicit_source(
 
 /// The bindings a `with:` map writes for `inputs` of the operation `call`,
 /// and the inputs whose binding was written but failed (so that no other
-/// is looked for, and only one error is reported).
+/// is looked for, and only one error is reported). `compensation` (its
+/// call and inputs) is the step's, when these are the step's own bindings.
+#[allow(clippy::too_many_arguments)]
 fn explicit_bindings(
     l: &mut Lowerer<'_>,
     with: &[(Spanned<String>, Spanned<RawBinding>)],
@@ -1942,12 +1961,21 @@ fn explicit_bindings(
     input: &[Field],
     steps: &[Step],
     step_name: &str,
+    compensation: Option<(&str, &[Field])>,
 ) -> (Vec<Binding>, BTreeSet<String>) {
     let mut bindings = Vec::new();
     let mut failed = BTreeSet::new();
     for (key, value) in with {
         let Some(target) = inputs.iter().find(|f| f.name.raw == key.value) else {
-            let help = did_you_mean(&key.value, inputs.iter().map(|f| f.name.raw.as_str()));
+            let help = match compensation {
+                Some((ccall, cinputs)) if cinputs.iter().any(|f| f.name.raw == key.value) => {
+                    Some(format!(
+                        "`{ccall}`, the compensation, takes `{}`: give it its own `with:` in the map form, `compensate: {{ call: {ccall}, with: {{ {}: ... }} }}`",
+                        key.value, key.value
+                    ))
+                }
+                _ => did_you_mean(&key.value, inputs.iter().map(|f| f.name.raw.as_str())),
+            };
             let message = format!(
                 "`with` binds `{}`, which is not an input of `{call}`",
                 key.value
