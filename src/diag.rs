@@ -334,26 +334,36 @@ impl Diagnostics {
     }
 
     pub fn render_human(&self) -> String {
-        self.render_human_with(false)
+        self.render(false, false, false)
     }
 
-    /// `render_human` with ANSI styles, for `term::err`.
-    pub fn render_human_styled(&self) -> String {
-        self.render_human_with(true)
+    /// With ANSI styles, for `term::diagnostics`: `errors_only` leaves the
+    /// warnings out (`--quiet`), and the summary line (which still counts
+    /// them) out too when there is no error; `warnings_fail`
+    /// (`--deny-warnings`) makes the summary say `failed` for them.
+    pub fn render_styled(&self, errors_only: bool, warnings_fail: bool) -> String {
+        self.render(true, errors_only, warnings_fail)
     }
 
-    fn render_human_with(&self, styled: bool) -> String {
+    fn render(&self, styled: bool, errors_only: bool, warnings_fail: bool) -> String {
         let mut out = String::new();
         for diagnostic in self.sorted() {
+            if errors_only && diagnostic.severity != Severity::Error {
+                continue;
+            }
             out.push_str(&diagnostic.render_with(styled));
             out.push('\n');
         }
         let (errors, warnings) = (self.error_count(), self.warning_count());
-        if errors + warnings > 0 {
+        if errors + warnings > 0 && (errors > 0 || !errors_only) {
             let _ = writeln!(
                 out,
                 "{}: {} error{}, {} warning{}",
-                if errors > 0 { "failed" } else { "ok" },
+                if errors > 0 || (warnings_fail && warnings > 0) {
+                    "failed"
+                } else {
+                    "ok"
+                },
                 errors,
                 plural(errors),
                 warnings,

@@ -320,9 +320,7 @@ pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Dia
     } || all.has_errors();
     match output.format {
         Format::Human => {
-            if !all.is_empty() {
-                crate::term::err(&all.render_human_styled());
-            }
+            crate::term::diagnostics(&all, false);
             let quiet = crate::term::quiet();
             for r in &reports {
                 // Quiet keeps what failed: drift in a check, files left alone.

@@ -102,9 +102,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn report(diags: &Diagnostics, format: Format) -> bool {
     match format {
         Format::Human => {
-            if !diags.is_empty() {
-                crate::term::err(&diags.render_human_styled());
-            }
+            crate::term::diagnostics(diags, false);
         }
         Format::Json => {
             // Commands that print a JSON report call `json` themselves;

@@ -73,9 +73,7 @@ pub fn run(project_file: Option<&Path>, args: ValidateArgs) -> u8 {
     let failed = diags.has_errors() || (args.deny_warnings && diags.warning_count() > 0);
     match args.format {
         Format::Human => {
-            if !diags.is_empty() {
-                crate::term::err(&diags.render_human_styled());
-            }
+            crate::term::diagnostics(&diags, args.deny_warnings);
             if !failed && !crate::term::quiet() {
                 for (_, ctx) in &valid {
                     let c = summary(ctx);

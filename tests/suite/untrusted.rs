@@ -819,6 +819,34 @@ fn the_command_line_behaves_like_a_unix_tool() {
     assert_eq!(run.stderr, "");
     let run = parasol(&["check", "--out", out.to_str().unwrap(), "-q"]).ok();
     assert_eq!(run.stdout, "");
+    // --quiet keeps errors only: a spec's warnings go, unless
+    // --deny-warnings makes them what fails.
+    let ledger = repo().join("examples/ledger/ledger.bc.yaml");
+    let ledger = ledger.to_str().unwrap();
+    let loud = parasol(&["bc", "validate", "--spec", ledger]).ok();
+    assert!(loud.stderr.contains("warning: "), "{}", loud.stderr);
+    let quiet = parasol(&["bc", "validate", "--spec", ledger, "-q"]).ok();
+    assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
+    let quiet_generate = parasol(&[
+        "bc",
+        "generate",
+        "--spec",
+        ledger,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--dry-run",
+    ])
+    .ok();
+    assert_eq!(quiet_generate.stderr, "");
+    let denied = parasol(&["bc", "validate", "--spec", ledger, "-q", "--deny-warnings"]);
+    assert_eq!(denied.code, 1);
+    assert!(denied.stderr.contains("warning: "), "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("failed: 0 errors,"),
+        "{}",
+        denied.stderr
+    );
     // Colour only when asked for (not a terminal here).
     let plain = parasol(&["bc", "validate", "--spec", "nope.bc.yaml"]);
     assert!(!plain.stderr.contains('\u{1b}'), "{}", plain.stderr);
