@@ -18,15 +18,6 @@ pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
-/// Prints diagnostics on standard error: all of them, or under `--quiet`
-/// only the errors, unless `warnings_fail` (`--deny-warnings`) makes the
-/// warnings what failed.
-pub fn diagnostics(diags: &crate::diag::Diagnostics, warnings_fail: bool) {
-    if !diags.is_empty() {
-        err(&diags.render_styled(quiet() && !warnings_fail, warnings_fail));
-    }
-}
-
 /// Writes `text` to standard output. A closed pipe ends all further
 /// output silently; the command still finishes and exits with its code.
 pub fn out(text: &str) {

@@ -320,7 +320,7 @@ pub fn finish(reports: Vec<Report>, mode: Mode, output: &OutputArgs, diags: &Dia
     } || all.has_errors();
     match output.format {
         Format::Human => {
-            crate::term::diagnostics(&all, false);
+            super::print_diagnostics(&all, false);
             let quiet = crate::term::quiet();
             for r in &reports {
                 // Quiet keeps what failed: drift in a check, files left alone.

@@ -97,12 +97,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Prints diagnostics on standard error: all of them, or under `--quiet`
+/// only the errors, unless `warnings_fail` (`--deny-warnings`) makes the
+/// warnings what failed.
+pub fn print_diagnostics(diags: &Diagnostics, warnings_fail: bool) {
+    if !diags.is_empty() {
+        crate::term::err(
+            &diags.render_styled(crate::term::quiet() && !warnings_fail, warnings_fail),
+        );
+    }
+}
+
 /// Prints diagnostics (human: stderr) and returns whether they contain
 /// errors. For JSON, see `json`.
 pub fn report(diags: &Diagnostics, format: Format) -> bool {
     match format {
         Format::Human => {
-            crate::term::diagnostics(diags, false);
+            print_diagnostics(diags, false);
         }
         Format::Json => {
             // Commands that print a JSON report call `json` themselves;

@@ -73,7 +73,7 @@ pub fn run(project_file: Option<&Path>, args: ValidateArgs) -> u8 {
     let failed = diags.has_errors() || (args.deny_warnings && diags.warning_count() > 0);
     match args.format {
         Format::Human => {
-            crate::term::diagnostics(&diags, args.deny_warnings);
+            super::print_diagnostics(&diags, args.deny_warnings);
             if !failed && !crate::term::quiet() {
                 for (_, ctx) in &valid {
                     let c = summary(ctx);
