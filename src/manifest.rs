@@ -265,6 +265,8 @@ mod shape {
         emits: Vec<Text>,
         #[serde(default)]
         samples: Vec<Text>,
+        #[serde(default)]
+        defaults: Vec<Text>,
     }
 
     /// A map of element names to `Need`s.
@@ -321,6 +323,12 @@ pub struct Need {
     /// JSON body): one the spec no longer produces no longer fits its type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<String>,
+    /// Lines of the default body that put a value somewhere, as written
+    /// (`count1: input.count1`): one the spec now writes otherwise (a type
+    /// changed, so the value is converted) no longer builds where the
+    /// user's copy still has it word for word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<String>,
 }
 
 impl Need {
@@ -386,6 +394,30 @@ impl Need {
                         covered.push((0, text.len()));
                     }
                     None => {}
+                }
+            }
+            let own = regions.of_element(need).unwrap_or((0, text.len()));
+            // A value the default still takes from the same place but now
+            // converts otherwise: its type changed, and the old line no
+            // longer builds. (A value taken from somewhere new, such as an
+            // input added, leaves the user's line as good as it was.)
+            for line in before
+                .defaults
+                .iter()
+                .filter(|d| !need.defaults.contains(d))
+            {
+                let Some(now) = need.defaults.iter().find(|d| {
+                    split_line(d).0 == split_line(line).0
+                        && source_of(split_line(d).1).is_some()
+                        && source_of(split_line(d).1) == source_of(split_line(line).1)
+                }) else {
+                    continue;
+                };
+                if contains_line(&text[own.0..own.1], line) {
+                    out.push(format!(
+                        "{}: `{line}` no longer fits the spec (a type changed): the default now writes `{now}`",
+                        need.what
+                    ));
                 }
             }
             for sample in before.samples.iter().filter(|s| !samples.contains(s)) {
@@ -470,6 +502,45 @@ impl<'t> Regions<'t> {
             .find(|(_, _, d)| *d == declares)
             .map(|&(start, end, _)| (start, end))
     }
+}
+
+/// Whether `text` has `line` as a whole statement or field: not part of a
+/// longer name before it, nor followed by more of an expression
+/// (`count1: input.count1` is not in `count1: input.count1.parse()?,`).
+fn contains_line(text: &str, line: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    text.match_indices(line).any(|(start, _)| {
+        let end = start + line.len();
+        !text[..start].chars().next_back().is_some_and(ident)
+            && text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == ',' || c == ';' || c == '}' || c.is_whitespace())
+    })
+}
+
+/// Where a default line puts a value and the value: `count1` and
+/// `input.count1` of `count1: input.count1`, `entity.price` and `input.price`
+/// of `entity.price = input.price`.
+fn split_line(line: &str) -> (&str, &str) {
+    line.split_once(": ")
+        .or_else(|| line.split_once(" = "))
+        .unwrap_or((line, ""))
+}
+
+/// The input, record or event field a value is taken from
+/// (`input.count1` of `Some(input.count1.to_string())`).
+fn source_of(value: &str) -> Option<&str> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    ["input.", "entity.", "event."].iter().find_map(|root| {
+        let start = value
+            .match_indices(root)
+            .map(|(at, _)| at)
+            .find(|&at| !value[..at].chars().next_back().is_some_and(ident))?;
+        let rest = &value[start + root.len()..];
+        let end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+        (end > 0).then(|| &value[start..start + root.len() + end])
+    })
 }
 
 /// Where `needle` first is in `text` as a whole word.
@@ -1145,5 +1216,49 @@ mod tests {
             ["operation `op` now emits `OrderPlaced`: emit it"]
         );
         assert!(Need::problems("fn op() { OrderPlaced {} }", &old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_default_line_whose_value_is_now_converted_must_be_edited() {
+        let need = |defaults: &[&str]| {
+            BTreeMap::from([(
+                "op".to_string(),
+                Need {
+                    what: "operation `op`".into(),
+                    declares: Some("fn op(".into()),
+                    defaults: defaults.iter().map(|d| d.to_string()).collect(),
+                    ..Need::default()
+                },
+            )])
+        };
+        let old = need(&["count: input.count", "note: Default::default()"]);
+        let new = need(&["count: input.count.parse()?", "note: input.note.clone()"]);
+        let text = "fn op() {\n    Book { count: input.count, note: Default::default() }\n}\n";
+        // The value is taken from where it was, converted now: its type
+        // changed. A value taken from somewhere new leaves the line as good.
+        assert_eq!(
+            Need::problems(text, &old, &new),
+            [
+                "operation `op`: `count: input.count` no longer fits the spec (a type changed): the default now writes `count: input.count.parse()?`"
+            ]
+        );
+        // Once the line is the user's own (or the new default), nothing is left.
+        for fixed in [
+            "fn op() { Book { count: input.count.parse()?, .. } }",
+            "fn op() { Book { count: input.count.parse().unwrap_or(0), .. } }",
+            "fn op() { Book { count: input.count_total, .. } }",
+        ] {
+            assert!(Need::problems(fixed, &old, &new).is_empty(), "{fixed}");
+        }
+        // Assignments too, found only as a whole statement.
+        let old = need(&["entity.price = input.price"]);
+        let new = need(&["entity.price = Some(input.price)"]);
+        assert_eq!(
+            Need::problems("fn op() { entity.price = input.price; }", &old, &new).len(),
+            1
+        );
+        assert!(
+            Need::problems("fn op() { entity.price = input.price.max(1); }", &old, &new).is_empty()
+        );
     }
 }

@@ -185,6 +185,7 @@ fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
                     .collect(),
                 sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
                 emits: op.recipe.events.iter().map(|e| e.event.clone()).collect(),
+                defaults: default_body_lines(&op.recipe),
                 ..Need::default()
             };
             (op.key.clone(), need)
@@ -212,6 +213,40 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
         }
     }
     uses
+}
+
+/// The lines of a default body that put a value somewhere, as `ops.rs.j2`
+/// writes them on one line: struct fields (`count1: input.count1`) and
+/// assignments (`entity.price = input.new_price`). Laid out over several
+/// lines, one is not found in the file: best effort, never a false alarm.
+fn default_body_lines(body: &crate::model::bodies::Body) -> Vec<String> {
+    let field = |a: &crate::model::bodies::Assign| {
+        let target = place(&a.target);
+        let target = target.strip_prefix("view.").unwrap_or(&target).to_string();
+        crate::render::layout::field(&target, &expr(&a.expr))
+    };
+    let mut lines: Vec<String> = Vec::new();
+    if body.kind == "create" {
+        lines.extend(body.sets.iter().map(field));
+    } else {
+        lines.extend(
+            body.sets
+                .iter()
+                .filter(|a| !a.when_some)
+                .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr))),
+        );
+    }
+    lines.extend(body.outputs.iter().map(field));
+    lines.extend(
+        body.events
+            .iter()
+            .flat_map(|e| e.metadata.iter().map(field)),
+    );
+    // A shorthand field (`title`) says nothing about a type.
+    lines.retain(|line| line.contains(": ") || line.contains(" = "));
+    lines.sort();
+    lines.dedup();
+    lines
 }
 
 /// `"key":value` of each top-level entry of a sample JSON object, as the
