@@ -401,15 +401,20 @@ impl Need {
             // converts otherwise: its type changed, and the old line no
             // longer builds. (A value taken from somewhere new, such as an
             // input added, leaves the user's line as good as it was.)
+            // A `.clone()` more or less builds either way.
+            let unshared = |value: &str| value.trim_end_matches(".clone()").to_string();
             for line in before
                 .defaults
                 .iter()
                 .filter(|d| !need.defaults.contains(d))
             {
+                let (place, value) = split_line(line);
                 let Some(now) = need.defaults.iter().find(|d| {
-                    split_line(d).0 == split_line(line).0
-                        && source_of(split_line(d).1).is_some()
-                        && source_of(split_line(d).1) == source_of(split_line(line).1)
+                    let (new_place, new_value) = split_line(d);
+                    new_place == place
+                        && source_of(new_value).is_some()
+                        && source_of(new_value) == source_of(value)
+                        && unshared(new_value) != unshared(value)
                 }) else {
                     continue;
                 };
@@ -1242,6 +1247,9 @@ mod tests {
                 "operation `op`: `count: input.count` no longer fits the spec (a type changed): the default now writes `count: input.count.parse()?`"
             ]
         );
+        // A `.clone()` more or less is no type change.
+        let cloned = need(&["count: input.count.clone()"]);
+        assert!(Need::problems(text, &old, &cloned).is_empty());
         // Once the line is the user's own (or the new default), nothing is left.
         for fixed in [
             "fn op() { Book { count: input.count.parse()?, .. } }",
