@@ -1852,7 +1852,13 @@ fn lower_steps(
                 let source = match (own, with) {
                     (Some(f), _) if assignable(&f.ty, &target.ty) => Some(Ok(Source::Own { field: f.name.clone() })),
                     (_, Some(b)) if assignable(&b.ty, &target.ty) => Some(Ok(b.source.clone())),
-                    _ => implicit_source(target, input, &steps, None),
+                    // Its step's output of that name, of another type, is
+                    // what was meant: said as a mismatch, not as unbound.
+                    _ => implicit_source(target, input, &steps, None).or_else(|| {
+                        own.map(|f| {
+                            Err(format!("steps.{}.{}: {}", sname.value, f.name.raw, f.ty.spec))
+                        })
+                    }),
                 };
                 match source {
                     Some(Ok(source)) => cbindings.push(Binding {
@@ -1866,7 +1872,10 @@ fn lower_steps(
                             "compensation `{}` of step `{}`: input `{}` needs `{}`, but the `{}` found by name is `{}`",
                             ccall.key, sname.value, target.name.raw, target.ty.spec, target.name.raw, found
                         );
-                        l.error(c.pos, "type-mismatch", message);
+                        l.error(c.pos, "type-mismatch", message).help = Some(format!(
+                            "bind it explicitly: `compensate: {{ call: {}, with: {{ {}: ... }} }}`",
+                            ccall.key, target.name.raw
+                        ));
                     }
                     None if target.ty.optional => cbindings.push(Binding {
                         field: target.name.clone(),
