@@ -218,7 +218,7 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
 /// The lines of a default body that put a value somewhere, as `ops.rs.j2`
 /// writes them on one line: struct fields (`count1: input.count1`) and
 /// assignments (`entity.price = input.new_price`). Laid out over several
-/// lines, one is not found in the file: best effort, never a false alarm.
+/// lines, one is not found in the file, and so goes unreported.
 fn default_body_lines(body: &crate::model::bodies::Body) -> Vec<String> {
     let field = |a: &crate::model::bodies::Assign| {
         let target = place(&a.target);
