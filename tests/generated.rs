@@ -304,6 +304,16 @@ fn example_repair_shop() {
 
 /// The backend saga of a workflow (`setup orchestration --location
 /// backend`) builds against its context's crate and passes its checks.
+#[test]
+fn example_permits() {
+    check(&example_spec("permits"));
+}
+
+#[test]
+fn example_observatory() {
+    check(&example_spec("observatory"));
+}
+
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
     let out = tempfile::tempdir().unwrap();
     generate(spec, out.path(), "rust");
