@@ -337,7 +337,7 @@ impl Diagnostics {
         self.render(false, false, false)
     }
 
-    /// With ANSI styles, for `term::diagnostics`: `errors_only` leaves the
+    /// With ANSI styles, for `commands::print_diagnostics`: `errors_only` leaves the
     /// warnings out (`--quiet`), and the summary line (which still counts
     /// them) out too when there is no error; `warnings_fail`
     /// (`--deny-warnings`) makes the summary say `failed` for them.

@@ -379,9 +379,10 @@ impl Need {
                     out.push(format!("{} now emits `{event}`: emit it", need.what));
                 }
             }
+            let region = regions.of_element(need);
             for used in before.uses.iter().filter(|u| !current.contains(u)) {
                 let covered = reported.entry(used).or_default();
-                match regions.of_element(need) {
+                match region {
                     // Its own function: reported there if it uses the name.
                     Some((start, end)) => {
                         if contains_word(&text[start..end], used) {
@@ -396,29 +397,33 @@ impl Need {
                     None => {}
                 }
             }
-            let own = regions.of_element(need).unwrap_or((0, text.len()));
+            let (start, end) = region.unwrap_or((0, text.len()));
             // A value the default still takes from the same place but now
             // converts otherwise: its type changed, and the old line no
             // longer builds. (A value taken from somewhere new, such as an
             // input added, leaves the user's line as good as it was.)
             // A `.clone()` more or less builds either way.
-            let unshared = |value: &str| value.trim_end_matches(".clone()").to_string();
+            fn unshared(value: &str) -> &str {
+                value.trim_end_matches(".clone()")
+            }
             for line in before
                 .defaults
                 .iter()
                 .filter(|d| !need.defaults.contains(d))
             {
                 let (place, value) = split_line(line);
+                let Some(source) = source_of(value) else {
+                    continue;
+                };
                 let Some(now) = need.defaults.iter().find(|d| {
                     let (new_place, new_value) = split_line(d);
                     new_place == place
-                        && source_of(new_value).is_some()
-                        && source_of(new_value) == source_of(value)
+                        && source_of(new_value) == Some(source)
                         && unshared(new_value) != unshared(value)
                 }) else {
                     continue;
                 };
-                if contains_line(&text[own.0..own.1], line) {
+                if contains_line(&text[start..end], line) {
                     out.push(format!(
                         "{}: `{line}` no longer fits the spec (a type changed): the default now writes `{now}`",
                         need.what
@@ -513,10 +518,12 @@ impl<'t> Regions<'t> {
 /// longer name before it, nor followed by more of an expression
 /// (`count1: input.count1` is not in `count1: input.count1.parse()?,`).
 fn contains_line(text: &str, line: &str) -> bool {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
     text.match_indices(line).any(|(start, _)| {
         let end = start + line.len();
-        !text[..start].chars().next_back().is_some_and(ident)
+        !text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_ident_char(c) || c == '.')
             && text[end..]
                 .chars()
                 .next()
@@ -536,28 +543,32 @@ fn split_line(line: &str) -> (&str, &str) {
 /// The input, record or event field a value is taken from
 /// (`input.count1` of `Some(input.count1.to_string())`).
 fn source_of(value: &str) -> Option<&str> {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     ["input.", "entity.", "event."].iter().find_map(|root| {
         let start = value
             .match_indices(root)
             .map(|(at, _)| at)
-            .find(|&at| !value[..at].chars().next_back().is_some_and(ident))?;
+            .find(|&at| !value[..at].chars().next_back().is_some_and(is_ident_char))?;
         let rest = &value[start + root.len()..];
-        let end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+        let end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
         (end > 0).then(|| &value[start..start + root.len() + end])
     })
 }
 
+/// A character of a Rust or TypeScript identifier.
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
 /// Where `needle` first is in `text` as a whole word.
 fn find_word(text: &str, needle: &str) -> Option<usize> {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut from = 0;
     while let Some(at) = text[from..].find(needle) {
         let start = from + at;
         let end = start + needle.len();
-        let before_ok =
-            !needle.starts_with(ident) || !text[..start].chars().next_back().is_some_and(ident);
-        let after_ok = !needle.ends_with(ident) || !text[end..].chars().next().is_some_and(ident);
+        let before_ok = !needle.starts_with(is_ident_char)
+            || !text[..start].chars().next_back().is_some_and(is_ident_char);
+        let after_ok = !needle.ends_with(is_ident_char)
+            || !text[end..].chars().next().is_some_and(is_ident_char);
         if before_ok && after_ok {
             return Some(start);
         }
@@ -1201,18 +1212,29 @@ mod tests {
         );
     }
 
+    /// The needs of one operation `op` (`fn op(`), with `need`'s lists.
+    fn op_needs(need: Need) -> BTreeMap<String, Need> {
+        BTreeMap::from([(
+            "op".to_string(),
+            Need {
+                what: "operation `op`".into(),
+                declares: Some("fn op(".into()),
+                ..need
+            },
+        )])
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| item.to_string()).collect()
+    }
+
     #[test]
     fn an_event_the_spec_adds_to_an_operation_must_be_emitted() {
         let need = |emits: &[&str]| {
-            BTreeMap::from([(
-                "op".to_string(),
-                Need {
-                    what: "operation `op`".into(),
-                    declares: Some("fn op(".into()),
-                    emits: emits.iter().map(|e| e.to_string()).collect(),
-                    ..Need::default()
-                },
-            )])
+            op_needs(Need {
+                emits: strings(emits),
+                ..Need::default()
+            })
         };
         let (old, new) = (need(&[]), need(&["OrderPlaced"]));
         let problems = Need::problems("fn op() {}", &old, &new);
@@ -1226,15 +1248,10 @@ mod tests {
     #[test]
     fn a_default_line_whose_value_is_now_converted_must_be_edited() {
         let need = |defaults: &[&str]| {
-            BTreeMap::from([(
-                "op".to_string(),
-                Need {
-                    what: "operation `op`".into(),
-                    declares: Some("fn op(".into()),
-                    defaults: defaults.iter().map(|d| d.to_string()).collect(),
-                    ..Need::default()
-                },
-            )])
+            op_needs(Need {
+                defaults: strings(defaults),
+                ..Need::default()
+            })
         };
         let old = need(&["count: input.count", "note: Default::default()"]);
         let new = need(&["count: input.count.parse()?", "note: input.note.clone()"]);

@@ -35,19 +35,24 @@ pub const GATEWAY_AUTH: &[&str] = &["jwt", "none"];
 pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_EVENT_NAME_LEN: usize = 40;
 
-/// Members every module service (Rust) or client class (TypeScript) has,
-/// and `then`, which would make every TypeScript client a thenable: `await`
-/// on one (or returning it from an `async` function) would call the
-/// operation instead of yielding the client.
-const RESERVED_OPS: &[&str] = &[
-    "constructor",
-    "http",
-    "new",
-    "on_event",
-    "start_subscriber",
-    "then",
-    "within",
+/// Operation names refused, and why: members every module service (Rust)
+/// or client class (TypeScript) has, and `then`, which would make every
+/// TypeScript client a thenable (`await` on one, or returning it from an
+/// `async` function, would call the operation instead of yielding the
+/// client).
+const RESERVED_OPS: &[(&str, &str)] = &[
+    ("constructor", MEMBER),
+    ("http", MEMBER),
+    ("new", MEMBER),
+    ("on_event", MEMBER),
+    ("start_subscriber", MEMBER),
+    (
+        "then",
+        "would make the generated TypeScript client awaitable (a thenable)",
+    ),
+    ("within", MEMBER),
 ];
+const MEMBER: &str = "clashes with a member every generated module service or client has";
 
 /// Fields every aggregate has; a spec may not declare them again.
 const AUDIT_FIELDS: &[&str] = &[
@@ -951,18 +956,11 @@ fn lower_modules(
                 continue;
             }
             let on = Name::new(&oname.value);
-            if RESERVED_OPS.contains(&on.snake.as_str()) {
-                let message = if on.snake == "then" {
-                    "operation `then` would make the generated TypeScript client awaitable (a thenable)"
-                        .to_string()
-                } else {
-                    format!(
-                        "operation `{}` clashes with a member every generated module service or client has",
-                        oname.value
-                    )
-                };
+            if let Some((_, why)) = RESERVED_OPS.iter().find(|(name, _)| *name == on.snake) {
+                let message = format!("operation `{}` {why}", oname.value);
+                let names: Vec<&str> = RESERVED_OPS.iter().map(|(name, _)| *name).collect();
                 l.error(oname.pos, "reserved-name", message).help =
-                    Some(format!("reserved: {}", RESERVED_OPS.join(", ")));
+                    Some(format!("reserved: {}", names.join(", ")));
                 continue;
             }
             if let Some((aname, _)) = m
@@ -1697,11 +1695,17 @@ fn resolve_call(
 }
 
 fn op_inputs<'m>(modules: &'m [Module], call: &Call) -> &'m [Field] {
+    find_op(modules, &call.module.raw, &call.op.raw).map_or(&[], |o| o.input.as_slice())
+}
+
+/// Operation `op` of module `module`, as declared (no error when absent).
+fn find_op<'m>(modules: &'m [Module], module: &str, op: &str) -> Option<&'m Op> {
     modules
         .iter()
-        .find(|m| m.name.raw == call.module.raw)
-        .and_then(|m| m.ops.iter().find(|o| o.name.raw == call.op.raw))
-        .map_or(&[], |o| o.input.as_slice())
+        .find(|m| m.name.raw == module)?
+        .ops
+        .iter()
+        .find(|o| o.name.raw == op)
 }
 
 /// Whether a value of type `from` may fill an input of type `to`.
@@ -1765,9 +1769,10 @@ fn lower_steps(
         // meant for the compensation: the help says where that goes.
         let compensation = rs.compensate.as_ref().and_then(|c| {
             let (module, op) = c.value.split_once('.')?;
-            let m = modules.iter().find(|m| m.name.raw == module)?;
-            let o = m.ops.iter().find(|o| o.name.raw == op)?;
-            Some((c.value.as_str(), o.input.as_slice()))
+            Some((
+                c.value.as_str(),
+                find_op(modules, module, op)?.input.as_slice(),
+            ))
         });
         // Explicit bindings first.
         let (mut bindings, failed_explicit) = explicit_bindings(

@@ -117,9 +117,7 @@ pub fn register(env: &mut Environment<'static>) {
                     .unwrap_or_default()
                     .to_string())
             };
-            let target = get("target")?;
-            let target = target.strip_prefix("view.").unwrap_or(&target);
-            Ok(field(target, &get("expr")?))
+            Ok(struct_field(&get("target")?, &get("expr")?))
         },
     );
 }
@@ -130,6 +128,12 @@ fn width(s: &str) -> usize {
 
 fn pad(n: usize) -> String {
     " ".repeat(n)
+}
+
+/// A default body's assignment to `target` as a struct-literal field (a
+/// view's field, `view.total`, is written `total`).
+pub fn struct_field(target: &str, expr: &str) -> String {
+    field(target.strip_prefix("view.").unwrap_or(target), expr)
 }
 
 /// `name: expr`, or the shorthand `name` when they are the same (clippy's

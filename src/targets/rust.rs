@@ -221,9 +221,7 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
 /// lines, one is not found in the file, and so goes unreported.
 fn default_body_lines(body: &crate::model::bodies::Body) -> Vec<String> {
     let field = |a: &crate::model::bodies::Assign| {
-        let target = place(&a.target);
-        let target = target.strip_prefix("view.").unwrap_or(&target).to_string();
-        crate::render::layout::field(&target, &expr(&a.expr))
+        crate::render::layout::struct_field(&place(&a.target), &expr(&a.expr))
     };
     let mut lines: Vec<String> = Vec::new();
     if body.kind == "create" {
