@@ -94,7 +94,11 @@ pub const CODES: &[Code] = &[
         "source",
         "an input file is not UTF-8 text, or holds a NUL byte",
     ),
-    code("invalid-key", "model", "a map key is not a valid name here"),
+    code(
+        "invalid-key",
+        "model",
+        "a map key is not a valid name here, or a read model's key cannot key its rows",
+    ),
     code(
         "invalid-name",
         "model",

@@ -68,7 +68,11 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
     let events = events_by_name(ctx);
     for r in &ctx.read_models {
         let key = &r.key;
-        let carries = |e: &Event| e.metadata.iter().any(|m| m.name.raw == key.name.raw);
+        let carries = |e: &Event| {
+            e.metadata
+                .iter()
+                .any(|m| m.name.raw == key.name.raw && crate::model::bodies::keys_a_view(&m.ty))
+        };
         // The aggregate the key names: its type, or `plotId` for `Plot`.
         let key_stem = key.name.raw.strip_suffix("Id").unwrap_or_default();
         let named = key.ty.name.clone().or_else(|| {
@@ -82,6 +86,25 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
             let Some(event) = events.get(event.raw.as_str()) else {
                 continue;
             };
+            // An entity id is a uuid: a number or an enum value never reads
+            // from it, so such a view gets no row from an event without its key.
+            if !carries(event) && key.ty.kind != "uuid" && r.key_parsed {
+                diags.push(
+                    Diagnostic::error(
+                        "invalid-key",
+                        format!(
+                            "read model `{}` is keyed by `{}: {}`, which `{}` does not carry: no row would ever be projected from it",
+                            r.name.raw, key.name.raw, key.ty.spec, event.name.raw
+                        ),
+                    )
+                    .at(at(ctx, *pos))
+                    .with_help(format!(
+                        "add `{}` to the metadata of `{}`, or take the event out of `on:`",
+                        key.name.raw, event.name.raw
+                    )),
+                );
+                continue;
+            }
             let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
                 || key_stem.eq_ignore_ascii_case(&event.entity.raw);
             if carries(event) || names_entity || (named.is_none() && !some_event_carries) {

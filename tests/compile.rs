@@ -375,6 +375,16 @@ impl SpecGen<'_> {
                         Some(values),
                     ));
                 }
+                // `state`, an inline enum, is `<Aggregate>State`: the name an
+                // event-sourced aggregate's folded state would like too.
+                if self.rng.chance(15) && !fields.iter().any(|(f, _, _)| f == "state") {
+                    let values = vec!["idle".to_string(), "busy".to_string()];
+                    fields.push((
+                        "state".into(),
+                        format!("{{ enum: [{}] }}", values.join(", ")),
+                        Some(values),
+                    ));
+                }
                 all_aggs.push(agg.clone());
                 module.aggregates.push(Agg { name: agg, fields });
             }
@@ -716,7 +726,13 @@ impl SpecGen<'_> {
                 .filter(|e| e.entity == entity)
                 .map(|e| e.name.clone())
                 .collect();
-            let mut fields = vec![format!("{key}: string"), "status: string".to_string()];
+            // Entity ids are uuids: a view may keep its key as one.
+            let key_type = if self.rng.chance(30) {
+                "uuid"
+            } else {
+                "string"
+            };
+            let mut fields = vec![format!("{key}: {key_type}"), "status: string".to_string()];
             for (f, t) in events
                 .iter()
                 .filter(|e| e.entity == entity)
@@ -738,22 +754,29 @@ impl SpecGen<'_> {
         }
         // A read model keyed by an event field (optional in some events:
         // those without it are about no row).
+        // Keys of every kind that keys a view: text, uuids, numbers.
         let keyed_by = |e: &&EventGen| {
             e.metadata
                 .iter()
-                .find(|(_, t)| t == "string" || t == "string?")
-                .map(|(f, _)| f.clone())
+                .find(|(_, t)| matches!(t.trim_end_matches('?'), "string" | "uuid" | "int"))
+                .map(|(f, t)| (f.clone(), t.trim_end_matches('?').to_string()))
         };
-        if let Some(key) = events.iter().find_map(|e| keyed_by(&e))
+        if let Some((key, ty)) = events.iter().find_map(|e| keyed_by(&e))
             && self.rng.chance(50)
         {
             let on: Vec<String> = events
                 .iter()
-                .filter(|e| keyed_by(e).as_deref() == Some(key.as_str()))
+                .filter(|e| keyed_by(e) == Some((key.clone(), ty.clone())))
                 .map(|e| e.name.clone())
                 .collect();
+            // A uuid or a number may also be kept as its text.
+            let key_type = if self.rng.chance(25) {
+                "string"
+            } else {
+                ty.as_str()
+            };
             let view = self.fresh_type_name(&format!("{}Tally", pascal(&key)));
-            writeln!(views, "    {view}:\n      key: {key}\n      fields: {{ {key}: string, tallyOfEvents: int }}\n      on: [{}]", on.join(", ")).unwrap();
+            writeln!(views, "    {view}:\n      key: {key}\n      fields: {{ {key}: {key_type}, tallyOfEvents: int }}\n      on: [{}]", on.join(", ")).unwrap();
         }
         if !views.is_empty() {
             write!(out, "  read_models:\n{views}").unwrap();

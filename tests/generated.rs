@@ -314,6 +314,11 @@ fn example_observatory() {
     check(&example_spec("observatory"));
 }
 
+#[test]
+fn example_harbor() {
+    check(&example_spec("harbor"));
+}
+
 fn check_saga(spec: &Path, workflow: &str, folder: &str) {
     let out = tempfile::tempdir().unwrap();
     generate(spec, out.path(), "rust");

@@ -655,10 +655,14 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
     let sync = &ctx.communication.sync;
     let (latency_p99_ms, latency_source) = match args.latency_p99 {
         Some(limit) => (millis(limit), "`--latency-p99`".to_string()),
-        None => (
-            sync.read_timeout_ms,
-            "the spec's `communication.sync.read_timeout`, where callers give up".to_string(),
-        ),
+        None => {
+            let (limit, source, warning) =
+                crate::generators::monitoring::latency_from_spec(sync.read_timeout_ms);
+            if let Some(warning) = warning {
+                diags.push(warning);
+            }
+            (limit, source)
+        }
     };
     let (error_rate_percent, error_rate_source) = match args.error_rate {
         Some(percent) => (percent, "`--error-rate`".to_string()),

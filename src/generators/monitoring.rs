@@ -25,6 +25,36 @@ pub const LATENCY_BUCKETS_MS: &[u64] = &[
     5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000,
 ];
 
+/// The p99 latency threshold the spec implies: its `read_timeout`, where
+/// callers give up, but no higher than the largest threshold the
+/// histogram can tell (a whole bucket above it), and where it came from.
+/// A timeout above that (`read_timeout: 1m`) is said as a warning: the
+/// alert then fires before callers give up, not never.
+pub fn latency_from_spec(read_timeout_ms: u64) -> (u64, String, Option<Diagnostic>) {
+    let largest = LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.len() - 2];
+    let source = "the spec's `communication.sync.read_timeout`, where callers give up";
+    if read_timeout_ms <= largest {
+        return (read_timeout_ms, source.to_string(), None);
+    }
+    let warning = Diagnostic::warning(
+        "monitoring-threshold",
+        format!(
+            "the spec's `read_timeout` of {} s is above the largest p99 latency the service's histogram can tell: the latency alert fires at {} s",
+            seconds(read_timeout_ms),
+            seconds(largest)
+        ),
+    )
+    .with_help("pass `--latency-p99` to choose the threshold yourself");
+    (
+        largest,
+        format!(
+            "{source}, {} s, capped at the largest the service's histogram can tell",
+            seconds(read_timeout_ms)
+        ),
+        Some(warning),
+    )
+}
+
 /// What `bc setup-monitoring` was asked for (recorded in the manifest).
 /// Thresholds are resolved when asked (from the flags, else the spec), so
 /// `check` replays the same numbers.
@@ -329,6 +359,25 @@ mod tests {
         // 700 ms: (1000, 2500] is the first bucket whose lower bound is above it.
         assert_eq!(check(&asked(700, 5, &["a:1"])).unwrap(), (6, 8));
         assert_eq!(check(&asked(30_000, 5, &["a:1"])).unwrap(), (10, 12));
+    }
+
+    /// A spec's read timeout beyond the histogram's reach still gives an
+    /// alert that can fire: at the largest threshold it can tell, said.
+    #[test]
+    fn a_read_timeout_beyond_the_histogram_caps_the_latency_threshold() {
+        let (ms, source, warning) = latency_from_spec(5_000);
+        assert_eq!((ms, warning.is_none()), (5_000, true));
+        assert!(source.contains("read_timeout"), "{source}");
+        let (ms, source, warning) = latency_from_spec(60_000);
+        assert_eq!(ms, 30_000);
+        assert!(source.contains("60 s, capped"), "{source}");
+        let warning = warning.expect("the cap is said");
+        assert!(
+            warning.message.contains("fires at 30 s"),
+            "{}",
+            warning.message
+        );
+        assert!(check(&asked(ms, 5, &["127.0.0.1:8080"])).is_ok());
     }
 
     #[test]

@@ -1466,6 +1466,26 @@ fn note_parse(r: &mut Body, input: &Field, to: &Ty) {
     }
 }
 
+/// The view store's key (text) from an event field named like the view's
+/// key, and whether the field is optional (an event without it is about no
+/// row); `None` for a field with no single text form, whose view is then
+/// keyed by the entity id.
+fn key_text(value: &Value) -> Option<(Expr, bool)> {
+    let expr = value.expr.clone();
+    match (value.ty.kind, value.ty.optional) {
+        ("string" | "aggregate", optional) => Some((expr.copy(), optional)),
+        ("uuid" | "int" | "enum", false) => Some((expr.text(), false)),
+        ("uuid" | "int" | "enum", true) => Some((Expr::OptionalText(Box::new(expr)), true)),
+        _ => None,
+    }
+}
+
+/// Whether an event field of this type keys a view (else the event's
+/// entity id does).
+pub fn keys_a_view(ty: &Ty) -> bool {
+    matches!(ty.kind, "string" | "aggregate" | "uuid" | "int" | "enum")
+}
+
 /// Default projections: metadata copied into view fields of the same name
 /// (or `newX` into `x`), the entity id into `<entity>Id`, and a string
 /// `status` set to the event's verb (`order.cancelled` -> `cancelled`).
@@ -1486,8 +1506,8 @@ pub fn plan_projections(ctx: &mut Context) {
             let (key, key_optional) = event
                 .metadata
                 .iter()
-                .find(|m| m.name.raw == view.key.name.raw)
-                .and_then(|m| convert(&event_value(m), &Ty::primitive("string")))
+                .find(|m| m.name.raw == view.key.name.raw && keys_a_view(&m.ty))
+                .and_then(|m| key_text(&event_value(m)))
                 .unwrap_or_else(|| (Expr::EnvelopeEntityId.copy(), false));
             let mut assigns = Vec::new();
             for field in &view.fields {
@@ -1883,5 +1903,60 @@ bounded_context:
         );
         // `furious` is no `mood` of a ticket: nothing safe fills it.
         assert_eq!(set("mood"), None);
+    }
+
+    /// A view keyed by a uuid, a number or an enum value is keyed by the
+    /// text of the event's field of that name, optional or not, or by the
+    /// entity id; the runner reads the typed key back (`key_parsed`).
+    #[test]
+    fn views_are_keyed_by_the_text_of_their_key() {
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: Port
+  modules:
+    berths:
+      aggregates:
+        Berth: { fields: { code: string } }
+      api:
+        holdBerth:
+          input: { code: string }
+          emits: [berth.held, berth.freed, berth.opened]
+  events:
+    berth.held: { entity: Berth, metadata: { slot: int, code: string } }
+    berth.freed: { entity: Berth, metadata: { slot: int? } }
+    berth.opened: { entity: Berth, metadata: { slot: decimal } }
+  read_models:
+    BySlot: { key: slot, fields: { slot: int, code: string? }, on: [berth.held, berth.freed] }
+    ByBerth: { key: berthId, fields: { berthId: uuid }, on: [berth.held] }
+    ByCode: { key: code, fields: { code: string }, on: [berth.held] }
+",
+        );
+        let view = |name: &str| ctx.read_models.iter().find(|r| r.name.raw == name).unwrap();
+        let by_slot = view("BySlot");
+        assert!(by_slot.key_parsed);
+        let slot = || Box::new(Expr::Event(by_slot.key.name.clone()));
+        let keys: Vec<(Expr, bool)> = by_slot
+            .projections
+            .iter()
+            .map(|p| (p.key.clone(), p.key_optional))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (Expr::Text(slot()), false),
+                (Expr::OptionalText(slot()), true)
+            ]
+        );
+        let by_berth = view("ByBerth");
+        assert!(by_berth.key_parsed);
+        assert_eq!(by_berth.projections[0].key, Expr::EnvelopeEntityId.copy());
+        let by_code = view("ByCode");
+        assert!(!by_code.key_parsed);
+        assert!(
+            matches!(&by_code.projections[0].key, Expr::Copy(e) if matches!(&**e, Expr::Event(n) if n.raw == "code"))
+        );
+        // A decimal has no single text form: it keys nothing.
+        assert!(!keys_a_view(&Ty::primitive("decimal")));
     }
 }

@@ -28,6 +28,8 @@ pub enum Expr {
     Some(Box<Expr>),
     /// The value's text (an enum value's name, a uuid's hyphenated form).
     Text(Box<Expr>),
+    /// An optional's value's text, if it has one.
+    OptionalText(Box<Expr>),
     /// How many items a list holds, as an `int`.
     Count(Box<Expr>),
     /// The record's version (optimistic locking), as an `int`.
@@ -82,6 +84,7 @@ impl Expr {
             Expr::Copy(e)
             | Expr::Some(e)
             | Expr::Text(e)
+            | Expr::OptionalText(e)
             | Expr::Count(e)
             | Expr::Parse(e)
             | Expr::OrDefault(e) => e.reads(leaf),

@@ -544,7 +544,7 @@ pub fn lower(
     link_publishers(&mut modules, &mut events);
     let read_models = lower_read_models(&mut l, rc, &known);
     let workflows = lower_workflows(&mut l, rc, &modules, &known);
-    check_type_namespace(
+    let state_types = check_type_namespace(
         &mut l,
         rc.pos,
         &value_objects,
@@ -553,6 +553,10 @@ pub fn lower(
         &read_models,
         &workflows,
     );
+    let aggregates = modules.iter_mut().flat_map(|m| &mut m.aggregates);
+    for (a, state_type) in aggregates.zip(state_types) {
+        a.state_type = state_type;
+    }
 
     let communication = lower_communication(&mut l, rc.communication.as_ref());
 
@@ -770,6 +774,7 @@ fn lower_types(
             let n = Name::new(&aname.value);
             let plural = Name::new(&pluralize(&n.snake));
             aggregates.push(Aggregate {
+                state_type: String::new(),
                 route: format!("/api/{}/{}", mn.kebab, plural.kebab),
                 crud_events: policy.crud_plus_events.then(|| CrudEvents {
                     created: Name::new(&format!("{}.created", n.snake)),
@@ -1224,6 +1229,10 @@ fn link_publishers(modules: &mut [Module], events: &mut [Event]) {
     }
 }
 
+/// The kinds a read model's key may have: each has one text form, the view
+/// store's key and the route's `{key}`, and reads back from it.
+const KEY_KINDS: &[&str] = &["string", "aggregate", "uuid", "int", "enum"];
+
 /// Pass 7: read models, their keys and the events they are built from.
 fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) -> Vec<ReadModel> {
     let mut read_models = Vec::new();
@@ -1248,9 +1257,9 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
         );
         let key = match &r.key {
             Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
-                Some(f) if f.ty.optional || !matches!(f.ty.kind, "string" | "aggregate") => {
+                Some(f) if f.ty.optional || !KEY_KINDS.contains(&f.ty.kind) => {
                     let message = format!(
-                        "key `{}` of read model `{}` must be a required `string` or aggregate id, not `{}`",
+                        "key `{}` of read model `{}` must be a required `string`, `uuid`, `int`, enum or aggregate id, not `{}`",
                         k.value, rname.value, f.ty.spec
                     );
                     // `plotId` names the aggregate `Plot`, when there is one.
@@ -1307,6 +1316,7 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
             read_models.push(ReadModel {
                 route: format!("/api/views/{}", n.kebab),
                 name: n,
+                key_parsed: !matches!(key.ty.kind, "string" | "aggregate"),
                 key,
                 fields,
                 on,
@@ -1447,7 +1457,7 @@ fn check_type_namespace(
     events: &[Event],
     read_models: &[ReadModel],
     workflows: &[Workflow],
-) {
+) -> Vec<String> {
     // Who took a type name, told only when another meets it: formatting
     // every origin up front cost more than the check on a large context.
     struct Origin<'m> {
@@ -1604,7 +1614,29 @@ fn check_type_namespace(
             );
         }
     }
+    // Last, so that it yields to every other name: the state an event-sourced
+    // aggregate folds its events into (`generate event-patterns`), named
+    // `<Aggregate>State` unless that is taken (`Berth.state`, an inline enum,
+    // is `BerthState` too).
+    let mut state_types = Vec::new();
+    for a in modules.iter().flat_map(|m| &m.aggregates) {
+        let name = &a.name.rust_type;
+        let candidates = [
+            format!("{name}State"),
+            format!("{name}EventState"),
+            format!("{name}FoldedState"),
+        ];
+        let free = candidates.iter().find(|c| {
+            !crate_types.contains_key(c.as_str())
+                && !names::RESERVED_TYPE_NAMES.contains(&c.as_str())
+        });
+        let state_type = free.unwrap_or(&candidates[0]).clone();
+        let origin = derived("aggregate", a.name.raw.as_str());
+        claim_in(l, &mut crate_types, state_type.clone(), origin, a.pos);
+        state_types.push(state_type);
+    }
     l.enums = enum_list;
+    state_types
 }
 
 fn unknown_event(l: &mut Lowerer<'_>, ev: &Spanned<String>, declared: &[String], context: &str) {
@@ -2854,6 +2886,31 @@ bounded_context:
             errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
             "{errors:?}"
         );
+    }
+
+    /// An inline enum `Product.state` is `ProductState`, the name an
+    /// event-sourced aggregate's folded state would take: the state yields.
+    #[test]
+    fn pass_9_the_event_sourced_state_yields_its_name_to_a_spec_type() {
+        let (ctx, errors) = lowered(SHOP);
+        assert!(errors.is_empty(), "{errors:?}");
+        let state_of = |ctx: &Context, aggregate: &str| {
+            let all = ctx.modules.iter().flat_map(|m| &m.aggregates);
+            all.clone()
+                .find(|a| a.name.raw == aggregate)
+                .map(|a| a.state_type.clone())
+                .unwrap()
+        };
+        assert_eq!(state_of(ctx.as_ref().unwrap(), "Product"), "ProductState");
+        let yaml = SHOP.replace(
+            "Product: { fields: { title: string, price: int } }",
+            "Product: { fields: { title: string, price: int, state: { enum: [on, off] } } }",
+        );
+        let (ctx, errors) = lowered(&yaml);
+        assert!(errors.is_empty(), "{errors:?}");
+        let ctx = ctx.unwrap();
+        assert_eq!(state_of(&ctx, "Product"), "ProductEventState");
+        assert_eq!(state_of(&ctx, "Order"), "OrderState");
     }
 
     #[test]

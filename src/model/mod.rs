@@ -146,6 +146,9 @@ pub struct Aggregate {
     pub sample_change: Option<SampleChange>,
     /// The events about it (`entity:`): indexes into the context's `events`.
     pub events: Vec<usize>,
+    /// The state its events fold into when it is event-sourced
+    /// (`<Aggregate>State`, unless a spec type took that name).
+    pub state_type: String,
     #[serde(skip)]
     pub pos: Pos,
 }
@@ -241,6 +244,10 @@ pub struct Event {
 pub struct ReadModel {
     pub name: Name,
     pub key: Field,
+    /// The key field is not text (`uuid`, `int`, an enum): the projection
+    /// reads it back from the view store's text key, and an event whose key
+    /// does not read as one (an entity id that is no uuid) is about no row.
+    pub key_parsed: bool,
     pub fields: Vec<Field>,
     pub on: Vec<Name>,
     /// The default projection per event, rendered into a user-owned file.

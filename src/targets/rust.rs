@@ -404,6 +404,7 @@ pub fn expr(e: &Expr) -> String {
         Expr::Copy(inner) => format!("{}.clone()", expr(inner)),
         Expr::Some(inner) => format!("Some({})", expr(inner)),
         Expr::Text(inner) => format!("{}.to_string()", expr(inner)),
+        Expr::OptionalText(inner) => format!("{}.as_ref().map(ToString::to_string)", expr(inner)),
         // Lengths and versions fit an `int` (i64) in any store parasol writes.
         Expr::Count(inner) => format!("{}.len() as i64", expr(inner)),
         Expr::Version => "entity.version as i64".into(),
