@@ -1543,7 +1543,7 @@ fn check_type_namespace(
     // aggregate `Product`.
     for m in modules {
         let module = &m.name.pascal;
-        for suffix in ["Service", "Ctx", "Repositories", "Client"] {
+        for suffix in ["Service", "Ctx", "Repositories", "Client", "Consumer"] {
             let origin = derived("module", m.name.raw.as_str());
             claim(l, format!("{module}{suffix}"), origin, m.pos);
         }
@@ -2884,6 +2884,22 @@ bounded_context:
         let errors = errors_of(&yaml);
         assert!(
             errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
+            "{errors:?}"
+        );
+    }
+
+    /// A subscribing module's consumer is re-exported beside its types.
+    #[test]
+    fn pass_9_a_module_consumer_meeting_a_spec_type_is_refused() {
+        let yaml = SHOP.replace(
+            "Order: { fields: { productId: Product, note: string? } }",
+            "Order: { fields: { productId: Product, note: string? } }\n      value_objects:\n        OrdersConsumer: { x: int }",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "module `orders` (its `OrdersConsumer`) and value object `OrdersConsumer`"
+            )),
             "{errors:?}"
         );
     }
