@@ -277,6 +277,7 @@ impl Lowerer<'_> {
                     None if self.broken_types.contains(name) => None,
                     None => {
                         let help = did_you_mean(name, self.type_names())
+                            .or_else(|| type_alias(name))
                             .unwrap_or_else(|| "types are string, int, float, bool, decimal, uuid, datetime, list<T>, map<T>, T?, `{ enum: [...] }`, or a value object or aggregate of this context".into());
                         let at = pos.shifted(*offset, name.chars().count() as u32);
                         self.error(at, "unknown-type", format!("unknown type `{name}`"))
@@ -1227,6 +1228,25 @@ fn link_publishers(modules: &mut [Module], events: &mut [Event]) {
             .remove(event.name.raw.as_str())
             .unwrap_or_default();
     }
+}
+
+/// The spec type other languages' and schemas' names for a type mean
+/// (`integer`, `boolean`, `timestamp`), as a "did you mean".
+fn type_alias(name: &str) -> Option<String> {
+    let alias = match name.to_ascii_lowercase().as_str() {
+        "number" | "numeric" => "int`, `float` or `decimal",
+        "integer" | "long" | "i32" | "i64" | "int32" | "int64" | "usize" | "u32" | "u64" => "int",
+        "double" | "f32" | "f64" | "real" | "float64" => "float",
+        "boolean" | "flag" => "bool",
+        "text" | "str" | "varchar" | "char" => "string",
+        "money" | "bigdecimal" => "decimal",
+        "guid" | "id" => "uuid",
+        "date" | "time" | "timestamp" | "instant" | "date-time" | "datetime" => "datetime",
+        "array" | "vec" => "list<T>",
+        "object" | "dict" | "hashmap" | "record" => "map<T>",
+        _ => return None,
+    };
+    Some(format!("did you mean `{alias}`?"))
 }
 
 /// The kinds a read model's key may have: each has one text form, the view
@@ -2886,6 +2906,29 @@ bounded_context:
             errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
             "{errors:?}"
         );
+    }
+
+    /// Other languages' names for a type get the spec's as a "did you mean".
+    #[test]
+    fn a_type_named_as_elsewhere_is_told_the_spec_s_name() {
+        let yaml = SHOP.replace("price: int", "price: integer, at: DateTime, on: boolean");
+        let mut diags = Diagnostics::new();
+        let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags).unwrap();
+        lower(
+            &raw,
+            Arc::new(BundleSet::default()),
+            "t.bc.yaml",
+            &mut diags,
+        );
+        let helps: Vec<String> = diags.iter().filter_map(|d| d.help.clone()).collect();
+        for wanted in ["`int`", "`datetime`", "`bool`"] {
+            assert!(
+                helps
+                    .iter()
+                    .any(|h| h == &format!("did you mean {wanted}?")),
+                "{wanted}: {helps:?}"
+            );
+        }
     }
 
     /// A subscribing module's consumer is re-exported beside its types.
