@@ -1775,8 +1775,12 @@ fn assignable(from: &Ty, to: &Ty) -> bool {
         (Some(from), Some(to)) => from.iter().all(|v| to.contains(v)),
         _ => false,
     };
+    // A uuid is an id's text, an int a number a float holds: each travels
+    // unchanged (JSON, TypeScript's `string` and `number`).
     (from.optional <= to.optional)
         && ((from_req.kind == "enum" && to_req.kind == "string")
+            || (from_req.kind == "uuid" && matches!(to_req.kind, "string" | "aggregate"))
+            || (from_req.kind == "int" && to_req.kind == "float")
             || (from_req.kind == "enum" && to_req.kind == "enum" && values_fit())
             || (from_req.stringly() && to_req.stringly() && from_req.same_shape(&to_req)))
 }
@@ -2906,6 +2910,33 @@ bounded_context:
             errors.iter().any(|e| e.contains("name-collision: aggregate `Product` (its `ProductPatch`) and value object `ProductPatch` both become the type `ProductPatch`")),
             "{errors:?}"
         );
+    }
+
+    /// What travels unchanged between steps fits; what would need a
+    /// reading that can fail (text into a uuid) or loses (a float into an
+    /// int) does not.
+    #[test]
+    fn a_step_input_takes_what_travels_unchanged() {
+        let p = Ty::primitive;
+        let order = Ty::aggregate_ref("Order", "Order");
+        for (from, to) in [
+            (p("uuid"), p("string")),
+            (p("uuid"), order.clone()),
+            (p("uuid"), p("string").optional()),
+            (p("int"), p("float")),
+            (order.clone(), p("string")),
+        ] {
+            assert!(assignable(&from, &to), "{} into {}", from.spec, to.spec);
+        }
+        for (from, to) in [
+            (p("string"), p("uuid")),
+            (p("float"), p("int")),
+            (p("uuid").optional(), p("string")),
+            (p("int"), p("decimal")),
+            (Ty::list(p("uuid")), Ty::list(p("string"))),
+        ] {
+            assert!(!assignable(&from, &to), "{} into {}", from.spec, to.spec);
+        }
     }
 
     /// Other languages' names for a type get the spec's as a "did you mean".
