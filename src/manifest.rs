@@ -423,7 +423,10 @@ impl Need {
                 }) else {
                     continue;
                 };
-                if contains_line(&text[start..end], line) {
+                // Laid out over several lines (a long value, rustfmt) or not.
+                let region = &text[start..end];
+                if contains_line(region, line) || contains_line(&squeezed(region), &squeezed(line))
+                {
                     out.push(format!(
                         "{}: `{line}` no longer fits the spec (a type changed): the default now writes `{now}`",
                         need.what
@@ -529,6 +532,12 @@ fn contains_line(text: &str, line: &str) -> bool {
                 .next()
                 .is_none_or(|c| c == ',' || c == ';' || c == '}' || c.is_whitespace())
     })
+}
+
+/// The text without its whitespace, so that a line matches however it is
+/// laid out (`count:\n    input.count` is `count:input.count`).
+fn squeezed(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Where a default line puts a value and the value: `count1` and
@@ -1285,5 +1294,11 @@ mod tests {
         assert!(
             Need::problems("fn op() { entity.price = input.price.max(1); }", &old, &new).is_empty()
         );
+        // However the line is laid out.
+        let laid_out = "fn op() {\n    entity.price =\n        input\n            .price;\n}\n";
+        assert_eq!(Need::problems(laid_out, &old, &new).len(), 1);
+        // Squeezed, a word still ends where it did: `unit_price` is not `price`.
+        let other = "fn op() {\n    entity.unit_price =\n        input.price;\n}\n";
+        assert!(Need::problems(other, &old, &new).is_empty());
     }
 }

@@ -803,8 +803,12 @@ impl SpecGen<'_> {
                     op.input.iter().filter(|(_, t)| !t.ends_with('?')).collect();
                 if !required.is_empty() && self.rng.chance(45) {
                     let (f, t) = required[self.rng.below(required.len())];
+                    // Of its type, or one that travels unchanged into it.
+                    let fits = |ty: &str| {
+                        ty == t || (ty == "uuid" && t == "string") || (ty == "int" && t == "float")
+                    };
                     let earlier: Vec<&(String, String, String)> =
-                        outputs.iter().filter(|(_, _, ty)| ty == t).collect();
+                        outputs.iter().filter(|(_, _, ty)| fits(ty)).collect();
                     let literal = match t.as_str() {
                         "int" => Some("7"),
                         "float" => Some("2.5"),
