@@ -1240,7 +1240,8 @@ fn type_alias(name: &str) -> Option<String> {
         "boolean" | "flag" => "bool",
         "text" | "str" | "varchar" | "char" => "string",
         "money" | "bigdecimal" => "decimal",
-        "guid" | "id" => "uuid",
+        "guid" => "uuid",
+        "id" | "identifier" => "string` or `uuid",
         "date" | "time" | "timestamp" | "instant" | "date-time" | "datetime" => "datetime",
         "array" | "vec" => "list<T>",
         "object" | "dict" | "hashmap" | "record" => "map<T>",
@@ -1248,10 +1249,6 @@ fn type_alias(name: &str) -> Option<String> {
     };
     Some(format!("did you mean `{alias}`?"))
 }
-
-/// The kinds a read model's key may have: each has one text form, the view
-/// store's key and the route's `{key}`, and reads back from it.
-const KEY_KINDS: &[&str] = &["string", "aggregate", "uuid", "int", "enum"];
 
 /// Pass 7: read models, their keys and the events they are built from.
 fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) -> Vec<ReadModel> {
@@ -1277,7 +1274,8 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
         );
         let key = match &r.key {
             Some(k) => match fields.iter().find(|f| f.name.raw == k.value) {
-                Some(f) if f.ty.optional || !KEY_KINDS.contains(&f.ty.kind) => {
+                // One text form each: the view store's key and the route's `{key}`.
+                Some(f) if f.ty.optional || !bodies::keys_a_view(&f.ty) => {
                     let message = format!(
                         "key `{}` of read model `{}` must be a required `string`, `uuid`, `int`, enum or aggregate id, not `{}`",
                         k.value, rname.value, f.ty.spec
