@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::diag::{Diagnostics, Pos, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, Pos, SourceFile};
 use crate::source::decode::{Decoder, Fields, Spanned};
 use crate::source::yaml::{Node, Value};
 
@@ -428,10 +428,23 @@ fn read_model(d: &mut Decoder<'_>, name: &Spanned<String>, node: &Node) -> RawRe
         return rm;
     };
     rm.description = description(d, &f);
-    rm.key = d
-        .require(&f, name.pos, "key", &what)
-        .and_then(|n| d.string(n, "`key`"));
+    rm.key = f.get("key").and_then(|n| d.string(n, "`key`"));
     rm.fields = fields(d, f.get("fields"), name.pos, &format!("fields of {what}"));
+    if f.get("key").is_none() {
+        // The field most like a row's id, to name in the help.
+        let names = || rm.fields.fields.iter().map(|f| f.name.value.as_str());
+        let guess = names()
+            .find(|n| n.ends_with("Id"))
+            .or_else(|| names().next());
+        let help = match guess {
+            Some(field) => format!("name the field that tells rows apart: `key: {field}`"),
+            None => "name the field that tells rows apart: `key: <field>`".to_string(),
+        };
+        let missing = Diagnostic::error("missing-key", format!("{what} needs `key`"))
+            .at(d.loc(name.pos))
+            .with_help(help);
+        d.report(missing);
+    }
     rm.on = d.string_list(f.get("on"), "`on`");
     rm
 }
