@@ -88,29 +88,21 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
             };
             // An entity id is a uuid: a number or an enum value never reads
             // from it, so such a view gets no row from an event without its key.
-            if !carries(event) && key.ty.kind != "uuid" && r.key_parsed {
-                diags.push(
-                    Diagnostic::error(
-                        "invalid-key",
-                        format!(
-                            "read model `{}` is keyed by `{}: {}`, which `{}` does not carry: no row would ever be projected from it",
-                            r.name.raw, key.name.raw, key.ty.spec, event.name.raw
-                        ),
-                    )
-                    .at(at(ctx, *pos))
-                    .with_help(format!(
-                        "add `{}` to the metadata of `{}`, or take the event out of `on:`",
-                        key.name.raw, event.name.raw
-                    )),
-                );
-                continue;
-            }
-            let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
-                || key_stem.eq_ignore_ascii_case(&event.entity.raw);
-            if carries(event) || names_entity || (named.is_none() && !some_event_carries) {
-                continue;
-            }
-            diags.push(
+            let carried = carries(event);
+            let diagnostic = if !carried && key.ty.kind != "uuid" && r.key_parsed {
+                Diagnostic::error(
+                    "invalid-key",
+                    format!(
+                        "read model `{}` is keyed by `{}: {}`, which `{}` does not carry: no row would ever be projected from it",
+                        r.name.raw, key.name.raw, key.ty.spec, event.name.raw
+                    ),
+                )
+            } else {
+                let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
+                    || key_stem.eq_ignore_ascii_case(&event.entity.raw);
+                if carried || names_entity || (named.is_none() && !some_event_carries) {
+                    continue;
+                }
                 Diagnostic::warning(
                     "view-keyed-by-entity",
                     format!(
@@ -118,12 +110,11 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
                         r.name.raw, key.name.raw, event.name.raw, event.entity.raw
                     ),
                 )
-                .at(at(ctx, *pos))
-                .with_help(format!(
-                    "add `{}` to the metadata of `{}`, or take the event out of `on:`",
-                    key.name.raw, event.name.raw
-                )),
-            );
+            };
+            diags.push(diagnostic.at(at(ctx, *pos)).with_help(format!(
+                "add `{}` to the metadata of `{}`, or take the event out of `on:`",
+                key.name.raw, event.name.raw
+            )));
         }
     }
 }

@@ -2666,7 +2666,8 @@ mod tests {
 
     /// Lowers `yaml` (no bundles): the model, and each diagnostic as
     /// `line:col code: message`.
-    fn lowered(yaml: &str) -> (Option<Context>, Vec<String>) {
+    /// The context and every diagnostic, as reported.
+    fn lowered_with_diagnostics(yaml: &str) -> (Option<Context>, Diagnostics) {
         let mut diags = Diagnostics::new();
         let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags)
             .expect("the YAML parses");
@@ -2676,6 +2677,11 @@ mod tests {
             "t.bc.yaml",
             &mut diags,
         );
+        (context, diags)
+    }
+
+    fn lowered(yaml: &str) -> (Option<Context>, Vec<String>) {
+        let (context, diags) = lowered_with_diagnostics(yaml);
         let found = diags
             .iter()
             .map(|d| {
@@ -2941,14 +2947,7 @@ bounded_context:
     #[test]
     fn a_type_named_as_elsewhere_is_told_the_spec_s_name() {
         let yaml = SHOP.replace("price: int", "price: integer, at: DateTime, on: boolean");
-        let mut diags = Diagnostics::new();
-        let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags).unwrap();
-        lower(
-            &raw,
-            Arc::new(BundleSet::default()),
-            "t.bc.yaml",
-            &mut diags,
-        );
+        let (_, diags) = lowered_with_diagnostics(&yaml);
         let helps: Vec<String> = diags.iter().filter_map(|d| d.help.clone()).collect();
         for wanted in ["`int`", "`datetime`", "`bool`"] {
             assert!(
