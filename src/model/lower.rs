@@ -1632,6 +1632,37 @@ fn check_type_namespace(
             );
         }
     }
+    // A workflow's TypeScript function is exported from the package's index
+    // beside the shared values and every aggregate's store.
+    let mut exported: HashMap<String, String> = modules
+        .iter()
+        .flat_map(|m| &m.aggregates)
+        .map(|a| {
+            let why = format!("aggregate `{}`'s store is named so", a.name.raw);
+            (format!("{}Store", a.name.camel), why)
+        })
+        .collect();
+    // `export * as orders` would win over the workflow's `export *` without
+    // a word, and the workflow's function be unreachable from the index.
+    for m in modules {
+        let why = format!("module `{}` is exported under that name", m.name.raw);
+        exported.insert(m.name.camel.clone(), why);
+    }
+    for w in workflows {
+        let function = &w.name.ts;
+        let taken = if names::TS_PACKAGE_VALUES.contains(&function.as_str()) {
+            Some("the TypeScript package exports it already".to_string())
+        } else {
+            exported.get(function).cloned()
+        };
+        if let Some(why) = taken {
+            let message = format!(
+                "workflow `{}` makes the TypeScript function `{function}`, and {why}",
+                w.name.raw
+            );
+            l.error(w.pos, "name-collision", message).help = Some("rename the workflow".into());
+        }
+    }
     // Last, so that it yields to every other name: the state an event-sourced
     // aggregate folds its events into (`generate event-patterns`), named
     // `<Aggregate>State` unless that is taken (`Berth.state`, an inline enum,
@@ -3018,6 +3049,37 @@ bounded_context:
                 .any(|e| e.contains("workflow `Rename` (its `RenameInput`)")),
             "{errors:?}"
         );
+    }
+
+    /// A workflow's TypeScript function is exported beside the package's
+    /// shared values and the aggregates' stores: meeting one fails `tsc`.
+    #[test]
+    fn pass_9_a_workflow_function_meeting_an_exported_value_is_refused() {
+        for (name, why) in [
+            (
+                "CreateClients",
+                "`createClients`, and the TypeScript package exports it already",
+            ),
+            (
+                "ProductStore",
+                "`productStore`, and aggregate `Product`'s store is named so",
+            ),
+            (
+                "Orders",
+                "`orders`, and module `orders` is exported under that name",
+            ),
+        ] {
+            let yaml = SHOP.replace("    Relabel:\n", &format!("    {name}:\n"));
+            let errors = errors_of(&yaml);
+            assert!(
+                errors.iter().any(|e| e.contains(&format!(
+                    "name-collision: workflow `{name}` makes the TypeScript function {why}"
+                ))),
+                "{errors:?}"
+            );
+        }
+        let yaml = SHOP.replace("    Relabel:\n", "    Relabeling:\n");
+        assert!(errors_of(&yaml).is_empty(), "{:?}", errors_of(&yaml));
     }
 
     #[test]

@@ -304,6 +304,21 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "WorkflowResult",
 ];
 
+/// The camelCase values the TypeScript package's index exports from its
+/// shared files, beside each workflow's function (`placeOrder`) and each
+/// aggregate's store (`productStore`). Two `export *` of one name fail
+/// `tsc` (TS2308), so a workflow whose function would be one of these is
+/// refused. A unit test (`the_values_the_ts_index_exports_are_listed`)
+/// reads the templates and fails when one exports a name this misses.
+pub const TS_PACKAGE_VALUES: &[&str] = &[
+    "createClients",
+    "describe",
+    "isDomainEvent",
+    "newId",
+    "toError",
+    "traceIdOf",
+];
+
 /// More type names the generated code declares or imports beside the
 /// spec's declared types (the paged lists, the read models' queries, the
 /// CQRS gateways, the event streams of `cqrs-es`, and what the Rust files

@@ -304,6 +304,58 @@ mod tests {
     use super::*;
     use crate::model::names;
 
+    /// Every camelCase value a file the TypeScript index re-exports whole
+    /// declares is listed, so that a workflow function of that name is
+    /// refused rather than failing `tsc`.
+    #[test]
+    fn the_values_the_ts_index_exports_are_listed() {
+        let index = builtin_source(tpl::TS_SRC_INDEX_TS).unwrap();
+        let mut files = 0;
+        let mut missing = Vec::new();
+        for line in index.lines() {
+            let Some(file) = line
+                .strip_prefix("export * from \"./")
+                .and_then(|rest| rest.strip_suffix(".js\";"))
+            else {
+                continue;
+            };
+            if file.contains('{') {
+                continue;
+            }
+            files += 1;
+            let id = format!("ts/src/{file}.ts.j2");
+            let source = builtin_source(&id).unwrap_or_else(|| panic!("{id} is not a template"));
+            for line in source.lines() {
+                let declared = [
+                    "export function ",
+                    "export async function ",
+                    "export const ",
+                    "export let ",
+                    "export class ",
+                ]
+                .iter()
+                .find_map(|prefix| line.strip_prefix(prefix));
+                let Some(rest) = declared else { continue };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '{')
+                    .collect();
+                if name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !name.contains('{')
+                    && !names::TS_PACKAGE_VALUES.contains(&name.as_str())
+                {
+                    missing.push(format!("{name} ({id})"));
+                }
+            }
+        }
+        assert!(files >= 8, "the index re-exports fewer files than it did");
+        assert!(
+            missing.is_empty(),
+            "not in TS_PACKAGE_VALUES: {}",
+            missing.join(", ")
+        );
+    }
+
     /// A Rust file that glob-imports the spec's declared types
     /// (`model::*`, `types::*`) and also imports or declares a type by
     /// name gets that one wherever the name is written: Rust lets the
