@@ -368,6 +368,7 @@ impl Lowerer<'_> {
                     name: Name::new(&type_name),
                     variants: out,
                     origin: format!("{owner}.{field}"),
+                    pos: *pos,
                 });
                 let ty = Ty::enumeration(&names::type_ident(&type_name), &raw_variants);
                 Some(if *optional { ty.optional() } else { ty })
@@ -547,7 +548,6 @@ pub fn lower(
     let workflows = lower_workflows(&mut l, rc, &modules, &known);
     let state_types = check_type_namespace(
         &mut l,
-        rc.pos,
         &value_objects,
         &modules,
         &events,
@@ -1469,7 +1469,6 @@ fn lower_workflows(
 /// code declares, spec names and the names parasol derives from them.
 fn check_type_namespace(
     l: &mut Lowerer<'_>,
-    context_pos: Pos,
     value_objects: &[ValueObject],
     modules: &[Module],
     events: &[Event],
@@ -1546,7 +1545,7 @@ fn check_type_namespace(
     let enum_list = std::mem::take(&mut l.enums);
     for e in &enum_list {
         let origin = declared("the enum of", e.origin.as_str());
-        claim(l, e.name.rust_type.clone(), origin, context_pos);
+        claim(l, e.name.rust_type.clone(), origin, e.pos);
     }
     for e in events {
         let origin = declared("event", e.name.raw.as_str());

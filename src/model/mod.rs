@@ -184,6 +184,9 @@ pub struct EnumDef {
     pub variants: Vec<Variant>,
     /// Where it was declared (`Payment.status`), for doc comments.
     pub origin: String,
+    /// The `{ enum: [...] }` mapping, where a name collision is reported.
+    #[serde(skip)]
+    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, Serialize)]
