@@ -203,7 +203,7 @@ pub const CODES: &[Code] = &[
     ),
     code(
         "not-generated-yet",
-        "validate",
+        "generate",
         "a setting is recorded and names the output, but the code is what the V5 default generates",
     ),
     code(

@@ -225,33 +225,11 @@ fn policy(ctx: &Context, overrides: &Overrides, diags: &mut Diagnostics) {
         };
         let help =
             "use `coordination: frontend`, or pass `--allow-backend-saga` to override the bundle";
-        let mut refused = false;
         if let Some(refusal) = ctx.refusal(&saga, Some(at(ctx, pos)), Some(help)) {
             diags.push(refusal);
-            refused = true;
         }
         if let Some(refusal) = ctx.refusal(&style, Some(at(ctx, pos)), None) {
             diags.push(refusal);
-            refused = true;
-        }
-        // The backend saga is `setup orchestration`'s; `bc generate` still
-        // writes the frontend coordinator, and says so rather than pass the
-        // setting over in silence.
-        if !refused {
-            diags.push(
-                crate::settings::not_generated_yet(
-                    &format!(
-                        "in `bc generate`, `coordination: {}` of workflow `{}`",
-                        wf.coordination, wf.name.raw
-                    ),
-                    "`coordination: frontend` (the TypeScript coordinator runs it)",
-                )
-                .at(at(ctx, pos))
-                .with_help(format!(
-                    "`parasol setup orchestration {}` writes the backend saga that runs it (the spec's coordination is its default `--location`)",
-                    wf.name.raw
-                )),
-            );
         }
     }
 }

@@ -61,8 +61,9 @@ pub fn prepare_bc(
     if diags.has_errors() {
         return Err(diags);
     }
-    if lang == Lang::Rust {
-        warn_not_generated(ctx, requested, &mut diags);
+    match lang {
+        Lang::Rust => warn_not_generated(ctx, requested, &mut diags),
+        Lang::Ts => warn_coordinated_at_the_edge(ctx, &mut diags),
     }
     let mut requested = requested.clone();
     let files = match lang {
@@ -130,6 +131,43 @@ fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnost
                 )),
             );
         }
+    }
+}
+
+/// A workflow the spec coordinates by `orchestration` or `choreography`
+/// (which validation let through) still gets the frontend coordinator from
+/// `bc generate`: said with the TypeScript output, whose code it is, rather
+/// than passed over in silence. Other commands (`setup orchestration`,
+/// `generate event-patterns`) write those coordinations, and say nothing.
+fn warn_coordinated_at_the_edge(ctx: &Context, diags: &mut Diagnostics) {
+    for wf in ctx
+        .workflows
+        .iter()
+        .filter(|w| w.coordination != "frontend")
+    {
+        let pos = wf.coordination_pos.unwrap_or(wf.pos);
+        let help = if wf.coordination == "orchestration" {
+            format!(
+                "`parasol setup orchestration {}` writes the backend saga that runs it (the spec's coordination is its default `--location`)",
+                wf.name.raw
+            )
+        } else {
+            format!(
+                "`parasol bc implement-communication --pattern saga-choreography --workflow {}` writes the modules' reactions to each other's events",
+                wf.name.raw
+            )
+        };
+        diags.push(
+            crate::settings::not_generated_yet(
+                &format!(
+                    "in `bc generate`, `coordination: {}` of workflow `{}`",
+                    wf.coordination, wf.name.raw
+                ),
+                "`coordination: frontend` (the TypeScript coordinator runs it)",
+            )
+            .at(crate::diag::Location::in_file(&ctx.file, pos))
+            .with_help(help),
+        );
     }
 }
 

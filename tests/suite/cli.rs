@@ -1046,6 +1046,38 @@ fn settings_that_change_only_labels_are_warned_about() {
         "{}",
         generated.stderr
     );
+    // Said once, with the TypeScript output whose coordinator runs it.
+    assert_eq!(generated.stderr.matches("not generated yet").count(), 1);
+    // The command that writes the saga does not warn that it is not written.
+    let out = tempfile::tempdir().unwrap();
+    let saga = parasol(&[
+        "setup",
+        "orchestration",
+        "TransferFunds",
+        "--location",
+        "backend",
+        "--spec",
+        ledger.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--dry-run",
+    ])
+    .ok();
+    assert!(
+        !saga.stderr.contains("not generated yet"),
+        "{}",
+        saga.stderr
+    );
+    // A choreography is pointed at the command that writes it.
+    let permits = repo().join("examples/permits/permits.bc.yaml");
+    let generated = bc_generate(&permits, &out.path().join("permits"), &["--dry-run"]).ok();
+    assert!(
+        generated.stderr.contains(
+            "`parasol bc implement-communication --pattern saga-choreography --workflow Inspect`"
+        ),
+        "{}",
+        generated.stderr
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -821,17 +821,22 @@ fn the_command_line_behaves_like_a_unix_tool() {
     assert_eq!(run.stdout, "");
     // --quiet keeps errors only: a spec's warnings go, unless
     // --deny-warnings makes them what fails.
-    let ledger = repo().join("examples/ledger/ledger.bc.yaml");
-    let ledger = ledger.to_str().unwrap();
-    let loud = parasol(&["bc", "validate", "--spec", ledger]).ok();
+    let warned = dir.path().join("warned.bc.yaml");
+    std::fs::write(
+        &warned,
+        "parasol: 1\nbounded_context:\n  name: Shelf\n  modules:\n    shelves:\n      aggregates:\n        Shelf: { fields: { label: string } }\n  events:\n    shelf.dusted: { entity: Shelf }\n",
+    )
+    .unwrap();
+    let warned_spec = warned.to_str().unwrap();
+    let loud = parasol(&["bc", "validate", "--spec", warned_spec]).ok();
     assert!(loud.stderr.contains("warning: "), "{}", loud.stderr);
-    let quiet = parasol(&["bc", "validate", "--spec", ledger, "-q"]).ok();
+    let quiet = parasol(&["bc", "validate", "--spec", warned_spec, "-q"]).ok();
     assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
     let quiet_generate = parasol(&[
         "bc",
         "generate",
         "--spec",
-        ledger,
+        warned_spec,
         "--out",
         out.to_str().unwrap(),
         "-q",
@@ -839,7 +844,14 @@ fn the_command_line_behaves_like_a_unix_tool() {
     ])
     .ok();
     assert_eq!(quiet_generate.stderr, "");
-    let denied = parasol(&["bc", "validate", "--spec", ledger, "-q", "--deny-warnings"]);
+    let denied = parasol(&[
+        "bc",
+        "validate",
+        "--spec",
+        warned_spec,
+        "-q",
+        "--deny-warnings",
+    ]);
     assert_eq!(denied.code, 1);
     assert!(denied.stderr.contains("warning: "), "{}", denied.stderr);
     assert!(
