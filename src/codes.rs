@@ -156,6 +156,11 @@ pub const CODES: &[Code] = &[
     ),
     code("missing-key", "source", "a required key is missing"),
     code(
+        "missing-saga",
+        "generate",
+        "the frontend of a workflow the backend orchestrates is generated without its saga beside it",
+    ),
+    code(
         "missing-service-crate",
         "generate",
         "a backend saga is generated without the context's crate beside it",

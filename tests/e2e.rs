@@ -11,7 +11,9 @@
 //! steps, checking that the records the workflow returns exist and that the
 //! compensations restored what the earlier steps changed. The event-sourced
 //! `ledger` runs its TypeScript clients against its backend and reads each
-//! record's writes back from the record's stream.
+//! record's writes back from the record's stream; its `TransferFunds`
+//! (`coordination: orchestration`) runs from its TypeScript function
+//! through the generated backend saga, which calls the service.
 //!
 //! `bc test-communication`'s scenarios run the same way: the canonical
 //! example (with a load test), `shadowing`, `greenhouse` and `dispatch`
@@ -225,6 +227,80 @@ fn domain_events_end_to_end() {
 #[test]
 fn ledger_streams_end_to_end() {
     example_end_to_end("ledger", "accounts.withdraw", "ledger-streams.e2e.ts", 2);
+}
+
+/// The ledger's `TransferFunds` is coordinated by `orchestration`: the
+/// generated TypeScript `transferFunds` runs it in the generated backend
+/// saga, which calls the generated service
+/// (`tests/e2e/transfer-funds-saga.e2e.ts`). `bc generate` says the saga is
+/// missing until `setup orchestration` has written it, and then no longer.
+#[test]
+fn ledger_transfer_runs_in_the_backend_saga() {
+    let out = tempfile::tempdir().unwrap();
+    let spec = example_spec("ledger");
+    let first = generate(&spec, out.path(), "rust,ts");
+    assert!(
+        first
+            .stderr
+            .contains("`ledger-transfer-funds-saga` is not in"),
+        "{}",
+        first.stderr
+    );
+    // The user's rules: deposits and withdrawals move the balance.
+    let ops = out.path().join("rust/ledger/src/modules/accounts/ops.rs");
+    let fixture = repo().join("tests/fixtures/ledger/accounts_ops.rs");
+    std::fs::copy(&fixture, &ops).unwrap();
+    let flags = ["--location", "backend"];
+    setup_orchestration(&spec, out.path(), "TransferFunds", &flags).ok();
+    let saga_dir = out.path().join("rust/ledger-transfer-funds-saga");
+    let touched = out.path().join("ts/ledger/src/index.ts");
+    std::fs::remove_file(&touched).unwrap();
+    let again = generate(&spec, out.path(), "rust,ts");
+    assert!(
+        !again.stderr.contains("missing-saga") && !again.stderr.contains("is not in"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ops).unwrap(),
+        std::fs::read_to_string(&fixture).unwrap()
+    );
+
+    let service = build_binary(&out.path().join("rust/ledger"), out.path());
+    let saga = build_binary(&saga_dir, out.path());
+    let journals = tempfile::tempdir().unwrap();
+    let start = |fault: Option<&str>, journal: &str| {
+        let service = match fault {
+            Some(fault) => Server::start(&service, &[("PARASOL_FAULTS", fault)]),
+            None => Server::start(&service, &[]),
+        };
+        let journal = journals.path().join(journal);
+        let saga = Server::start(
+            &saga,
+            &[
+                ("PARASOL_SERVICE_URL", service.url.as_str()),
+                ("PARASOL_SAGA_JOURNAL", journal.to_str().unwrap()),
+            ],
+        );
+        (service, saga)
+    };
+    let happy = start(None, "happy.journal");
+    let debit_fails = start(Some("accounts.withdraw=fail"), "debit-fails.journal");
+
+    let package = out.path().join("ts/ledger");
+    let compiled = compile_scenarios(&package, "transfer-funds-saga.e2e.ts");
+    let run = node_test(
+        &package,
+        &[compiled],
+        &[
+            ("HAPPY_URL", happy.0.url.as_str()),
+            ("HAPPY_SAGA_URL", happy.1.url.as_str()),
+            ("DEBIT_FAILS_URL", debit_fails.0.url.as_str()),
+            ("DEBIT_FAILS_SAGA_URL", debit_fails.1.url.as_str()),
+        ],
+    );
+    assert!(run.stdout.contains("# pass 4"), "{}", run.stdout);
+    assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 
 #[test]

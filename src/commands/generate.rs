@@ -159,7 +159,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     // What the plans need from the model is taken first; the model is then
     // turned into template values, which frees it as it goes.
     let mut prepared = Vec::new();
-    for lang in langs {
+    for &lang in &langs {
         let base = if lang == Lang::Rust {
             &rust_root
         } else {
@@ -176,6 +176,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     }
     if report_if_failed(&diags, format) {
         return FAILED;
+    }
+    if langs.contains(&Lang::Ts) {
+        warn_missing_sagas(&ctx, &rust_root, &mut diags);
     }
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generators::diagrams(&ctx);
@@ -208,6 +211,39 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
     // only delay the exit.
     std::mem::forget(plans);
     code
+}
+
+/// The TypeScript function of a workflow the backend orchestrates starts
+/// runs of its saga, which `setup orchestration` writes: said when the saga
+/// is not in the Rust output folder (as that command says of the context's
+/// crate), so the frontend is not shipped calling a service nobody built.
+fn warn_missing_sagas(ctx: &crate::model::Context, rust_root: &Path, diags: &mut Diagnostics) {
+    for workflow in ctx
+        .workflows
+        .iter()
+        .filter(|w| crate::targets::ts::in_a_backend_saga(w))
+    {
+        let folder = format!("{}-{}-saga", ctx.name.kebab, workflow.name.kebab);
+        if rust_root.join(&folder).join("Cargo.toml").is_file() {
+            continue;
+        }
+        let pos = workflow.coordination_pos.unwrap_or(workflow.pos);
+        diags.push(
+            Diagnostic::warning(
+                "missing-saga",
+                format!(
+                    "workflow `{}` runs in a backend saga (`coordination: orchestration`), and `{folder}` is not in {} yet",
+                    workflow.name.raw,
+                    crate::diag::display_path(rust_root)
+                ),
+            )
+            .at(crate::diag::Location::in_file(&ctx.file, pos))
+            .with_help(format!(
+                "run `parasol setup orchestration {} --location backend` with the same output folder: the TypeScript `{}` starts runs there",
+                workflow.name.raw, workflow.name.ts
+            )),
+        );
+    }
 }
 
 fn report_if_failed(diags: &Diagnostics, format: Format) -> bool {

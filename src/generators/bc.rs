@@ -134,29 +134,23 @@ fn warn_not_generated(ctx: &Context, requested: &Requested, diags: &mut Diagnost
     }
 }
 
-/// A workflow the spec coordinates by `orchestration` or `choreography`
-/// (which validation let through) still gets the frontend coordinator from
-/// `bc generate`: said with the TypeScript output, whose code it is, rather
-/// than passed over in silence. Other commands (`setup orchestration`,
-/// `generate event-patterns`) write those coordinations, and say nothing.
+/// A workflow the spec coordinates by `choreography` (which validation let
+/// through) still gets the frontend coordinator from `bc generate`: said
+/// with the TypeScript output, whose code it is, rather than passed over in
+/// silence. `implement-communication` writes the choreography, and says
+/// nothing. (One coordinated by `orchestration` gets a TypeScript function
+/// that runs it in its backend saga.)
 fn warn_coordinated_at_the_edge(ctx: &Context, diags: &mut Diagnostics) {
     for wf in ctx
         .workflows
         .iter()
-        .filter(|w| w.coordination != "frontend")
+        .filter(|w| w.coordination == "choreography")
     {
         let pos = wf.coordination_pos.unwrap_or(wf.pos);
-        let help = if wf.coordination == "orchestration" {
-            format!(
-                "`parasol setup orchestration {}` writes the backend saga that runs it (the spec's coordination is its default `--location`)",
-                wf.name.raw
-            )
-        } else {
-            format!(
-                "`parasol bc implement-communication --pattern saga-choreography --workflow {}` writes the modules' reactions to each other's events",
-                wf.name.raw
-            )
-        };
+        let help = format!(
+            "`parasol bc implement-communication --pattern saga-choreography --workflow {}` writes the modules' reactions to each other's events",
+            wf.name.raw
+        );
         diags.push(
             crate::settings::not_generated_yet(
                 &format!(

@@ -315,6 +315,8 @@ pub const TS_PACKAGE_VALUES: &[&str] = &[
     "describe",
     "isDomainEvent",
     "newId",
+    "runSaga",
+    "sagaResult",
     "toError",
     "traceIdOf",
 ];
@@ -323,7 +325,8 @@ pub const TS_PACKAGE_VALUES: &[&str] = &[
 /// spec's declared types (the paged lists, the read models' queries, the
 /// CQRS gateways, the event streams of `cqrs-es`, and what the Rust files
 /// that glob-import the declared types import by name, which would win
-/// over the glob): an aggregate, value object, enum or read model of one
+/// over the glob, and the TypeScript runs of backend sagas): an aggregate,
+/// value object, enum or read model of one
 /// of these names gets the `Domain` prefix too. A workflow may have them:
 /// none of its code meets them.
 pub const RESERVED_FOR_DECLARED_TYPES: &[&str] = &[
@@ -348,6 +351,10 @@ pub const RESERVED_FOR_DECLARED_TYPES: &[&str] = &[
     "Recorded",
     "Response",
     "RwLock",
+    "SagaRun",
+    "SagaRunStatus",
+    "SagaStepError",
+    "SagaStepRun",
     "SeenQuery",
     "StatusCode",
     "Table",

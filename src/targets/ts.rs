@@ -54,6 +54,11 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
             .with_item("module", "modules", i),
         );
     }
+    // A workflow the backend orchestrates is run by its saga; the frontend
+    // starts and follows it (`src/saga.ts`).
+    if ctx.workflows.iter().any(in_a_backend_saga) {
+        files.push(FileSpec::generated("src/saga.ts", tpl::TS_SRC_SAGA_TS));
+    }
     for (i, workflow) in ctx.workflows.iter().enumerate() {
         files.push(
             FileSpec::generated(
@@ -62,15 +67,27 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
             )
             .with_item("workflow", "workflows", i),
         );
+        let test = if in_a_backend_saga(workflow) {
+            tpl::TS_TEST_WORKFLOW_SAGA_TEST_TS
+        } else {
+            tpl::TS_TEST_WORKFLOW_ORCHESTRATOR_TEST_TS
+        };
         files.push(
-            FileSpec::generated(
-                format!("test/{}.test.ts", workflow.name.kebab),
-                tpl::TS_TEST_WORKFLOW_ORCHESTRATOR_TEST_TS,
-            )
-            .with_item("workflow", "workflows", i),
+            FileSpec::generated(format!("test/{}.test.ts", workflow.name.kebab), test).with_item(
+                "workflow",
+                "workflows",
+                i,
+            ),
         );
     }
     files
+}
+
+/// Whether the workflow runs in a backend saga (`coordination:
+/// orchestration`): its TypeScript function starts and follows a run there
+/// (`templates/ts/src/workflows/workflow.ts.j2` decides the same).
+pub fn in_a_backend_saga(workflow: &crate::model::Workflow) -> bool {
+    workflow.coordination == "orchestration"
 }
 
 /// The TypeScript spelling of a type, without the optional marker (fields

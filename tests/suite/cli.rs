@@ -1028,28 +1028,38 @@ fn settings_that_change_only_labels_are_warned_about() {
     // `architecture: hexagonal` is generated (ports and adapters).
     assert_eq!(warnings, Vec::<&serde_json::Value>::new());
 
-    // A workflow's backend coordination is `setup orchestration`'s to write.
+    // A workflow the backend orchestrates runs in the saga `setup
+    // orchestration` writes: its TypeScript function is generated, and the
+    // missing saga is said, once, at the workflow's `coordination:`.
     let ledger = repo().join("examples/ledger/ledger.bc.yaml");
-    let generated = bc_generate(
-        &ledger,
-        &tempfile::tempdir().unwrap().path().join("out"),
-        &["--dry-run"],
-    )
-    .ok();
+    let out = tempfile::tempdir().unwrap();
+    let generated = bc_generate(&ledger, &out.path().join("ledger"), &["--dry-run"]).ok();
     assert!(
-        generated.stderr.contains(
-            "`coordination: orchestration` of workflow `TransferFunds` is not generated yet"
-        ) && generated.stderr.contains("ledger.bc.yaml:86:21")
-            && generated
-                .stderr
-                .contains("`parasol setup orchestration TransferFunds`"),
+        !generated.stderr.contains("not generated yet")
+            && generated.stderr.contains(
+                "workflow `TransferFunds` runs in a backend saga (`coordination: orchestration`), and `ledger-transfer-funds-saga` is not in"
+            )
+            && generated.stderr.contains("ledger.bc.yaml:86:21")
+            && generated.stderr.contains(
+                "`parasol setup orchestration TransferFunds --location backend`"
+            ),
         "{}",
         generated.stderr
     );
-    // Said once, with the TypeScript output whose coordinator runs it.
-    assert_eq!(generated.stderr.matches("not generated yet").count(), 1);
+    assert_eq!(generated.stderr.matches("is not in").count(), 1);
+    // Only the TypeScript output has the function that needs the saga.
+    let rust_only = bc_generate(
+        &ledger,
+        &out.path().join("ledger"),
+        &["--dry-run", "--lang", "rust"],
+    )
+    .ok();
+    assert!(
+        !rust_only.stderr.contains("is not in"),
+        "{}",
+        rust_only.stderr
+    );
     // The command that writes the saga does not warn that it is not written.
-    let out = tempfile::tempdir().unwrap();
     let saga = parasol(&[
         "setup",
         "orchestration",
@@ -1068,16 +1078,20 @@ fn settings_that_change_only_labels_are_warned_about() {
         "{}",
         saga.stderr
     );
-    // A choreography is pointed at the command that writes it.
+    // A choreography still gets the edge coordinator, and is pointed at the
+    // command that writes it.
     let permits = repo().join("examples/permits/permits.bc.yaml");
     let generated = bc_generate(&permits, &out.path().join("permits"), &["--dry-run"]).ok();
     assert!(
         generated.stderr.contains(
+            "`coordination: choreography` of workflow `Inspect` is not generated yet"
+        ) && generated.stderr.contains(
             "`parasol bc implement-communication --pattern saga-choreography --workflow Inspect`"
         ),
         "{}",
         generated.stderr
     );
+    assert_eq!(generated.stderr.matches("not generated yet").count(), 1);
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
