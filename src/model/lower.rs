@@ -1641,8 +1641,26 @@ fn check_type_namespace(
             (format!("{}Store", a.name.camel), why)
         })
         .collect();
-    // `export * as orders` would win over the workflow's `export *` without
-    // a word, and the workflow's function be unreachable from the index.
+    // `export * as orders` wins over an `export *` of the same name without
+    // a word: a module named like a shared value or a store would hide it
+    // from the index, as it would a workflow's function.
+    for m in modules {
+        let namespace = &m.name.camel;
+        let hidden = if names::TS_PACKAGE_VALUES.contains(&namespace.as_str()) {
+            Some(format!("the package's own `{namespace}`"))
+        } else {
+            exported
+                .get(namespace)
+                .map(|why| why.replace(" is named so", ""))
+        };
+        if let Some(hidden) = hidden {
+            let message = format!(
+                "module `{}` is exported from the TypeScript package as `{namespace}`, which would hide {hidden}",
+                m.name.raw
+            );
+            l.error(m.pos, "name-collision", message).help = Some("rename the module".into());
+        }
+    }
     for m in modules {
         let why = format!("module `{}` is exported under that name", m.name.raw);
         exported.insert(m.name.camel.clone(), why);
@@ -3076,6 +3094,16 @@ bounded_context:
                 ))),
                 "{errors:?}"
             );
+        }
+        // A module's namespace would hide a shared value or a store.
+        for (module, hidden) in [
+            ("new_id", "the package's own `newId`"),
+            ("product_store", "aggregate `Product`'s store"),
+        ] {
+            let yaml = SHOP.replace("    orders:\n", &format!("    {module}:\n"));
+            let errors = errors_of(&yaml);
+            let wanted = format!("which would hide {hidden}");
+            assert!(errors.iter().any(|e| e.contains(&wanted)), "{errors:?}");
         }
         let yaml = SHOP.replace("    Relabel:\n", "    Relabeling:\n");
         assert!(errors_of(&yaml).is_empty(), "{:?}", errors_of(&yaml));
