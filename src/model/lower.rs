@@ -1593,7 +1593,14 @@ fn check_type_namespace(
         for op in &m.ops {
             for suffix in ["Input", "Output", "Error"] {
                 let rust_type = format!("{}{suffix}", op.name.pascal);
-                if let Some(first) = crate_types.get(&rust_type) {
+                if names::RESERVED_FOR_OPERATION_TYPES.contains(&rust_type.as_str()) {
+                    let message = format!(
+                        "operation `{}.{}` makes the type `{rust_type}`, which the module's generated files import under that name",
+                        m.name.raw, op.name.raw
+                    );
+                    l.error(op.pos, "reserved-name", message).help =
+                        Some("rename the operation".into());
+                } else if let Some(first) = crate_types.get(&rust_type) {
                     let message = format!(
                         "operation `{}.{}` makes the type `{rust_type}`, which {} also becomes",
                         m.name.raw,
@@ -3064,6 +3071,21 @@ bounded_context:
             errors
                 .iter()
                 .any(|e| e.contains("workflow `Rename` (its `RenameInput`)")),
+            "{errors:?}"
+        );
+    }
+
+    /// An operation's types are declared in its module beside what the
+    /// module's files import by name.
+    #[test]
+    fn pass_9_an_operation_type_meeting_a_module_import_is_refused() {
+        let yaml = SHOP.replace("        rename:\n", "        service:\n");
+        let yaml = yaml.replace("call: catalog.rename", "call: catalog.service");
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "reserved-name: operation `catalog.service` makes the type `ServiceError`"
+            )),
             "{errors:?}"
         );
     }

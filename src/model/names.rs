@@ -321,6 +321,15 @@ pub const TS_PACKAGE_VALUES: &[&str] = &[
     "traceIdOf",
 ];
 
+/// The names a module's own files (`src/modules/<module>/*.rs`,
+/// `src/modules/<module>.ts`) import by name that an operation's types
+/// (`<Op>Input`, `<Op>Output`, `<Op>Error`) could take: those types are
+/// declared in the module and glob-imported beside the named imports, so
+/// operation `service` (`ServiceError`) would meet the crate's error. A unit
+/// test (`the_names_module_files_import_are_kept_off_operation_types`)
+/// reads the templates and fails when one imports a name this misses.
+pub const RESERVED_FOR_OPERATION_TYPES: &[&str] = &["ServiceError"];
+
 /// More type names the generated code declares or imports beside the
 /// spec's declared types (the paged lists, the read models' queries, the
 /// CQRS gateways, the event streams of `cqrs-es`, and what the Rust files

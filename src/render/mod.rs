@@ -304,6 +304,45 @@ mod tests {
     use super::*;
     use crate::model::names;
 
+    /// What a module's files import by name that an operation's type
+    /// (`<Op>Input`, `<Op>Output`, `<Op>Error`) could be is kept off them.
+    #[test]
+    fn the_names_module_files_import_are_kept_off_operation_types() {
+        let mut templates = 0;
+        let mut missing = Vec::new();
+        let module_files = builtin_ids().filter(|id| {
+            id.starts_with("rust/src/modules/module/") || id.starts_with("ts/src/modules/")
+        });
+        for id in module_files {
+            templates += 1;
+            let source = builtin_source(id).unwrap();
+            let mut imported = names_taken(source);
+            for line in source.lines().filter(|l| l.starts_with("import ")) {
+                let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+                imported.extend(words.map(str::to_string));
+            }
+            for name in imported {
+                let op_type = ["Input", "Output", "Error"]
+                    .iter()
+                    .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix));
+                if op_type
+                    && name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && !names::RESERVED_FOR_OPERATION_TYPES.contains(&name.as_str())
+                {
+                    missing.push(format!("{name} ({id})"));
+                }
+            }
+        }
+        assert!(templates >= 7, "the module templates moved");
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "not in RESERVED_FOR_OPERATION_TYPES: {}",
+            missing.join(", ")
+        );
+    }
+
     /// Every camelCase value a file the TypeScript index re-exports whole
     /// declares is listed, so that a workflow function of that name is
     /// refused rather than failing `tsc`.
