@@ -49,6 +49,7 @@ pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &
     policy(ctx, overrides, diags);
     file_paths(ctx, diags);
     view_keys(ctx, diags);
+    routes(ctx, diags);
     if checks.contains(&Check::CircularDependencies) {
         cycles(ctx, diags);
     }
@@ -57,6 +58,73 @@ pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &
     }
     if checks.contains(&Check::PublicApiUsage) {
         public_api(ctx, diags);
+    }
+}
+
+/// Two routes of the service at one path for one method make its router
+/// panic when it is built (axum's "Overlapping method route", or matchit's
+/// conflict between `{id}` and `{key}` at one place): a module named
+/// `views` serving aggregate `Board` at `/api/views/boards`, beside read
+/// model `Boards`. Reported at the later of the two, naming the first.
+fn routes(ctx: &Context, diags: &mut Diagnostics) {
+    // (path with its parameter unnamed, method) -> who serves it.
+    let mut taken: BTreeMap<(String, &str), String> = BTreeMap::new();
+    let mut claim =
+        |diags: &mut Diagnostics, routes: &[(String, &[&'static str])], who: String, pos: Pos| {
+            for (path, methods) in routes {
+                for &method in *methods {
+                    if let Some(first) = taken.get(&(path.clone(), method)) {
+                        let shown = path.replace("{}", "{…}");
+                        diags.push(
+                            Diagnostic::error(
+                                "name-collision",
+                                format!("{who} and {first} are both served at `{method} {shown}`"),
+                            )
+                            .at(at(ctx, pos))
+                            .with_help("rename one of them"),
+                        );
+                        return;
+                    }
+                }
+            }
+            for (path, methods) in routes {
+                for &method in *methods {
+                    taken.insert((path.clone(), method), who.clone());
+                }
+            }
+        };
+    for m in &ctx.modules {
+        for a in &m.aggregates {
+            let routes: [(String, &[&str]); 2] = [
+                (a.route.clone(), &["GET", "POST"]),
+                (
+                    format!("{}/{{}}", a.route),
+                    &["GET", "PUT", "PATCH", "DELETE"],
+                ),
+            ];
+            claim(
+                diags,
+                &routes,
+                format!("aggregate `{}`'s records", a.name.raw),
+                a.pos,
+            );
+        }
+        for op in &m.ops {
+            let routes: [(String, &[&str]); 1] = [(op.route.clone(), &["POST"])];
+            claim(diags, &routes, format!("operation `{}`", op.key), op.pos);
+        }
+    }
+    for r in &ctx.read_models {
+        let routes: [(String, &[&str]); 2] = [
+            (r.route.clone(), &["GET"]),
+            (format!("{}/{{}}", r.route), &["GET"]),
+        ];
+        claim(
+            diags,
+            &routes,
+            format!("read model `{}`", r.name.raw),
+            r.pos,
+        );
     }
 }
 
