@@ -410,11 +410,17 @@ impl Lowerer<'_> {
             if !self.check_name(&f.name, NameKind::Field, &format_args!("field of {what}")) {
                 continue;
             }
-            if reserved.contains(&f.name.value.as_str()) {
-                let message = format!(
-                    "`{}` is reserved: every aggregate already has it",
-                    f.name.value
-                );
+            // After case mapping: `updated_by` is the Rust field `updatedBy` becomes.
+            let snake = Name::new(&f.name.value).snake.clone();
+            if let Some(taken) = reserved.iter().find(|r| Name::new(r).snake == snake) {
+                let message = if *taken == f.name.value {
+                    format!("`{taken}` is reserved: every aggregate already has it")
+                } else {
+                    format!(
+                        "`{}` is reserved: every aggregate already has `{taken}`, which becomes `{snake}` too",
+                        f.name.value
+                    )
+                };
                 self.error(f.name.pos, "reserved-name", message).help = Some(format!(
                     "aggregates always carry {}",
                     AUDIT_FIELDS.join(", ")
