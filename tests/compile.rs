@@ -562,7 +562,11 @@ impl SpecGen<'_> {
                 } else {
                     "string"
                 };
-                let output = vec![self.op_field(&format!("{noun}Ref"), out_ty.to_string())];
+                let mut output = vec![self.op_field(&format!("{noun}Ref"), out_ty.to_string())];
+                // Ids by the list, which a later step may take as text.
+                if self.rng.chance(30) {
+                    output.push(self.op_field(&format!("{noun}Refs"), "list<uuid>".to_string()));
+                }
                 let emits = if with_events && !events.is_empty() && self.rng.chance(50) {
                     let own: Vec<String> = events
                         .iter()
@@ -805,7 +809,10 @@ impl SpecGen<'_> {
                     let (f, t) = required[self.rng.below(required.len())];
                     // Of its type, or one that travels unchanged into it.
                     let fits = |ty: &str| {
-                        ty == t || (ty == "uuid" && t == "string") || (ty == "int" && t == "float")
+                        ty == t
+                            || (ty == "uuid" && t == "string")
+                            || (ty == "int" && t == "float")
+                            || (ty == "list<uuid>" && t == "list<string>")
                     };
                     let earlier: Vec<&(String, String, String)> =
                         outputs.iter().filter(|(_, _, ty)| fits(ty)).collect();

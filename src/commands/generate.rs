@@ -223,7 +223,7 @@ fn warn_missing_sagas(ctx: &crate::model::Context, rust_root: &Path, diags: &mut
         .iter()
         .filter(|w| crate::targets::ts::in_a_backend_saga(w))
     {
-        let folder = format!("{}-{}-saga", ctx.name.kebab, workflow.name.kebab);
+        let folder = generators::saga_folder(ctx, workflow);
         if rust_root.join(&folder).join("Cargo.toml").is_file() {
             continue;
         }

@@ -35,7 +35,7 @@ pub use event_patterns::{EVENT_PATTERNS, EventPatterns, plan_event_patterns};
 pub use mesh::{Mesh, SERVICE_MESH, plan_mesh};
 pub use monitoring::{Monitoring, SETUP_MONITORING, plan_monitoring};
 pub use orchestration::{
-    ORCHESTRATION, Orchestration, plan_orchestration, plan_orchestration_offering,
+    ORCHESTRATION, Orchestration, plan_orchestration, plan_orchestration_offering, saga_folder,
 };
 
 /// A command that turns a validated context into one output folder.

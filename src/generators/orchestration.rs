@@ -42,13 +42,17 @@ impl Orchestration {
     }
 
     pub fn folder(&self, ctx: &Context, workflow: &Workflow) -> String {
-        let suffix = if self.location == Location::Backend {
-            "saga"
+        if self.location == Location::Backend {
+            saga_folder(ctx, workflow)
         } else {
-            "orchestration"
-        };
-        format!("{}-{}-{suffix}", ctx.name.kebab, workflow.name.kebab)
+            format!("{}-{}-orchestration", ctx.name.kebab, workflow.name.kebab)
+        }
     }
+}
+
+/// The folder of a workflow's backend saga crate under the Rust output.
+pub fn saga_folder(ctx: &Context, workflow: &Workflow) -> String {
+    format!("{}-{}-saga", ctx.name.kebab, workflow.name.kebab)
 }
 
 /// Plans `setup orchestration`: the TypeScript orchestrator package, or the

@@ -1834,6 +1834,13 @@ fn assignable(from: &Ty, to: &Ty) -> bool {
         (Some(from), Some(to)) => from.iter().all(|v| to.contains(v)),
         _ => false,
     };
+    // A list or map of what fits fits: items travel as they would alone.
+    if from_req.kind == to_req.kind
+        && matches!(from_req.kind, "list" | "map")
+        && let (Some(from_item), Some(to_item)) = (&from_req.item, &to_req.item)
+    {
+        return from.optional <= to.optional && assignable(from_item, to_item);
+    }
     // A uuid is an id's text, an int a number a float holds: each travels
     // unchanged (JSON, TypeScript's `string` and `number`).
     (from.optional <= to.optional)
@@ -2990,6 +2997,12 @@ bounded_context:
             (p("uuid"), p("string").optional()),
             (p("int"), p("float")),
             (order.clone(), p("string")),
+            (Ty::list(p("uuid")), Ty::list(p("string"))),
+            (Ty::map(p("int")), Ty::map(p("float").optional())),
+            (
+                Ty::list(Ty::list(p("uuid"))),
+                Ty::list(Ty::list(order.clone())),
+            ),
         ] {
             assert!(assignable(&from, &to), "{} into {}", from.spec, to.spec);
         }
@@ -2998,7 +3011,9 @@ bounded_context:
             (p("float"), p("int")),
             (p("uuid").optional(), p("string")),
             (p("int"), p("decimal")),
-            (Ty::list(p("uuid")), Ty::list(p("string"))),
+            (Ty::list(p("string")), Ty::list(p("uuid"))),
+            (Ty::list(p("uuid").optional()), Ty::list(p("string"))),
+            (Ty::list(p("uuid")), Ty::map(p("string"))),
         ] {
             assert!(!assignable(&from, &to), "{} into {}", from.spec, to.spec);
         }
