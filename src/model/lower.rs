@@ -1645,49 +1645,44 @@ fn check_type_namespace(
         }
     }
     // A workflow's TypeScript function is exported from the package's index
-    // beside the shared values and every aggregate's store.
+    // beside the shared values and every aggregate's store: who has a name.
     let mut exported: HashMap<String, String> = modules
         .iter()
         .flat_map(|m| &m.aggregates)
         .map(|a| {
-            let why = format!("aggregate `{}`'s store is named so", a.name.raw);
-            (format!("{}Store", a.name.camel), why)
+            let owner = format!("aggregate `{}`'s store", a.name.raw);
+            (format!("{}Store", a.name.camel), owner)
         })
         .collect();
+    let owner_of = |exported: &HashMap<String, String>, name: &str| {
+        if names::TS_PACKAGE_VALUES.contains(&name) {
+            Some("a value every package exports".to_string())
+        } else {
+            exported.get(name).cloned()
+        }
+    };
     // `export * as orders` wins over an `export *` of the same name without
     // a word: a module named like a shared value or a store would hide it
     // from the index, as it would a workflow's function.
     for m in modules {
         let namespace = &m.name.camel;
-        let hidden = if names::TS_PACKAGE_VALUES.contains(&namespace.as_str()) {
-            Some(format!("the package's own `{namespace}`"))
-        } else {
-            exported
-                .get(namespace)
-                .map(|why| why.replace(" is named so", ""))
-        };
-        if let Some(hidden) = hidden {
+        if let Some(owner) = owner_of(&exported, namespace) {
             let message = format!(
-                "module `{}` is exported from the TypeScript package as `{namespace}`, which would hide {hidden}",
+                "module `{}` is exported from the TypeScript package as `{namespace}`, the name of {owner}, which it would hide",
                 m.name.raw
             );
             l.error(m.pos, "name-collision", message).help = Some("rename the module".into());
         }
     }
     for m in modules {
-        let why = format!("module `{}` is exported under that name", m.name.raw);
-        exported.insert(m.name.camel.clone(), why);
+        let owner = format!("module `{}`'s namespace", m.name.raw);
+        exported.insert(m.name.camel.clone(), owner);
     }
     for w in workflows {
         let function = &w.name.ts;
-        let taken = if names::TS_PACKAGE_VALUES.contains(&function.as_str()) {
-            Some("the TypeScript package exports it already".to_string())
-        } else {
-            exported.get(function).cloned()
-        };
-        if let Some(why) = taken {
+        if let Some(owner) = owner_of(&exported, function) {
             let message = format!(
-                "workflow `{}` makes the TypeScript function `{function}`, and {why}",
+                "workflow `{}` makes the TypeScript function `{function}`, the name of {owner}",
                 w.name.raw
             );
             l.error(w.pos, "name-collision", message).help = Some("rename the workflow".into());
@@ -3118,15 +3113,15 @@ bounded_context:
         for (name, why) in [
             (
                 "CreateClients",
-                "`createClients`, and the TypeScript package exports it already",
+                "`createClients`, the name of a value every package exports",
             ),
             (
                 "ProductStore",
-                "`productStore`, and aggregate `Product`'s store is named so",
+                "`productStore`, the name of aggregate `Product`'s store",
             ),
             (
                 "Orders",
-                "`orders`, and module `orders` is exported under that name",
+                "`orders`, the name of module `orders`'s namespace",
             ),
         ] {
             let yaml = SHOP.replace("    Relabel:\n", &format!("    {name}:\n"));
@@ -3140,12 +3135,18 @@ bounded_context:
         }
         // A module's namespace would hide a shared value or a store.
         for (module, hidden) in [
-            ("new_id", "the package's own `newId`"),
-            ("product_store", "aggregate `Product`'s store"),
+            (
+                "new_id",
+                "`newId`, the name of a value every package exports",
+            ),
+            (
+                "product_store",
+                "`productStore`, the name of aggregate `Product`'s store",
+            ),
         ] {
             let yaml = SHOP.replace("    orders:\n", &format!("    {module}:\n"));
             let errors = errors_of(&yaml);
-            let wanted = format!("which would hide {hidden}");
+            let wanted = format!("as {hidden}, which it would hide");
             assert!(errors.iter().any(|e| e.contains(&wanted)), "{errors:?}");
         }
         let yaml = SHOP.replace("    Relabel:\n", "    Relabeling:\n");
