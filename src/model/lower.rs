@@ -780,6 +780,16 @@ fn lower_types(
             );
             let n = Name::new(&aname.value);
             let plural = Name::new(&pluralize(&n.snake));
+            if names::SERVICE_TABLES.contains(&plural.snake.as_str()) {
+                let message = format!(
+                    "aggregate `{}` would be stored in table `{}`, which the service keeps for itself",
+                    aname.value, plural.snake
+                );
+                l.error(aname.pos, "reserved-name", message).help = Some(format!(
+                    "rename the aggregate; parasol's own tables are {}",
+                    names::SERVICE_TABLES.join(", ")
+                ));
+            }
             aggregates.push(Aggregate {
                 state_type: String::new(),
                 route: format!("/api/{}/{}", mn.kebab, plural.kebab),
@@ -3089,6 +3099,27 @@ bounded_context:
                 .any(|e| e.contains("workflow `Rename` (its `RenameInput`)")),
             "{errors:?}"
         );
+    }
+
+    /// An aggregate's table is named by its plural, beside the service's own.
+    #[test]
+    fn an_aggregate_stored_in_a_table_of_the_service_is_refused() {
+        let yaml = SHOP.replace(
+            "Product: {",
+            "ParasolEvent: { fields: { x: int } }\n        Product: {",
+        );
+        let errors = errors_of(&yaml);
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "reserved-name: aggregate `ParasolEvent` would be stored in table `parasol_events`"
+            )),
+            "{errors:?}"
+        );
+        let yaml = SHOP.replace(
+            "Product: {",
+            "ParasolBeach: { fields: { x: int } }\n        Product: {",
+        );
+        assert!(errors_of(&yaml).is_empty(), "{:?}", errors_of(&yaml));
     }
 
     /// An operation's types are declared in its module beside what the

@@ -330,6 +330,20 @@ pub const TS_PACKAGE_VALUES: &[&str] = &[
 /// reads the templates and fails when one imports a name this misses.
 pub const RESERVED_FOR_OPERATION_TYPES: &[&str] = &["ServiceError"];
 
+/// The tables the service keeps beside the aggregates' (the outbox, the
+/// consumers' positions, the dead letters, the receipts of idempotent
+/// requests, the event store of `cqrs-es`). An aggregate's table is named
+/// by its plural (`src/targets/sql.rs`), so aggregate `ParasolEvent` would
+/// meet the outbox. A unit test (`parasol_s_own_tables_are_listed`) reads
+/// the migration templates and fails when one creates a table this misses.
+pub const SERVICE_TABLES: &[&str] = &[
+    "parasol_consumers",
+    "parasol_dead_letters",
+    "parasol_event_store",
+    "parasol_events",
+    "parasol_receipts",
+];
+
 /// More type names the generated code declares or imports beside the
 /// spec's declared types (the paged lists, the read models' queries, the
 /// CQRS gateways, the event streams of `cqrs-es`, and what the Rust files

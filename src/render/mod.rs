@@ -304,6 +304,33 @@ mod tests {
     use super::*;
     use crate::model::names;
 
+    /// Every table the migrations create for the service itself is kept
+    /// off aggregates.
+    #[test]
+    fn parasol_s_own_tables_are_listed() {
+        let mut found = std::collections::BTreeSet::new();
+        for id in builtin_ids().filter(|id| id.starts_with("rust/migrations/")) {
+            for line in builtin_source(id).unwrap().lines() {
+                if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                    let name: String = rest
+                        .trim_start_matches("IF NOT EXISTS ")
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        found.insert(name);
+                    }
+                }
+            }
+        }
+        assert!(found.len() >= 4, "the migration templates moved: {found:?}");
+        let listed: std::collections::BTreeSet<String> = names::SERVICE_TABLES
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(found, listed);
+    }
+
     /// What a module's files import by name that an operation's type
     /// (`<Op>Input`, `<Op>Output`, `<Op>Error`) could be is kept off them.
     #[test]
