@@ -231,8 +231,8 @@ fn ledger_streams_end_to_end() {
 
 /// The ledger's `TransferFunds` is coordinated by `orchestration`: the
 /// generated TypeScript `transferFunds` runs it in the generated backend
-/// saga, which calls the generated service
-/// (`tests/e2e/transfer-funds-saga.e2e.ts`). `bc generate` says the saga is
+/// saga, which calls the generated service, directly and through the
+/// generated gateway (`tests/e2e/transfer-funds-saga.e2e.ts`). `bc generate` says the saga is
 /// missing until `setup orchestration` has written it, and then no longer.
 #[test]
 fn ledger_transfer_runs_in_the_backend_saga() {
@@ -286,6 +286,20 @@ fn ledger_transfer_runs_in_the_backend_saga() {
     };
     let happy = start(None, "happy.journal");
     let debit_fails = start(Some("accounts.withdraw=fail"), "debit-fails.journal");
+    // The frontend's one entry point: the service and the saga behind the
+    // gateway the spec declares (`auth: jwt`). Copied out of the shared
+    // target folder, which later builds overwrite.
+    let gateway = out.path().join("ledger-gateway");
+    std::fs::copy(shared_target_dir().join("debug/ledger-gateway"), &gateway).unwrap();
+    let secret = "the end-to-end test's secret, 32+ bytes";
+    let gateway = Server::start(
+        &gateway,
+        &[
+            ("GATEWAY_UPSTREAM", happy.0.url.as_str()),
+            ("GATEWAY_SAGA_TRANSFER_FUNDS", happy.1.url.as_str()),
+            ("GATEWAY_JWT_SECRET", secret),
+        ],
+    );
 
     let package = out.path().join("ts/ledger");
     let compiled = compile_scenarios(&package, "transfer-funds-saga.e2e.ts");
@@ -297,9 +311,11 @@ fn ledger_transfer_runs_in_the_backend_saga() {
             ("HAPPY_SAGA_URL", happy.1.url.as_str()),
             ("DEBIT_FAILS_URL", debit_fails.0.url.as_str()),
             ("DEBIT_FAILS_SAGA_URL", debit_fails.1.url.as_str()),
+            ("GATEWAY_URL", gateway.url.as_str()),
+            ("GATEWAY_JWT_SECRET", secret),
         ],
     );
-    assert!(run.stdout.contains("# pass 4"), "{}", run.stdout);
+    assert!(run.stdout.contains("# pass 5"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 

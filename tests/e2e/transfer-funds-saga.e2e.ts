@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { test } from "node:test";
 
 import { SagaStepError, createClients, transferFunds } from "../src/index.js";
@@ -23,6 +23,14 @@ function env(name: string): string {
 
 const happy = { service: env("HAPPY_URL"), saga: env("HAPPY_SAGA_URL") };
 const debitFails = { service: env("DEBIT_FAILS_URL"), saga: env("DEBIT_FAILS_SAGA_URL") };
+const gateway = { url: env("GATEWAY_URL"), secret: env("GATEWAY_JWT_SECRET") };
+
+/** An HS256 token for `subject`, as the gateway's issuer would sign it. */
+function token(subject: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: subject, exp: Math.floor(Date.now() / 1000) + 300 })}`;
+  return `${body}.${createHmac("sha256", gateway.secret).update(body).digest("base64url")}`;
+}
 
 async function accounts(service: string) {
   const clients = createClients({ baseUrl: service, retries: 0 });
@@ -106,4 +114,26 @@ test("a saga nobody runs is a failure of the saga, not a throw", async () => {
   if (result.ok) return;
   assert.equal(result.failedStep, "(saga)");
   assert.match(result.reason, /127\.0\.0\.1:9/);
+});
+
+test("through the gateway: the service and the saga behind one entry point, and one token", async () => {
+  const headers = { authorization: `Bearer ${token("ada")}` };
+  const { from, to, balance } = await accounts(happy.service);
+  const clients = createClients({ baseUrl: gateway.url, retries: 0, headers });
+  const refused = await transferFunds(clients, { fromAccount: from, toAccount: to, amount: 5 }, {
+    saga: { baseUrl: gateway.url, retries: 0 },
+  });
+  assert.equal(refused.ok, false);
+  if (refused.ok) return;
+  assert.equal(refused.failedStep, "(saga)");
+  assert.match(refused.reason, /401|token|unauthori/i);
+  assert.equal(await balance(from), 100, "a refused start runs nothing");
+
+  const result = await transferFunds(clients, { fromAccount: from, toAccount: to, amount: 5 }, {
+    saga: { baseUrl: gateway.url, retries: 0, headers },
+    pollIntervalMs: 20,
+  });
+  assert.equal(result.ok, true, JSON.stringify(result));
+  assert.equal((await clients.accounts.accounts.get(from)).balance, 95);
+  assert.equal(await balance(to), 5);
 });
