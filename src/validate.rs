@@ -67,64 +67,102 @@ pub fn validate(ctx: &Context, checks: &[Check], overrides: &Overrides, diags: &
 /// `views` serving aggregate `Board` at `/api/views/boards`, beside read
 /// model `Boards`. Reported at the later of the two, naming the first.
 fn routes(ctx: &Context, diags: &mut Diagnostics) {
-    // (path with its parameter unnamed, method) -> who serves it.
-    let mut taken: BTreeMap<(String, &str), String> = BTreeMap::new();
-    let mut claim =
-        |diags: &mut Diagnostics, routes: &[(String, &[&'static str])], who: String, pos: Pos| {
-            for (path, methods) in routes {
-                for &method in *methods {
-                    if let Some(first) = taken.get(&(path.clone(), method)) {
-                        let shown = path.replace("{}", "{…}");
-                        diags.push(
-                            Diagnostic::error(
-                                "name-collision",
-                                format!("{who} and {first} are both served at `{method} {shown}`"),
-                            )
-                            .at(at(ctx, pos))
-                            .with_help("rename one of them"),
-                        );
-                        return;
-                    }
-                }
+    // Who serves a route, told only when another meets it: a large context
+    // has tens of thousands of routes, and nothing is formatted for them.
+    #[derive(Clone, Copy)]
+    enum Origin<'c> {
+        Aggregate(&'c crate::model::Aggregate),
+        Op(&'c crate::model::Op),
+        View(&'c crate::model::ReadModel),
+    }
+    impl Origin<'_> {
+        fn told(self) -> String {
+            match self {
+                Origin::Aggregate(a) => format!("aggregate `{}`'s records", a.name.raw),
+                Origin::Op(op) => format!("operation `{}`", op.key),
+                Origin::View(r) => format!("read model `{}`", r.name.raw),
             }
-            for (path, methods) in routes {
-                for &method in *methods {
-                    taken.insert((path.clone(), method), who.clone());
-                }
+        }
+        fn pos(self) -> Pos {
+            match self {
+                Origin::Aggregate(a) => a.pos,
+                Origin::Op(op) => op.pos,
+                Origin::View(r) => r.pos,
             }
-        };
+        }
+    }
+    // (collection path, whether one record under it (`/{id}`), method).
+    type Route<'c> = (&'c str, bool, &'static str);
+    fn claim<'c>(
+        ctx: &Context,
+        taken: &mut HashMap<Route<'c>, Origin<'c>>,
+        diags: &mut Diagnostics,
+        routes: &[Route<'c>],
+        origin: Origin<'c>,
+    ) {
+        let met = routes
+            .iter()
+            .find_map(|r| taken.get(r).map(|first| (r, *first)));
+        if let Some(((path, one, method), first)) = met {
+            let shown = if *one {
+                format!("{path}/{{…}}")
+            } else {
+                path.to_string()
+            };
+            let message = format!(
+                "{} and {} are both served at `{method} {shown}`",
+                origin.told(),
+                first.told()
+            );
+            diags.push(
+                Diagnostic::error("name-collision", message)
+                    .at(at(ctx, origin.pos()))
+                    .with_help("rename one of them"),
+            );
+            return;
+        }
+        for route in routes {
+            taken.insert(*route, origin);
+        }
+    }
+    // Routes within a module meet only as names do, which lowering refuses;
+    // what is left is a module's route beside a read model's, so only the
+    // routes in the read models' folders are claimed.
+    fn parent(route: &str) -> &str {
+        route.rsplit_once('/').map_or("", |(parent, _)| parent)
+    }
+    let view_folders: std::collections::HashSet<&str> =
+        ctx.read_models.iter().map(|r| parent(&r.route)).collect();
+    let mut taken = HashMap::new();
     for m in &ctx.modules {
         for a in &m.aggregates {
-            let routes: [(String, &[&str]); 2] = [
-                (a.route.clone(), &["GET", "POST"]),
-                (
-                    format!("{}/{{}}", a.route),
-                    &["GET", "PUT", "PATCH", "DELETE"],
-                ),
+            let path = a.route.as_str();
+            if !view_folders.contains(parent(path)) {
+                continue;
+            }
+            let routes = [
+                (path, false, "GET"),
+                (path, false, "POST"),
+                (path, true, "GET"),
+                (path, true, "PUT"),
+                (path, true, "PATCH"),
+                (path, true, "DELETE"),
             ];
-            claim(
-                diags,
-                &routes,
-                format!("aggregate `{}`'s records", a.name.raw),
-                a.pos,
-            );
+            claim(ctx, &mut taken, diags, &routes, Origin::Aggregate(a));
         }
-        for op in &m.ops {
-            let routes: [(String, &[&str]); 1] = [(op.route.clone(), &["POST"])];
-            claim(diags, &routes, format!("operation `{}`", op.key), op.pos);
+        for op in m
+            .ops
+            .iter()
+            .filter(|op| view_folders.contains(parent(&op.route)))
+        {
+            let routes = [(op.route.as_str(), false, "POST")];
+            claim(ctx, &mut taken, diags, &routes, Origin::Op(op));
         }
     }
     for r in &ctx.read_models {
-        let routes: [(String, &[&str]); 2] = [
-            (r.route.clone(), &["GET"]),
-            (format!("{}/{{}}", r.route), &["GET"]),
-        ];
-        claim(
-            diags,
-            &routes,
-            format!("read model `{}`", r.name.raw),
-            r.pos,
-        );
+        let path = r.route.as_str();
+        let routes = [(path, false, "GET"), (path, true, "GET")];
+        claim(ctx, &mut taken, diags, &routes, Origin::View(r));
     }
 }
 
