@@ -218,11 +218,7 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
 /// is not in the Rust output folder (as that command says of the context's
 /// crate), so the frontend is not shipped calling a service nobody built.
 fn warn_missing_sagas(ctx: &crate::model::Context, rust_root: &Path, diags: &mut Diagnostics) {
-    for workflow in ctx
-        .workflows
-        .iter()
-        .filter(|w| crate::targets::ts::in_a_backend_saga(w))
-    {
+    for workflow in ctx.workflows.iter().filter(|w| w.runs_in_a_backend_saga()) {
         let folder = generators::saga_folder(ctx, workflow);
         if rust_root.join(&folder).join("Cargo.toml").is_file() {
             continue;

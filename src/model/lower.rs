@@ -1461,6 +1461,7 @@ fn lower_workflows(
             None => None,
         };
         workflows.push(Workflow {
+            saga_route: format!("/api/sagas/{}", n.kebab),
             name: n,
             description: w.description.clone(),
             coordination,

@@ -282,10 +282,20 @@ pub struct Workflow {
     pub modules: Vec<Name>,
     pub steps: Vec<Step>,
     pub on_success: Option<Name>,
+    /// Where its backend saga serves its runs: `/api/sagas/place-order`.
+    pub saga_route: String,
     #[serde(skip)]
     pub pos: Pos,
     #[serde(skip)]
     pub coordination_pos: Option<Pos>,
+}
+
+impl Workflow {
+    /// Coordinated by `orchestration`: a backend saga runs it, and its
+    /// TypeScript function starts and follows runs there.
+    pub fn runs_in_a_backend_saga(&self) -> bool {
+        self.coordination == "orchestration"
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,7 +2,7 @@
 //! orchestration at the edge, optimistic stores and SSE sync. No runtime
 //! dependencies beyond `fetch`, `EventSource` and `AbortController`.
 
-use crate::model::{Context, Ty};
+use crate::model::{Context, Ty, Workflow};
 use crate::plan::FileSpec;
 use crate::render::tpl;
 
@@ -56,7 +56,7 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
     }
     // A workflow the backend orchestrates is run by its saga; the frontend
     // starts and follows it (`src/saga.ts`).
-    if ctx.workflows.iter().any(in_a_backend_saga) {
+    if ctx.workflows.iter().any(Workflow::runs_in_a_backend_saga) {
         files.push(FileSpec::generated("src/saga.ts", tpl::TS_SRC_SAGA_TS));
     }
     for (i, workflow) in ctx.workflows.iter().enumerate() {
@@ -67,7 +67,7 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
             )
             .with_item("workflow", "workflows", i),
         );
-        let test = if in_a_backend_saga(workflow) {
+        let test = if workflow.runs_in_a_backend_saga() {
             tpl::TS_TEST_WORKFLOW_SAGA_TEST_TS
         } else {
             tpl::TS_TEST_WORKFLOW_ORCHESTRATOR_TEST_TS
@@ -81,13 +81,6 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         );
     }
     files
-}
-
-/// Whether the workflow runs in a backend saga (`coordination:
-/// orchestration`): its TypeScript function starts and follows a run there
-/// (`templates/ts/src/workflows/workflow.ts.j2` decides the same).
-pub fn in_a_backend_saga(workflow: &crate::model::Workflow) -> bool {
-    workflow.coordination == "orchestration"
 }
 
 /// The TypeScript spelling of a type, without the optional marker (fields
