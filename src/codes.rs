@@ -158,7 +158,7 @@ pub const CODES: &[Code] = &[
     code(
         "missing-saga",
         "generate",
-        "the frontend of a workflow the backend orchestrates is generated without its saga beside it",
+        "the frontend or the service mesh of a workflow the backend orchestrates is generated without its saga beside it",
     ),
     code(
         "missing-service-crate",

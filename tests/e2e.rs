@@ -315,7 +315,7 @@ fn ledger_transfer_runs_in_the_backend_saga() {
             ("GATEWAY_JWT_SECRET", secret),
         ],
     );
-    assert!(run.stdout.contains("# pass 5"), "{}", run.stdout);
+    assert!(run.stdout.contains("# pass 6"), "{}", run.stdout);
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 

@@ -178,7 +178,9 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
         return FAILED;
     }
     if langs.contains(&Lang::Ts) {
-        warn_missing_sagas(&ctx, &rust_root, &mut diags);
+        warn_missing_sagas(&ctx, &rust_root, &mut diags, |workflow| {
+            format!("the TypeScript `{}` starts runs there", workflow.name.ts)
+        });
     }
     let sources = crate::fingerprint::Sources::of(&ctx, &spec_path);
     let diagrams = generators::diagrams(&ctx);
@@ -214,10 +216,16 @@ pub fn run(project_file: Option<&Path>, args: GenerateArgs) -> u8 {
 }
 
 /// The TypeScript function of a workflow the backend orchestrates starts
-/// runs of its saga, which `setup orchestration` writes: said when the saga
-/// is not in the Rust output folder (as that command says of the context's
-/// crate), so the frontend is not shipped calling a service nobody built.
-fn warn_missing_sagas(ctx: &crate::model::Context, rust_root: &Path, diags: &mut Diagnostics) {
+/// runs of its saga, and the service mesh runs it; `setup orchestration`
+/// writes it: said when the saga is not in the Rust output folder (as that
+/// command says of the context's crate), so neither is shipped relying on
+/// a service nobody built. `relies` says what relies on it.
+fn warn_missing_sagas(
+    ctx: &crate::model::Context,
+    rust_root: &Path,
+    diags: &mut Diagnostics,
+    relies: impl Fn(&crate::model::Workflow) -> String,
+) {
     for workflow in ctx.workflows.iter().filter(|w| w.runs_in_a_backend_saga()) {
         let folder = generators::saga_folder(ctx, workflow);
         if rust_root.join(&folder).join("Cargo.toml").is_file() {
@@ -235,8 +243,9 @@ fn warn_missing_sagas(ctx: &crate::model::Context, rust_root: &Path, diags: &mut
             )
             .at(crate::diag::Location::in_file(&ctx.file, pos))
             .with_help(format!(
-                "run `parasol setup orchestration {} --location backend` with the same output folder: the TypeScript `{}` starts runs there",
-                workflow.name.raw, workflow.name.ts
+                "run `parasol setup orchestration {} --location backend` with the same output folder: {}",
+                workflow.name.raw,
+                relies(workflow)
             )),
         );
     }
@@ -805,6 +814,9 @@ pub fn implement_communication(
     let planned = match (args.pattern, workflow) {
         // Only the service mesh goes without a workflow.
         (CommunicationPattern::ServiceMesh, _) | (_, None) => {
+            warn_missing_sagas(&ctx, &rust_root, &mut diags, |_| {
+                "the mesh runs it, from the image its Dockerfile builds".to_string()
+            });
             let request = crate::generators::Mesh::new(
                 &ctx,
                 args.namespace.clone(),

@@ -2,16 +2,18 @@
 //! Istio manifests for a context's processes, in a folder beside its crate
 //! (`<ctx>-mesh`). Each process the crate builds (the service, and the
 //! API gateway and the backends for frontends where the spec declares
-//! them) gets a workload with its own service account; the mesh carries
-//! the spec's `communication.sync` settings (connect timeout, per-call
-//! timeout and retries, circuit breaking) between them, with strict mutual
-//! TLS, and only the gateway may call what sits behind it.
+//! them), and the saga of each workflow the spec has the backend
+//! orchestrate (`setup orchestration`'s crate beside it), gets a workload
+//! with its own service account; the mesh carries the spec's
+//! `communication.sync` settings (connect timeout, per-call timeout and
+//! retries, circuit breaking) between them, with strict mutual TLS, and
+//! only the gateway may call what sits behind it.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Renderer, Request, duration, plan_beside};
+use super::{Renderer, Request, duration, plan_beside, saga_folder};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Context;
 use crate::plan::{FileSpec, Plan};
@@ -30,6 +32,11 @@ pub const BREAKER_WINDOW: u32 = 10;
 const SERVICE_PORT: u16 = 8080;
 const GATEWAY_PORT: u16 = 8000;
 const BFF_PORT: u16 = 8010;
+const SAGA_PORT: u16 = 8081;
+
+/// Where a saga's journal lives in its pod: on a volume of its own, so a
+/// restarted pod resumes or compensates the runs the last one left.
+const JOURNAL_FOLDER: &str = "/var/lib/parasol";
 
 /// The header the gateway and the BFF tell the service the caller in
 /// (their `--actor-header` default).
@@ -94,16 +101,16 @@ fn dns_label(name: &str) -> String {
 /// One environment variable of a container: a value, or a key of a secret.
 #[derive(Debug, Serialize)]
 struct Env {
-    name: &'static str,
+    name: String,
     value: Option<String>,
     secret: Option<String>,
     key: Option<&'static str>,
 }
 
 impl Env {
-    fn value(name: &'static str, value: impl Into<String>) -> Env {
+    fn value(name: impl Into<String>, value: impl Into<String>) -> Env {
         Env {
-            name,
+            name: name.into(),
             value: Some(value.into()),
             secret: None,
             key: None,
@@ -112,7 +119,7 @@ impl Env {
 
     fn secret(name: &'static str, secret: &str, key: &'static str) -> Env {
         Env {
-            name,
+            name: name.to_string(),
             value: None,
             secret: Some(secret.to_string()),
             key: Some(key),
@@ -126,11 +133,22 @@ impl Env {
 struct Workload {
     /// Its Deployment, Service, service account and mesh rules' name.
     name: String,
-    /// The crate's binary it runs.
+    /// The manifest it is in, without `.yaml`.
+    file: String,
+    /// The binary it runs.
     binary: String,
-    /// `service`, `gateway` or `bff`: what the README and comments call it.
+    /// `service`, `gateway`, `bff` or `saga`: what the README and comments
+    /// call it.
     role: &'static str,
+    /// The workflow a saga runs (as the spec writes it), and where.
+    workflow: Option<String>,
+    route: Option<String>,
     port: u16,
+    /// Instances: the request's, but one for a saga, whose journal one
+    /// process writes.
+    replicas: u32,
+    /// The volume a saga keeps its journal on.
+    journal: Option<Journal>,
     env: Vec<Env>,
     /// Kubernetes restarts it when this stops answering.
     liveness: &'static str,
@@ -138,11 +156,38 @@ struct Workload {
     readiness: &'static str,
     /// Whether it serves `GET /metrics` (Prometheus scrapes it).
     metrics: bool,
-    /// Whether it serves `GET /api/events`, which streams without an end.
-    streams_events: bool,
+    /// The paths it streams server-sent events on, without an end
+    /// (`/api/events`, a saga's `…/events`): no timeout.
+    stream_paths: Vec<String>,
     /// The service accounts (in the namespace) that may call it; empty:
     /// anyone (it is an entry).
     callers: Vec<String>,
+}
+
+/// A saga's journal: a claim of its own, mounted where the saga writes it.
+#[derive(Debug, Serialize)]
+struct Journal {
+    /// The PersistentVolumeClaim's name.
+    claim: String,
+    /// The folder it is mounted at.
+    folder: &'static str,
+}
+
+/// A crate the image builds, from the Rust output folder, and its
+/// binaries that run.
+#[derive(Debug, Serialize)]
+struct Crate {
+    folder: String,
+    binaries: Vec<String>,
+}
+
+/// The saga of a workflow, reached at its route (without a gateway, the
+/// ingress sends it there).
+#[derive(Debug, Serialize)]
+struct SagaRoute {
+    workload: String,
+    port: u16,
+    route: String,
 }
 
 /// What the mesh templates see (`mesh` in every template).
@@ -158,6 +203,11 @@ struct View<'r> {
     entry: String,
     /// The BFF, when the ingress routes `/bff/` to it (no gateway).
     bff_entry: Option<String>,
+    /// The sagas the ingress routes to (no gateway: the gateway routes
+    /// them otherwise).
+    saga_entries: Vec<SagaRoute>,
+    /// The crates the image builds.
+    crates: Vec<Crate>,
     /// The secrets the containers read, and the keys in each.
     secrets: Vec<(String, Vec<&'static str>)>,
     /// `communication.sync`, in the mesh's terms.
@@ -259,8 +309,8 @@ fn check(ctx: &Context, request: &Mesh) -> Result<(), Diagnostics> {
     }
 }
 
-/// The processes of the crate, as the mesh runs them.
-fn workloads(ctx: &Context) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>) {
+/// The processes of the crate and of its sagas, as the mesh runs them.
+fn workloads(ctx: &Context, replicas: u32) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>) {
     let kebab = &ctx.name.kebab;
     let service = dns_label(kebab);
     let gateway = ctx
@@ -269,7 +319,18 @@ fn workloads(ctx: &Context) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>)
         .as_ref()
         .map(|g| (dns_label(&format!("{kebab}-gateway")), g.jwt));
     let bff = (!ctx.communication.bff_views.is_empty()).then(|| dns_label(&format!("{kebab}-bff")));
+    // (workflow, workload name, crate folder, events path), in spec order.
+    let sagas: Vec<(&crate::model::Workflow, String, String)> = ctx
+        .workflows
+        .iter()
+        .filter(|w| w.runs_in_a_backend_saga())
+        .map(|w| {
+            let folder = saga_folder(ctx, w);
+            (w, dns_label(&folder), folder)
+        })
+        .collect();
     let url = |name: &str, port: u16| format!("http://{name}:{port}");
+    let events = "/api/events".to_string();
 
     let backing = dns_label(&format!("{kebab}-backing-services"));
     let mut backing_keys = vec!["database-url"];
@@ -287,28 +348,33 @@ fn workloads(ctx: &Context) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>)
     }
     let mut secrets = vec![(backing, backing_keys)];
 
-    // Behind a gateway, only it (and the BFF) may call what it fronts:
-    // the service believes the actor header they set.
+    // Behind a gateway, only it (and the BFF and the sagas, which call
+    // the service's API) may call what it fronts: the service believes
+    // the actor header they set.
     let mut service_callers = Vec::new();
-    let mut bff_callers = Vec::new();
+    let mut behind_gateway = Vec::new();
     if let Some((gateway, _)) = &gateway {
         service_callers.push(gateway.clone());
-        bff_callers.push(gateway.clone());
-        if let Some(bff) = &bff {
-            service_callers.push(bff.clone());
-        }
+        behind_gateway.push(gateway.clone());
+        service_callers.extend(bff.iter().cloned());
+        service_callers.extend(sagas.iter().map(|(_, name, _)| name.clone()));
     }
 
     let mut list = vec![Workload {
         name: service.clone(),
+        file: "service".into(),
         binary: kebab.clone(),
         role: "service",
+        workflow: None,
+        route: None,
         port: SERVICE_PORT,
+        replicas,
+        journal: None,
         env: service_env,
         liveness: "/health",
         readiness: "/ready",
         metrics: true,
-        streams_events: true,
+        stream_paths: vec![events.clone()],
         callers: service_callers,
     }];
     if let Some((name, jwt)) = &gateway {
@@ -319,31 +385,49 @@ fn workloads(ctx: &Context) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>)
         if let Some(bff) = &bff {
             env.push(Env::value("GATEWAY_BFF", url(bff, BFF_PORT)));
         }
+        for (workflow, saga, _) in &sagas {
+            env.push(Env::value(
+                format!("GATEWAY_SAGA_{}", workflow.name.screaming),
+                url(saga, SAGA_PORT),
+            ));
+        }
         env.push(Env::value("PARASOL_ACTOR_HEADER", ACTOR_HEADER));
         if *jwt {
             let secret = dns_label(&format!("{kebab}-gateway-jwt"));
             env.push(Env::secret("GATEWAY_JWT_SECRET", &secret, "secret"));
             secrets.push((secret, vec!["secret"]));
         }
+        let mut stream_paths = vec![events];
+        stream_paths.extend(sagas.iter().map(|(w, _, _)| saga_events(w)));
         list.push(Workload {
             name: name.clone(),
+            file: "gateway".into(),
             binary: format!("{kebab}-gateway"),
             role: "gateway",
+            workflow: None,
+            route: None,
             port: GATEWAY_PORT,
+            replicas,
+            journal: None,
             env,
             liveness: "/health",
             readiness: "/health",
             metrics: false,
-            streams_events: true,
+            stream_paths,
             callers: Vec::new(),
         });
     }
     if let Some(name) = &bff {
         list.push(Workload {
             name: name.clone(),
+            file: "bff".into(),
             binary: format!("{kebab}-bff"),
             role: "bff",
+            workflow: None,
+            route: None,
             port: BFF_PORT,
+            replicas,
+            journal: None,
             env: vec![
                 Env::value("BFF_ADDR", format!("0.0.0.0:{BFF_PORT}")),
                 Env::value("BFF_UPSTREAM", url(&service, SERVICE_PORT)),
@@ -352,11 +436,45 @@ fn workloads(ctx: &Context) -> (Vec<Workload>, Vec<(String, Vec<&'static str>)>)
             liveness: "/health",
             readiness: "/health",
             metrics: false,
-            streams_events: false,
-            callers: bff_callers,
+            stream_paths: Vec::new(),
+            callers: behind_gateway.clone(),
+        });
+    }
+    for (workflow, name, folder) in &sagas {
+        list.push(Workload {
+            name: name.clone(),
+            file: format!("saga-{}", workflow.name.kebab),
+            binary: folder.clone(),
+            role: "saga",
+            workflow: Some(workflow.name.raw.clone()),
+            route: Some(workflow.saga_route.clone()),
+            port: SAGA_PORT,
+            replicas: 1,
+            journal: Some(Journal {
+                claim: dns_label(&format!("{folder}-journal")),
+                folder: JOURNAL_FOLDER,
+            }),
+            env: vec![
+                Env::value("PARASOL_SAGA_ADDR", format!("0.0.0.0:{SAGA_PORT}")),
+                Env::value(
+                    "PARASOL_SAGA_JOURNAL",
+                    format!("{JOURNAL_FOLDER}/{}-saga.journal", workflow.name.kebab),
+                ),
+                Env::value("PARASOL_SERVICE_URL", url(&service, SERVICE_PORT)),
+            ],
+            liveness: "/health",
+            readiness: "/health",
+            metrics: false,
+            stream_paths: vec![saga_events(workflow)],
+            callers: behind_gateway.clone(),
         });
     }
     (list, secrets)
+}
+
+/// The path a saga streams the transitions of its runs on.
+fn saga_events(workflow: &crate::model::Workflow) -> String {
+    format!("{}/events", workflow.saga_route)
 }
 
 /// Plans `--pattern service-mesh` into `<language_root>/<ctx>-mesh`.
@@ -376,14 +494,15 @@ pub fn plan_mesh(
     }
     check(ctx, request)?;
     let sync = &ctx.communication.sync;
-    let (workloads, secrets) = workloads(ctx);
+    let (workloads, secrets) = workloads(ctx, request.replicas);
     let entry = workloads
         .iter()
         .find(|w| w.role == "gateway")
         .unwrap_or(&workloads[0])
         .name
         .clone();
-    let bff_entry = if workloads.iter().any(|w| w.role == "gateway") {
+    let gateway = workloads.iter().any(|w| w.role == "gateway");
+    let bff_entry = if gateway {
         None
     } else {
         workloads
@@ -391,6 +510,34 @@ pub fn plan_mesh(
             .find(|w| w.role == "bff")
             .map(|w| w.name.clone())
     };
+    let saga_entries = if gateway {
+        Vec::new()
+    } else {
+        ctx.workflows
+            .iter()
+            .filter(|w| w.runs_in_a_backend_saga())
+            .zip(workloads.iter().filter(|w| w.role == "saga"))
+            .map(|(workflow, saga)| SagaRoute {
+                workload: saga.name.clone(),
+                port: saga.port,
+                route: workflow.saga_route.clone(),
+            })
+            .collect()
+    };
+    let mut crates = vec![Crate {
+        folder: ctx.name.kebab.clone(),
+        binaries: Vec::new(),
+    }];
+    for workload in &workloads {
+        if workload.role == "saga" {
+            crates.push(Crate {
+                folder: workload.binary.clone(),
+                binaries: vec![workload.binary.clone()],
+            });
+        } else {
+            crates[0].binaries.push(workload.binary.clone());
+        }
+    }
     let view = View {
         namespace: &request.namespace,
         image: &request.image,
@@ -398,6 +545,8 @@ pub fn plan_mesh(
         host: &request.host,
         entry,
         bff_entry,
+        saga_entries,
+        crates,
         secrets,
         connect_timeout: duration(sync.connect_timeout_ms),
         per_try_timeout: duration(sync.read_timeout_ms),
@@ -425,7 +574,7 @@ pub fn plan_mesh(
     ];
     for (index, workload) in view.workloads.iter().enumerate() {
         files.push(
-            FileSpec::generated(format!("{}.yaml", workload.role), tpl::MESH_WORKLOAD_YAML)
+            FileSpec::generated(format!("{}.yaml", workload.file), tpl::MESH_WORKLOAD_YAML)
                 .with("workload", minijinja::Value::from(index)),
         );
     }
@@ -479,6 +628,8 @@ mod tests {
         let gateway = include_str!("../../templates/rust/src/bin/gateway.rs.j2");
         assert!(gateway.contains(&format!("default_value = \"127.0.0.1:{GATEWAY_PORT}\"")));
         assert!(gateway.contains(&format!("default_value = \"{ACTOR_HEADER}\"")));
+        let saga = include_str!("../../templates/rust/saga/src/main.rs.j2");
+        assert!(saga.contains(&format!("\"127.0.0.1:{SAGA_PORT}\"")));
         let bff = include_str!("../../templates/rust/src/bin/bff.rs.j2");
         assert!(bff.contains(&format!("default_value = \"127.0.0.1:{BFF_PORT}\"")));
         assert!(bff.contains(&format!("default_value = \"{ACTOR_HEADER}\"")));

@@ -105,6 +105,13 @@ test("the debit fails: the recorded transfer is marked failed, the balances stay
   assert.equal(transfers[0]?.status, "failed");
 });
 
+test("a saga running its steps in the service answers its health check", async () => {
+  // What the service mesh's probes ask (`livenessProbe`, `readinessProbe`).
+  const response = await fetch(`${happy.saga}/health`);
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), "ok");
+});
+
 test("a saga nobody runs is a failure of the saga, not a throw", async () => {
   const { clients, from, to } = await accounts(happy.service);
   const result = await transferFunds(clients, { fromAccount: from, toAccount: to, amount: 1 }, {

@@ -79,11 +79,12 @@ fn of_kind<'o>(objects: &'o [(String, Value)], kind: &str) -> Vec<&'o Value> {
         .collect()
 }
 
-/// The `env = "NAME"` variables a binary's source reads.
+/// The variables a binary's source reads: clap's `env = "NAME"` and
+/// `env::var("NAME")`.
 fn variables_read(source: &str) -> BTreeSet<String> {
-    source
-        .split("env = \"")
-        .skip(1)
+    ["env = \"", "env::var(\""]
+        .iter()
+        .flat_map(|marker| source.split(marker).skip(1))
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
         .collect()
@@ -132,6 +133,19 @@ fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
             binaries.insert(format!("{package}-{bin}"), krate.join(file));
         }
     }
+    // The sagas beside the crate (`setup orchestration --location backend`):
+    // each crate is named like its folder, with one binary of that name.
+    let rust_root = krate.parent().unwrap();
+    for entry in std::fs::read_dir(rust_root).unwrap() {
+        let folder = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if folder.starts_with(&format!("{package}-")) && folder.ends_with("-saga") {
+            binaries.insert(folder.clone(), rust_root.join(&folder).join("src/main.rs"));
+        }
+    }
+    let claims: BTreeSet<&str> = of_kind(&objects, "PersistentVolumeClaim")
+        .iter()
+        .map(|c| text(c, "metadata.name"))
+        .collect();
 
     let mut deployments = Vec::new();
     let mut run = BTreeSet::new();
@@ -169,6 +183,19 @@ fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
                     .get(host)
                     .unwrap_or_else(|| panic!("{name}: {variable_name} names no Service: {value}"));
                 assert_eq!(target.parse::<u64>().unwrap(), *service_port, "{value}");
+            }
+        }
+        // A volume it mounts is a claim in the folder.
+        if let Some(volumes) = at(deployment, "spec.template.spec.volumes").as_sequence() {
+            for volume in volumes {
+                let claim = text(volume, "persistentVolumeClaim.claimName");
+                assert!(claims.contains(claim), "{name}: no claim {claim}");
+                let mounted = at(container, "volumeMounts")
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|m| text(m, "name") == text(volume, "name"));
+                assert!(mounted, "{name}: {claim} is not mounted");
             }
         }
         // Its Service selects it and sends to its port by name.
@@ -242,6 +269,17 @@ fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
     assert_eq!(copied, run);
     for binary in &run {
         assert!(dockerfile.contains(&format!("--bin {binary}")), "{binary}");
+    }
+    // It copies crate folders that are there, from the Rust output folder.
+    for line in dockerfile
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        let folder = line.split(' ').nth(1).unwrap();
+        assert!(
+            rust_root.join(folder).join("Cargo.toml").is_file(),
+            "{line}"
+        );
     }
     deployments
 }
@@ -374,6 +412,10 @@ fn every_example_s_mesh_holds_together_with_its_crate() {
         let out = tempfile::tempdir().unwrap();
         let spec = example_spec(&name);
         generate(&spec, out.path(), "rust");
+        let sagas = backend_orchestrated(&spec);
+        for workflow in &sagas {
+            setup_orchestration(&spec, out.path(), workflow, &["--location", "backend"]).ok();
+        }
         let run = mesh(&spec, out.path(), &[]);
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let dir = mesh_dir(out.path());
@@ -389,7 +431,12 @@ fn every_example_s_mesh_holds_together_with_its_crate() {
         assert_eq!(has("gateway"), spec_text.contains("gateway:"), "{name}");
         assert_eq!(
             deployments.len(),
-            1 + usize::from(has("gateway")) + usize::from(has("bff"))
+            1 + usize::from(has("gateway")) + usize::from(has("bff")) + sagas.len()
+        );
+        assert!(
+            !run.stderr.contains("runs in a backend saga"),
+            "{name}: {}",
+            run.stderr
         );
         let policies = of_kind(&objects, "AuthorizationPolicy");
         if !has("gateway") {
@@ -404,6 +451,176 @@ fn every_example_s_mesh_holds_together_with_its_crate() {
             "{name}: {ingress}"
         );
     }
+}
+
+/// A workflow the backend orchestrates runs in its saga's own workload:
+/// one instance, whatever `--replicas` says, its journal on a volume that
+/// outlives the pod; behind the gateway only the gateway may start runs
+/// and the gateway is told where the saga is; without one the ingress
+/// sends the saga's routes to it. Until `setup orchestration` has written
+/// the saga, the mesh says so.
+#[test]
+fn a_backend_saga_runs_in_the_mesh_with_its_journal() {
+    let out = tempfile::tempdir().unwrap();
+    let spec = example_spec("ledger");
+    generate(&spec, out.path(), "rust");
+    let early = mesh(&spec, out.path(), &[]).ok();
+    assert!(
+        early
+            .stderr
+            .contains("`ledger-transfer-funds-saga` is not in")
+            && early
+                .stderr
+                .contains("parasol setup orchestration TransferFunds --location backend")
+            && early.stderr.contains("the mesh runs it"),
+        "{}",
+        early.stderr
+    );
+    setup_orchestration(
+        &spec,
+        out.path(),
+        "TransferFunds",
+        &["--location", "backend"],
+    )
+    .ok();
+    let run = mesh(&spec, out.path(), &[]).ok();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let dir = out.path().join("rust/ledger-mesh");
+    let deployments = assert_coherent(&dir, &out.path().join("rust/ledger"));
+    assert!(deployments.contains(&"ledger-transfer-funds-saga".to_string()));
+    let objects = objects(&dir);
+    let saga = of_kind(&objects, "Deployment")
+        .into_iter()
+        .find(|d| text(d, "metadata.name") == "ledger-transfer-funds-saga")
+        .unwrap();
+    assert_eq!(at(saga, "spec.replicas").as_u64(), Some(1));
+    assert_eq!(text(saga, "spec.strategy.type"), "Recreate");
+    let container = at(saga, "spec.template.spec.containers.0");
+    let env: BTreeMap<&str, &str> = at(container, "env")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| (text(v, "name"), text(v, "value")))
+        .collect();
+    assert_eq!(env["PARASOL_SERVICE_URL"], "http://ledger:8080");
+    let mount = text(container, "volumeMounts.0.mountPath");
+    assert!(env["PARASOL_SAGA_JOURNAL"].starts_with(&format!("{mount}/")));
+    let gateway = std::fs::read_to_string(dir.join("gateway.yaml")).unwrap();
+    assert!(
+        gateway.contains("name: GATEWAY_SAGA_TRANSFER_FUNDS\n              value: \"http://ledger-transfer-funds-saga:8081\""),
+        "{gateway}"
+    );
+    let principals = |app: &str| -> Vec<String> {
+        let policy = of_kind(&objects, "AuthorizationPolicy")
+            .into_iter()
+            .find(|p| text(p, "spec.selector.matchLabels.app") == app)
+            .unwrap_or_else(|| panic!("no policy for {app}"));
+        at(policy, "spec.rules.0.from.0.source.principals")
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(principals("ledger-transfer-funds-saga"), ["ledger-gateway"]);
+    assert!(principals("ledger").contains(&"ledger-transfer-funds-saga".to_string()));
+    // The saga's event stream stays open, at the gateway and the ingress.
+    let ingress = std::fs::read_to_string(dir.join("ingress.yaml")).unwrap();
+    assert!(
+        ingress.contains("exact: /api/sagas/transfer-funds/events"),
+        "{ingress}"
+    );
+    assert!(
+        gateway.contains("exact: /api/sagas/transfer-funds/events"),
+        "{gateway}"
+    );
+    let check = parasol(&["check", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+
+    // No gateway: the ingress sends the saga's routes to it, and anyone may
+    // call it; several instances of the service, one of the saga.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("relay.bc.yaml");
+    std::fs::write(
+        &spec,
+        "parasol: 1\nbounded_context:\n  name: Relay\n  modules:\n    relay:\n      aggregates:\n        Message: { fields: { body: string } }\n      api:\n        send:\n          input: { body: string }\n          output: { sent: bool }\n  workflows:\n    Forward:\n      coordination: orchestration\n      input: { body: string }\n      steps:\n        - name: send\n          call: relay.send\n  communication:\n    streaming: { broker: nats }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    setup_orchestration(&spec, &out, "Forward", &["--location", "backend"]).ok();
+    mesh(&spec, &out, &["--replicas", "2"]).ok();
+    let mesh_dir = out.join("rust/relay-mesh");
+    assert_coherent(&mesh_dir, &out.join("rust/relay"));
+    let relay = self::objects(&mesh_dir);
+    let replicas: BTreeMap<&str, u64> = of_kind(&relay, "Deployment")
+        .iter()
+        .map(|d| {
+            (
+                text(d, "metadata.name"),
+                at(d, "spec.replicas").as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        replicas,
+        BTreeMap::from([("relay", 2), ("relay-forward-saga", 1)])
+    );
+    assert!(of_kind(&relay, "AuthorizationPolicy").is_empty());
+    let ingress = of_kind(&relay, "VirtualService")
+        .into_iter()
+        .find(|r| text(r, "metadata.name") == "relay-ingress")
+        .unwrap();
+    let routes: Vec<(String, String)> = at(ingress, "spec.http")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|http| {
+            let matched = http["match"]
+                .as_sequence()
+                .map(|m| {
+                    m.iter()
+                        .map(|m| {
+                            let uri = &m["uri"];
+                            uri["exact"]
+                                .as_str()
+                                .or(uri["prefix"].as_str())
+                                .unwrap()
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            (matched, text(http, "route.0.destination.host").to_string())
+        })
+        .collect();
+    let saga_host = "relay-forward-saga.relay.svc.cluster.local".to_string();
+    let service_host = "relay.relay.svc.cluster.local".to_string();
+    assert_eq!(
+        routes,
+        [
+            ("/api/events".to_string(), service_host.clone()),
+            ("/api/sagas/forward/events".to_string(), saga_host.clone()),
+            (
+                "/api/sagas/forward /api/sagas/forward/".to_string(),
+                saga_host
+            ),
+            (String::new(), service_host),
+        ]
+    );
+}
+
+/// The workflows of `spec` its backend orchestrates.
+fn backend_orchestrated(spec: &Path) -> Vec<String> {
+    let spec: Value = serde_yaml::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    spec["bounded_context"]["workflows"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter(|(_, w)| w["coordination"].as_str() == Some("orchestration"))
+        .map(|(name, _)| name.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Flags reach every manifest they concern.
