@@ -697,8 +697,7 @@ pub fn monitoring(project_file: Option<&Path>, args: cli::MonitoringArgs) -> u8 
     let (latency_p99_ms, latency_source) = match args.latency_p99 {
         Some(limit) => (millis(limit), "`--latency-p99`".to_string()),
         None => {
-            let (limit, source, warning) =
-                crate::generators::monitoring::latency_from_spec(sync.read_timeout_ms);
+            let (limit, source, warning) = crate::generators::monitoring::latency_from_spec(&ctx);
             if let Some(warning) = warning {
                 diags.push(warning);
             }

@@ -30,7 +30,8 @@ pub const LATENCY_BUCKETS_MS: &[u64] = &[
 /// histogram can tell (a whole bucket above it), and where it came from.
 /// A timeout above that (`read_timeout: 1m`) is said as a warning: the
 /// alert then fires before callers give up, not never.
-pub fn latency_from_spec(read_timeout_ms: u64) -> (u64, String, Option<Diagnostic>) {
+pub fn latency_from_spec(ctx: &Context) -> (u64, String, Option<Diagnostic>) {
+    let read_timeout_ms = ctx.communication.sync.read_timeout_ms;
     let largest = LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.len() - 2];
     let source = "the spec's `communication.sync.read_timeout`, where callers give up";
     if read_timeout_ms <= largest {
@@ -45,6 +46,10 @@ pub fn latency_from_spec(read_timeout_ms: u64) -> (u64, String, Option<Diagnosti
         ),
     )
     .with_help("pass `--latency-p99` to choose the threshold yourself");
+    let warning = match ctx.communication.sync.read_timeout_pos {
+        Some(pos) => warning.at(crate::diag::Location::in_file(&ctx.file, pos)),
+        None => warning,
+    };
     (
         largest,
         format!(
@@ -365,10 +370,21 @@ mod tests {
     /// alert that can fire: at the largest threshold it can tell, said.
     #[test]
     fn a_read_timeout_beyond_the_histogram_caps_the_latency_threshold() {
-        let (ms, source, warning) = latency_from_spec(5_000);
+        let context = |communication: &str| {
+            let yaml = format!(
+                "parasol: 1\nbounded_context:\n  name: Relay\n  modules:\n    relay:\n      aggregates:\n        Message: {{ fields: {{ body: string }} }}\n{communication}"
+            );
+            let mut diags = Diagnostics::new();
+            let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags)
+                .expect("the YAML parses");
+            crate::model::lower::lower(&raw, Default::default(), "t.bc.yaml", &mut diags)
+                .expect("the spec is valid")
+        };
+        let (ms, source, warning) = latency_from_spec(&context(""));
         assert_eq!((ms, warning.is_none()), (5_000, true));
         assert!(source.contains("read_timeout"), "{source}");
-        let (ms, source, warning) = latency_from_spec(60_000);
+        let slow = context("  communication:\n    sync: { read_timeout: 1m }\n");
+        let (ms, source, warning) = latency_from_spec(&slow);
         assert_eq!(ms, 30_000);
         assert!(source.contains("60 s, capped"), "{source}");
         let warning = warning.expect("the cap is said");
@@ -377,6 +393,9 @@ mod tests {
             "{}",
             warning.message
         );
+        // At the spec's `read_timeout`, which is what to change.
+        let at = warning.location.expect("a location");
+        assert_eq!((at.pos.line, at.pos.col), (9, 27));
         assert!(check(&asked(ms, 5, &["127.0.0.1:8080"])).is_ok());
     }
 

@@ -2462,6 +2462,7 @@ fn lower_communication(l: &mut Lowerer<'_>, raw: Option<&RawCommunication>) -> C
     let sync = SyncSettings {
         connect_timeout_ms: timeout(l, &sync_raw.connect_timeout, 1_000, 100, "connect_timeout"),
         read_timeout_ms: timeout(l, &sync_raw.read_timeout, 5_000, 100, "read_timeout"),
+        read_timeout_pos: sync_raw.read_timeout.as_ref().map(|s| s.pos),
         retries: count(l, &sync_raw.retries, 3, "`retries`"),
         failure_threshold_percent,
         open_for_ms: duration(l, &sync_raw.open_for, 30_000),

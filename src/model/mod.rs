@@ -415,6 +415,9 @@ pub struct BffRef {
 pub struct SyncSettings {
     pub connect_timeout_ms: u64,
     pub read_timeout_ms: u64,
+    /// Where the spec sets `read_timeout` (absent: the default).
+    #[serde(skip)]
+    pub read_timeout_pos: Option<Pos>,
     pub retries: u32,
     pub failure_threshold_percent: u32,
     pub open_for_ms: u64,
