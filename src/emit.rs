@@ -42,8 +42,6 @@ use crate::manifest::{self, Entry, INTENT_PATH, MANIFEST_PATH, Manifest, Manifes
 use crate::outdir::{self, OnDisk as Seen};
 use crate::plan::{Content, Ownership, Plan, PlannedFile};
 
-pub use crate::outdir::resolve_root;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Write { force: bool },
@@ -322,7 +320,7 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
 
 /// Compares the plan with the disk and, in write mode, makes the disk match.
 pub fn emit(plan: &Plan, mode: Mode, sink: &dyn Sink) -> Report {
-    open(plan, mode).emit(sink)
+    open(plan, mode, None).emit(sink)
 }
 
 /// An output folder opened for one plan: its manifest read once and
@@ -343,9 +341,11 @@ pub struct Opened<'p> {
     refused: bool,
 }
 
-/// Reads `plan`'s output folder (see `Opened`).
-pub fn open(plan: &Plan, mode: Mode) -> Opened<'_> {
-    let root = resolve_root(&plan.root);
+/// Reads `plan`'s output folder (see `Opened`). `named` is the folder the
+/// user named (`--out`), which may be a link; the folders parasol adds
+/// below it may not (without it, the output folder itself may not).
+pub fn open<'p>(plan: &'p Plan, mode: Mode, named: Option<&Path>) -> Opened<'p> {
+    let root = plan.root.clone();
     let mut opened = Opened {
         plan,
         mode,
@@ -356,6 +356,15 @@ pub fn open(plan: &Plan, mode: Mode) -> Opened<'_> {
         refused: false,
     };
     let root = &opened.root;
+    if let Some(problem) = outdir::link_problem(named.unwrap_or(root), root) {
+        opened.errors.push(
+            Diagnostic::error("output-is-a-link", problem).with_help(
+                "remove the link; to write elsewhere, name that folder with `--out` (the folder you name may be a link)",
+            ),
+        );
+        opened.refused = true;
+        return opened;
+    }
     if let Some(problem) = outdir::root_problem(root) {
         opened.errors.push(
             Diagnostic::error("output-not-a-folder", problem)

@@ -134,7 +134,7 @@ pub fn files_as_recorded(root: &Path, manifest: &Manifest) -> Option<Report> {
     });
     let files = outcomes.into_iter().collect::<Option<Vec<_>>>()?;
     Some(Report {
-        root: crate::diag::display_path(&crate::emit::resolve_root(root)),
+        root: crate::diag::display_path(root),
         files,
         manifest_drift: false,
         errors: Vec::new(),

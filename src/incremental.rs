@@ -66,8 +66,7 @@ impl Previous {
     /// untrusted input: it only ever lets a file be kept whose bytes on
     /// disk hash to what it records (`reusable`), never supplies content.
     pub fn of(root: &Path) -> Self {
-        let root = outdir::resolve_root(root);
-        let Ok(Some(manifest)) = Manifest::recorded(&root) else {
+        let Ok(Some(manifest)) = Manifest::recorded(root) else {
             return Previous::none();
         };
         let Recorded {
@@ -98,7 +97,7 @@ impl Previous {
             .filter(|(path, _)| kept.contains_key(path))
             .collect();
         Previous {
-            root,
+            root: root.to_path_buf(),
             files: kept,
             parts,
             verified: false,
@@ -211,7 +210,6 @@ impl Prefetch {
 
     /// What can be reused from `root`, once; `None` if it was not read ahead.
     pub fn take(&self, root: &Path) -> Option<Previous> {
-        let root = outdir::resolve_root(root);
         let mut reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut read = match std::mem::replace(&mut *reading, Reading::Done(Vec::new())) {
             // A reader that panicked read nothing: plan as without it.

@@ -4,9 +4,10 @@
 //!
 //! Everything that touches it goes through here:
 //! - paths are walked component by component without following links, so
-//!   nothing is read, written, renamed or deleted through a link below the
-//!   root (the root itself may be a link, followed once); passes over the
-//!   whole tree go through folder handles instead (`Reader`);
+//!   nothing is read, written, renamed or deleted through a link at or
+//!   below the root, or between it and the folder the user named
+//!   (`link_problem`); passes over the whole tree go through folder
+//!   handles instead (`Reader`);
 //! - writes go to a temporary sibling with a name unique to the run, then a
 //!   rename, so a file holds its old or its new content;
 //! - one run at a time per output root, through an exclusive lock on
@@ -62,15 +63,30 @@ pub enum OnDisk {
     Blocked(String),
 }
 
-/// The output root to work in. A root that is itself a symbolic link is
-/// followed once (users link output folders); links inside it never are.
-pub fn resolve_root(root: &Path) -> PathBuf {
-    match std::fs::symlink_metadata(root) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
-        }
-        _ => root.to_path_buf(),
+/// Why `root` cannot be written to, if it cannot: it, or a folder between
+/// `named` (the folder the user named, which may be a link, as may any
+/// folder above it) and it, is a symbolic link. Those folders are parasol's
+/// (`rust/`, the context's folder), and a link planted there by whoever
+/// wrote the output folder would send the run's writes outside it.
+pub fn link_problem(named: &Path, root: &Path) -> Option<String> {
+    let below = root.strip_prefix(named).unwrap_or(Path::new(""));
+    let mut current = named.to_path_buf();
+    let mut parts: Vec<&std::ffi::OsStr> = below.iter().collect();
+    if parts.is_empty() {
+        // Not below what the user named: only the root itself is parasol's.
+        current = root.parent().map(Path::to_path_buf).unwrap_or_default();
+        parts = root.file_name().into_iter().collect();
     }
+    for part in parts {
+        current.push(part);
+        if std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(format!(
+                "`{}` is a symbolic link: parasol writes only inside the output folder, never through a link",
+                crate::diag::display_path(&current)
+            ));
+        }
+    }
+    None
 }
 
 /// Why `root` cannot be an output folder, if it cannot: it, or a folder on
@@ -213,9 +229,8 @@ mod handles {
         /// folders, none of them a link; `None` for anything else.
         pub fn read(&mut self, root: &Path, rel: &str) -> Option<Vec<u8>> {
             if self.root.is_none() {
-                // The root itself may be a link, followed once (`resolve_root`).
-                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                self.root = Some(rustix::fs::open(root, flags, Mode::empty()).ok()?);
+                // Not through a link at the root either (`link_problem`).
+                self.root = Some(rustix::fs::open(root, DIR, Mode::empty()).ok()?);
             }
             let mut parts: Vec<&str> = rel.split('/').collect();
             // Only plain names: `inspect` answers for anything else.

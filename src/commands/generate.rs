@@ -290,7 +290,11 @@ fn settled(existing: &[(PathBuf, Summary)], lang: Lang, given: &Requested) -> Re
 pub fn emit_all(plans: &[Plan], mode: Mode, output: &OutputArgs, diags: &Diagnostics) -> u8 {
     // Every folder is opened (locked, its manifest read and checked) before
     // any is touched: one that cannot be trusted stops the whole run.
-    let opened: Vec<emit::Opened<'_>> = plans.iter().map(|plan| emit::open(plan, mode)).collect();
+    let named = output.out.as_deref();
+    let opened: Vec<emit::Opened<'_>> = plans
+        .iter()
+        .map(|plan| emit::open(plan, mode, named))
+        .collect();
     let refused: Vec<&Diagnostic> = opened.iter().filter_map(emit::Opened::refusal).collect();
     if !refused.is_empty() {
         let mut all = diags.clone();

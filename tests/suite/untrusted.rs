@@ -270,6 +270,74 @@ fn a_linked_state_folder_is_never_written_through() {
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
 }
 
+/// The folders parasol adds below `--out` (`rust/`, the context's folder,
+/// a generator's folder beside it) are its own: a link planted at one,
+/// pointing outside, stops the run before anything is written anywhere,
+/// with or without `--force`. The folder the user names may be a link.
+#[cfg(unix)]
+#[test]
+fn a_linked_context_or_language_folder_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(&dir.path().join("spec"));
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let generate = |out: &Path, flags: &[&str]| {
+        let base = [
+            "bc",
+            "generate",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        run_in(dir.path(), &[&base[..], flags].concat())
+    };
+    for (case, link) in [
+        ("context", "rust/order-management"),
+        ("language", "rust"),
+        ("typescript context", "ts/order-management"),
+    ] {
+        let out = dir.path().join(format!("out-{}", case.replace(' ', "-")));
+        let link_path = out.join(link);
+        std::fs::create_dir_all(link_path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &link_path).unwrap();
+        for flags in [&[][..], &["--force"][..]] {
+            let run = generate(&out, flags);
+            assert_eq!(run.code, 1, "{case} {flags:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!(
+                    "`{}` is a symbolic link",
+                    link_path.strip_prefix(dir.path()).unwrap().display()
+                )),
+                "{case}: {}",
+                run.stderr
+            );
+            assert_eq!(
+                std::fs::read_dir(&elsewhere).unwrap().count(),
+                0,
+                "{case}: nothing written through the link"
+            );
+            // Nothing written anywhere: the other language's folder neither.
+            let written: Vec<PathBuf> = files_under(&out)
+                .into_iter()
+                .filter(|p| p != &link_path)
+                .collect();
+            assert!(written.is_empty(), "{case}: {written:?}");
+        }
+    }
+    // `--out` itself may be a link: the run writes where it points.
+    let target = dir.path().join("target-folder");
+    std::fs::create_dir_all(&target).unwrap();
+    let named = dir.path().join("named");
+    std::os::unix::fs::symlink(&target, &named).unwrap();
+    generate(&named, &["--lang", "rust"]).ok();
+    assert!(target.join("rust/order-management/Cargo.toml").is_file());
+    // Then a plain run recognises the tree, through the named link.
+    let again = generate(&named, &["--lang", "rust"]).ok();
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    assert!(!again.stdout.contains("created"), "{}", again.stdout);
+}
+
 #[test]
 fn concurrent_runs_into_one_folder_leave_it_consistent() {
     let dir = tempfile::tempdir().unwrap();
