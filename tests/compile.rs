@@ -1,7 +1,8 @@
 //! The compile property: every spec `bc validate` accepts generates a Rust
 //! crate that builds, passes its own tests, `cargo clippy -D warnings` and
 //! `cargo fmt --check`, and a TypeScript package that passes `tsc --strict`
-//! and its tests; a spec `bc validate` refuses is refused at a `line:col`,
+//! and its tests, whose clients work against the crate's real service (its
+//! `test/service.test.ts`); a spec `bc validate` refuses is refused at a `line:col`,
 //! and `bc generate` refuses it too.
 //!
 //! Specs come from a grammar over invented domains (`SpecGen`): every field
@@ -1198,7 +1199,9 @@ fn check_spec(spec: &Path, out: &Path) -> Option<String> {
     );
     let crate_dir = only_child(&out.join("rust"));
     check_rust_crate(&crate_dir);
-    check_ts_package(&out.join("ts").join(crate_dir.file_name().unwrap()));
+    let package = out.join("ts").join(crate_dir.file_name().unwrap());
+    check_ts_package(&package);
+    check_clients_against_service(&crate_dir, &package, out);
     None
 }
 

@@ -2,7 +2,8 @@
 //! for the canonical example and every example in `examples/`, the Rust
 //! crate passes `cargo build`, `cargo test`, `cargo clippy -D warnings` and
 //! `cargo fmt --check`; the TypeScript package passes `tsc` (strict) and its
-//! generated tests. Generated crates share one target folder
+//! generated tests, and its clients work against the crate's real service
+//! (`test/service.test.ts`). Generated crates share one target folder
 //! (`target/generated`) so dependencies compile once.
 
 mod support;
@@ -24,6 +25,7 @@ fn check(spec: &Path) {
     check_rust_crate(&context);
     let package = out.path().join("ts").join(context.file_name().unwrap());
     check_ts_package(&package);
+    check_clients_against_service(&context, &package, out.path());
 }
 
 #[test]

@@ -30,6 +30,8 @@ pub fn files(ctx: &Context) -> Vec<FileSpec> {
         FileSpec::generated("test/http.test.ts", tpl::TS_TEST_HTTP_TEST_TS),
         FileSpec::generated("test/store.test.ts", tpl::TS_TEST_STORE_TEST_TS),
         FileSpec::generated("test/sync.test.ts", tpl::TS_TEST_SYNC_TEST_TS),
+        FileSpec::generated("test/service.test.ts", tpl::TS_TEST_SERVICE_TEST_TS)
+            .with_a_part_per_module(tpl::TS_TEST_SERVICE_TEST_TS_MODULE, ctx.modules.len()),
     ];
     if !ctx.communication.bff_views.is_empty() {
         files.push(FileSpec::generated("src/bff.ts", tpl::TS_SRC_BFF_TS));

@@ -401,6 +401,26 @@ pub fn check_ts_package(dir: &Path) {
     assert!(run.stdout.contains("# fail 0"), "{}", run.stdout);
 }
 
+/// The package's generated `test/service.test.ts` (compiled by
+/// `check_ts_package`) against the crate's real service: the clients'
+/// CRUD round trips, versions, notifications and every operation. Every
+/// test runs (none skipped) and passes.
+pub fn check_clients_against_service(crate_dir: &Path, package: &Path, keep_in: &Path) {
+    let binary = build_binary(crate_dir, keep_in);
+    let server = Server::start(&binary, &[]);
+    let run = node_test(
+        package,
+        &[package.join("dist-test/test/service.test.js")],
+        &[("PARASOL_SERVICE_URL", server.url.as_str())],
+    );
+    assert!(
+        run.stdout.contains("# fail 0") && run.stdout.contains("# skipped 0"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
 /// Where started servers log: nowhere, unless `PARASOL_TEST_SERVER_LOGS`
 /// is set (then to the test's standard error, for `--nocapture`).
 fn server_logs() -> std::process::Stdio {
