@@ -396,6 +396,7 @@ fn generated_http_layer_behaves() {
     assert!(body.contains("pirce"), "{body}");
     let (status, body) = http(url, "GET", "/api/nowhere", &[], "");
     assert_eq!((status, error_of(&body).as_str()), (404, "not_found"));
+    assert!(body.contains(r#""route":"GET /api/nowhere""#), "{body}");
     let (status, _) = http(url, "GET", "/ready", &[], "");
     assert_eq!(status, 200);
 
