@@ -90,6 +90,20 @@ fn variables_read(source: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The service accounts the `AuthorizationPolicy` of `app` lets call it.
+fn principals_of(objects: &[(String, Value)], app: &str) -> Vec<String> {
+    let policy = of_kind(objects, "AuthorizationPolicy")
+        .into_iter()
+        .find(|p| text(p, "spec.selector.matchLabels.app") == app)
+        .unwrap_or_else(|| panic!("no policy for {app}"));
+    at(policy, "spec.rules.0.from.0.source.principals")
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect()
+}
+
 /// Checks that the manifests in `mesh` hold together and run the crate
 /// `krate` as it is built: returns the names of the Deployments.
 fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
@@ -346,18 +360,7 @@ fn the_mesh_runs_every_process_with_the_spec_s_sync_settings() {
         "connect-failure,refused-stream"
     );
 
-    let principals = |app: &str| -> Vec<String> {
-        let policy = of_kind(&objects, "AuthorizationPolicy")
-            .into_iter()
-            .find(|p| text(p, "spec.selector.matchLabels.app") == app)
-            .unwrap_or_else(|| panic!("no policy for {app}"));
-        at(policy, "spec.rules.0.from.0.source.principals")
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap().rsplit('/').next().unwrap().to_string())
-            .collect()
-    };
+    let principals = |app: &str| principals_of(&objects, app);
     assert_eq!(
         principals("order-management"),
         ["order-management-gateway", "order-management-bff"]
@@ -510,18 +513,7 @@ fn a_backend_saga_runs_in_the_mesh_with_its_journal() {
         gateway.contains("name: GATEWAY_SAGA_TRANSFER_FUNDS\n              value: \"http://ledger-transfer-funds-saga:8081\""),
         "{gateway}"
     );
-    let principals = |app: &str| -> Vec<String> {
-        let policy = of_kind(&objects, "AuthorizationPolicy")
-            .into_iter()
-            .find(|p| text(p, "spec.selector.matchLabels.app") == app)
-            .unwrap_or_else(|| panic!("no policy for {app}"));
-        at(policy, "spec.rules.0.from.0.source.principals")
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap().rsplit('/').next().unwrap().to_string())
-            .collect()
-    };
+    let principals = |app: &str| principals_of(&objects, app);
     assert_eq!(principals("ledger-transfer-funds-saga"), ["ledger-gateway"]);
     assert!(principals("ledger").contains(&"ledger-transfer-funds-saga".to_string()));
     // The saga's event stream stays open, at the gateway and the ingress.
