@@ -181,15 +181,6 @@ struct Crate {
     binaries: Vec<String>,
 }
 
-/// The saga of a workflow, reached at its route (without a gateway, the
-/// ingress sends it there).
-#[derive(Debug, Serialize)]
-struct SagaRoute {
-    workload: String,
-    port: u16,
-    route: String,
-}
-
 /// What the mesh templates see (`mesh` in every template).
 #[derive(Debug, Serialize)]
 struct View<'r> {
@@ -203,9 +194,6 @@ struct View<'r> {
     entry: String,
     /// The BFF, when the ingress routes `/bff/` to it (no gateway).
     bff_entry: Option<String>,
-    /// The sagas the ingress routes to (no gateway: the gateway routes
-    /// them otherwise).
-    saga_entries: Vec<SagaRoute>,
     /// The crates the image builds.
     crates: Vec<Crate>,
     /// The secrets the containers read, and the keys in each.
@@ -319,7 +307,7 @@ fn workloads(ctx: &Context, replicas: u32) -> (Vec<Workload>, Vec<(String, Vec<&
         .as_ref()
         .map(|g| (dns_label(&format!("{kebab}-gateway")), g.jwt));
     let bff = (!ctx.communication.bff_views.is_empty()).then(|| dns_label(&format!("{kebab}-bff")));
-    // (workflow, workload name, crate folder, events path), in spec order.
+    // (workflow, workload name, crate folder), in spec order.
     let sagas: Vec<(&crate::model::Workflow, String, String)> = ctx
         .workflows
         .iter()
@@ -501,28 +489,13 @@ pub fn plan_mesh(
         .unwrap_or(&workloads[0])
         .name
         .clone();
-    let gateway = workloads.iter().any(|w| w.role == "gateway");
-    let bff_entry = if gateway {
+    let bff_entry = if workloads.iter().any(|w| w.role == "gateway") {
         None
     } else {
         workloads
             .iter()
             .find(|w| w.role == "bff")
             .map(|w| w.name.clone())
-    };
-    let saga_entries = if gateway {
-        Vec::new()
-    } else {
-        ctx.workflows
-            .iter()
-            .filter(|w| w.runs_in_a_backend_saga())
-            .zip(workloads.iter().filter(|w| w.role == "saga"))
-            .map(|(workflow, saga)| SagaRoute {
-                workload: saga.name.clone(),
-                port: saga.port,
-                route: workflow.saga_route.clone(),
-            })
-            .collect()
     };
     let mut crates = vec![Crate {
         folder: ctx.name.kebab.clone(),
@@ -545,7 +518,6 @@ pub fn plan_mesh(
         host: &request.host,
         entry,
         bff_entry,
-        saga_entries,
         crates,
         secrets,
         connect_timeout: duration(sync.connect_timeout_ms),

@@ -374,10 +374,7 @@ mod tests {
             let yaml = format!(
                 "parasol: 1\nbounded_context:\n  name: Relay\n  modules:\n    relay:\n      aggregates:\n        Message: {{ fields: {{ body: string }} }}\n{communication}"
             );
-            let mut diags = Diagnostics::new();
-            let raw = crate::source::load_spec_text("t.bc.yaml", yaml.as_bytes(), &mut diags)
-                .expect("the YAML parses");
-            crate::model::lower::lower(&raw, Default::default(), "t.bc.yaml", &mut diags)
+            crate::load::load_text("t.bc.yaml", yaml.as_bytes(), &mut Diagnostics::new())
                 .expect("the spec is valid")
         };
         let (ms, source, warning) = latency_from_spec(&context(""));

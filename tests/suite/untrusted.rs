@@ -281,7 +281,7 @@ fn a_linked_context_or_language_folder_is_never_written_through() {
     let spec = canonical_copy(&dir.path().join("spec"));
     let elsewhere = dir.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let generate = |out: &Path, flags: &[&str]| {
+    let generate_into = |out: &Path, flags: &[&str]| {
         let base = [
             "bc",
             "generate",
@@ -302,7 +302,7 @@ fn a_linked_context_or_language_folder_is_never_written_through() {
         std::fs::create_dir_all(link_path.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &link_path).unwrap();
         for flags in [&[][..], &["--force"][..]] {
-            let run = generate(&out, flags);
+            let run = generate_into(&out, flags);
             assert_eq!(run.code, 1, "{case} {flags:?}: {}", run.stderr);
             assert!(
                 run.stderr.contains(&format!(
@@ -330,10 +330,10 @@ fn a_linked_context_or_language_folder_is_never_written_through() {
     std::fs::create_dir_all(&target).unwrap();
     let named = dir.path().join("named");
     std::os::unix::fs::symlink(&target, &named).unwrap();
-    generate(&named, &["--lang", "rust"]).ok();
+    generate_into(&named, &["--lang", "rust"]).ok();
     assert!(target.join("rust/order-management/Cargo.toml").is_file());
     // Then a plain run recognises the tree, through the named link.
-    let again = generate(&named, &["--lang", "rust"]).ok();
+    let again = generate_into(&named, &["--lang", "rust"]).ok();
     assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
     assert!(!again.stdout.contains("created"), "{}", again.stdout);
 }
