@@ -223,6 +223,7 @@ pub fn shared_target_dir() -> PathBuf {
 /// Runs cargo in `dir` against the shared target folder; panics with the output on failure.
 #[track_caller]
 pub fn cargo(dir: &Path, args: &[&str]) {
+    let _turn = turn(dir);
     let output = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
@@ -247,17 +248,11 @@ pub fn cargo(dir: &Path, args: &[&str]) {
     );
 }
 
-/// Builds, tests, lints and format-checks a generated crate.
-///
-/// Crates share a target folder, where cargo tells same-named packages apart
-/// by name, not by location: two different `ledger-events` checked at once
-/// would use each other's library. Checks of one package name take turns.
+/// Builds, tests, lints and format-checks a generated crate, in one turn
+/// (`turn`).
 pub fn check_rust_crate(dir: &Path) {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-    let turn = package_turn(&name);
-    let _turn = turn
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = turn(dir);
     cargo(dir, &["build", "--all-targets"]);
     {
         // `cargo clean --package` removes test binaries by target name, and
@@ -289,25 +284,108 @@ fn artifacts() -> &'static std::sync::RwLock<()> {
 /// when they finish, so a test runs its own copy.
 pub fn build_binary(dir: &Path, keep_in: &Path) -> PathBuf {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-    let turn = package_turn(&name);
-    let _turn = turn
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = turn(dir);
     cargo(dir, &["build"]);
     let binary = keep_in.join(&name);
     std::fs::copy(shared_target_dir().join("debug").join(&name), &binary).unwrap();
     binary
 }
 
-fn package_turn(name: &str) -> std::sync::Arc<std::sync::Mutex<()>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static TURNS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
-    let mut turns = TURNS
-        .get_or_init(Default::default)
+/// A test's hold on the crates it builds in the shared target folder.
+///
+/// There cargo knows a path package by its name, and whether it changed by
+/// the age of its files, not by where they are. So two tests that generate
+/// `ledger` (with different hand-written operations, say) would mix: the
+/// one building second, whose files were written before the first one's
+/// build, looks unchanged and gets the other's library and binary. Cargo
+/// therefore runs only while the test holds the turn of every crate beside
+/// the one it builds (its dependencies among them), and taking the turn
+/// marks their files as changed now. A thread already holding a turn
+/// takes nested ones for free.
+pub struct Turn {
+    names: Vec<String>,
+}
+
+thread_local! {
+    static TURNS_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+struct Taken {
+    names: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    freed: std::sync::Condvar,
+}
+
+fn taken() -> &'static Taken {
+    static TAKEN: std::sync::OnceLock<Taken> = std::sync::OnceLock::new();
+    TAKEN.get_or_init(|| Taken {
+        names: Default::default(),
+        freed: std::sync::Condvar::new(),
+    })
+}
+
+/// Takes the turn of the crate in `dir` and of the crates beside it.
+pub fn turn(dir: &Path) -> Turn {
+    let nested = TURNS_HELD.with(|held| {
+        held.set(held.get() + 1);
+        held.get() > 1
+    });
+    if nested {
+        return Turn { names: Vec::new() };
+    }
+    let mut crates: Vec<PathBuf> = dir
+        .parent()
+        .and_then(|parent| std::fs::read_dir(parent).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .collect();
+    if !crates.iter().any(|c| c == dir) {
+        crates.push(dir.to_path_buf());
+    }
+    let names: Vec<String> = crates
+        .iter()
+        .map(|c| c.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let taken = taken();
+    let mut busy = taken
+        .names
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    turns.entry(name.to_string()).or_default().clone()
+    while names.iter().any(|name| busy.contains(name)) {
+        busy = taken
+            .freed
+            .wait(busy)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+    busy.extend(names.iter().cloned());
+    drop(busy);
+    let now = std::time::SystemTime::now();
+    for file in crates.iter().flat_map(|c| files_under(c)) {
+        if let Ok(handle) = std::fs::File::options().write(true).open(&file) {
+            handle.set_modified(now).ok();
+        }
+    }
+    Turn { names }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        TURNS_HELD.with(|held| held.set(held.get() - 1));
+        if self.names.is_empty() {
+            return;
+        }
+        let taken = taken();
+        let mut busy = taken
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for name in &self.names {
+            busy.remove(name);
+        }
+        taken.freed.notify_all();
+    }
 }
 
 /// The TypeScript toolchain `.ci/run` installs with `npm ci`.
