@@ -269,10 +269,12 @@ fn ledger_transfer_runs_in_the_backend_saga() {
     let service = build_binary(&out.path().join("rust/ledger"), out.path());
     let saga = build_binary(&saga_dir, out.path());
     let journals = tempfile::tempdir().unwrap();
+    // Both trust the caller header the gateway sets, as in the mesh.
+    let trusted = ("PARASOL_ACTOR_HEADER", "x-user-id");
     let start = |fault: Option<&str>, journal: &str| {
         let service = match fault {
-            Some(fault) => Server::start(&service, &[("PARASOL_FAULTS", fault)]),
-            None => Server::start(&service, &[]),
+            Some(fault) => Server::start(&service, &[("PARASOL_FAULTS", fault), trusted]),
+            None => Server::start(&service, &[trusted]),
         };
         let journal = journals.path().join(journal);
         let saga = Server::start(
@@ -280,6 +282,7 @@ fn ledger_transfer_runs_in_the_backend_saga() {
             &[
                 ("PARASOL_SERVICE_URL", service.url.as_str()),
                 ("PARASOL_SAGA_JOURNAL", journal.to_str().unwrap()),
+                trusted,
             ],
         );
         (service, saga)

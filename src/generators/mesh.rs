@@ -429,6 +429,19 @@ fn workloads(ctx: &Context, replicas: u32) -> (Vec<Workload>, Vec<(String, Vec<&
         });
     }
     for (workflow, name, folder) in &sagas {
+        let mut env = vec![
+            Env::value("PARASOL_SAGA_ADDR", format!("0.0.0.0:{SAGA_PORT}")),
+            Env::value(
+                "PARASOL_SAGA_JOURNAL",
+                format!("{JOURNAL_FOLDER}/{}-saga.journal", workflow.name.kebab),
+            ),
+            Env::value("PARASOL_SERVICE_URL", url(&service, SERVICE_PORT)),
+        ];
+        // Behind the gateway a run acts for the caller it names; at the
+        // ingress nobody vouches for a caller, so runs act as the saga.
+        if gateway.is_some() {
+            env.push(Env::value("PARASOL_ACTOR_HEADER", ACTOR_HEADER));
+        }
         list.push(Workload {
             name: name.clone(),
             file: format!("saga-{}", workflow.name.kebab),
@@ -442,14 +455,7 @@ fn workloads(ctx: &Context, replicas: u32) -> (Vec<Workload>, Vec<(String, Vec<&
                 claim: dns_label(&format!("{folder}-journal")),
                 folder: JOURNAL_FOLDER,
             }),
-            env: vec![
-                Env::value("PARASOL_SAGA_ADDR", format!("0.0.0.0:{SAGA_PORT}")),
-                Env::value(
-                    "PARASOL_SAGA_JOURNAL",
-                    format!("{JOURNAL_FOLDER}/{}-saga.journal", workflow.name.kebab),
-                ),
-                Env::value("PARASOL_SERVICE_URL", url(&service, SERVICE_PORT)),
-            ],
+            env,
             liveness: "/health",
             readiness: "/health",
             metrics: false,

@@ -6,7 +6,9 @@
  * servers: no faults, and `accounts.withdraw` failing (the `debit` step).
  * Checks the balances the steps leave, that a run started again with its
  * id is the same run (no second transfer), that a guard stops the run, and
- * that a failed step is compensated in the service. Run by tests/e2e.rs.
+ * that a failed step is compensated in the service, and that through the
+ * gateway the saga calls its steps as the caller who started the run.
+ * Run by tests/e2e.rs.
  */
 
 import assert from "node:assert/strict";
@@ -141,6 +143,11 @@ test("through the gateway: the service and the saga behind one entry point, and 
     pollIntervalMs: 20,
   });
   assert.equal(result.ok, true, JSON.stringify(result));
+  if (!result.ok) return;
   assert.equal((await clients.accounts.accounts.get(from)).balance, 95);
   assert.equal(await balance(to), 5);
+  // The saga called its steps as the caller the gateway named, not as itself.
+  const transfer = await clients.transfers.transfers.get(result.output.record.transferId);
+  assert.equal(transfer.createdBy, "ada");
+  assert.equal((await clients.accounts.accounts.get(from)).updatedBy, "ada");
 });

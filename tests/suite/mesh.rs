@@ -141,19 +141,24 @@ fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
         .unwrap()
         .trim_end_matches('"')
         .to_string();
-    let mut binaries = BTreeMap::from([(package.clone(), krate.join("src/main.rs"))]);
+    let mut binaries = BTreeMap::from([(package.clone(), vec![krate.join("src/main.rs")])]);
     for (bin, file) in [("gateway", "src/bin/gateway.rs"), ("bff", "src/bin/bff.rs")] {
         if cargo.contains(&format!("name = \"{package}-{bin}\"")) {
-            binaries.insert(format!("{package}-{bin}"), krate.join(file));
+            binaries.insert(format!("{package}-{bin}"), vec![krate.join(file)]);
         }
     }
     // The sagas beside the crate (`setup orchestration --location backend`):
-    // each crate is named like its folder, with one binary of that name.
+    // each crate is named like its folder, with one binary of that name,
+    // whose settings are read in `main.rs` and `SagaConfig::from_env`.
     let rust_root = krate.parent().unwrap();
     for entry in std::fs::read_dir(rust_root).unwrap() {
         let folder = entry.unwrap().file_name().to_string_lossy().into_owned();
         if folder.starts_with(&format!("{package}-")) && folder.ends_with("-saga") {
-            binaries.insert(folder.clone(), rust_root.join(&folder).join("src/main.rs"));
+            let src = rust_root.join(&folder).join("src");
+            binaries.insert(
+                folder.clone(),
+                vec![src.join("main.rs"), src.join("saga.rs")],
+            );
         }
     }
     let claims: BTreeSet<&str> = of_kind(&objects, "PersistentVolumeClaim")
@@ -172,11 +177,14 @@ fn assert_coherent(mesh: &Path, krate: &Path) -> Vec<String> {
         assert!(accounts.contains(account), "{name}: no account {account}");
         let container = at(deployment, "spec.template.spec.containers.0");
         let binary = text(container, "command.0");
-        let source = binaries
+        let sources = binaries
             .get(binary)
             .unwrap_or_else(|| panic!("{name} runs `{binary}`, which the crate does not build"));
         run.insert(binary.to_string());
-        let read = variables_read(&std::fs::read_to_string(source).unwrap());
+        let read: BTreeSet<String> = sources
+            .iter()
+            .flat_map(|source| variables_read(&std::fs::read_to_string(source).unwrap()))
+            .collect();
         let port = at(container, "ports.0.containerPort").as_u64().unwrap();
         for variable in at(container, "env").as_sequence().unwrap() {
             let variable_name = text(variable, "name");
@@ -506,6 +514,8 @@ fn a_backend_saga_runs_in_the_mesh_with_its_journal() {
         .map(|v| (text(v, "name"), text(v, "value")))
         .collect();
     assert_eq!(env["PARASOL_SERVICE_URL"], "http://ledger:8080");
+    // Runs act for the caller the gateway names, as the service's calls do.
+    assert_eq!(env["PARASOL_ACTOR_HEADER"], "x-user-id");
     let mount = text(container, "volumeMounts.0.mountPath");
     assert!(env["PARASOL_SAGA_JOURNAL"].starts_with(&format!("{mount}/")));
     let gateway = std::fs::read_to_string(dir.join("gateway.yaml")).unwrap();
@@ -559,6 +569,21 @@ fn a_backend_saga_runs_in_the_mesh_with_its_journal() {
         BTreeMap::from([("relay", 2), ("relay-forward-saga", 1)])
     );
     assert!(of_kind(&relay, "AuthorizationPolicy").is_empty());
+    // Nobody at the ingress vouches for a caller: runs act as the saga.
+    let saga_env = at(
+        of_kind(&relay, "Deployment")
+            .into_iter()
+            .find(|d| text(d, "metadata.name") == "relay-forward-saga")
+            .unwrap(),
+        "spec.template.spec.containers.0.env",
+    );
+    let names: Vec<&str> = saga_env
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| text(v, "name"))
+        .collect();
+    assert!(!names.contains(&"PARASOL_ACTOR_HEADER"), "{names:?}");
     let ingress = of_kind(&relay, "VirtualService")
         .into_iter()
         .find(|r| text(r, "metadata.name") == "relay-ingress")
