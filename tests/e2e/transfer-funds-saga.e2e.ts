@@ -150,4 +150,19 @@ test("through the gateway: the service and the saga behind one entry point, and 
   const transfer = await clients.transfers.transfers.get(result.output.record.transferId);
   assert.equal(transfer.createdBy, "ada");
   assert.equal((await clients.accounts.accounts.get(from)).updatedBy, "ada");
+
+  // A run is its caller's: another user neither lists nor fetches ada's.
+  const runs = `${gateway.url}/api/sagas/transfer-funds`;
+  const as = (user: string) => ({ headers: { authorization: `Bearer ${token(user)}` } });
+  const listed = async (user: string) => {
+    const answer = await fetch(runs, as(user));
+    assert.equal(answer.status, 200);
+    return (await answer.json()) as { id: string; onBehalfOf?: string }[];
+  };
+  const adas = await listed("ada");
+  assert.ok(adas.some((run) => run.id === result.workflowId), JSON.stringify(adas));
+  assert.ok(adas.every((run) => run.onBehalfOf === "ada"), JSON.stringify(adas));
+  assert.deepEqual(await listed("bob"), []);
+  assert.equal((await fetch(`${runs}/${result.workflowId}`, as("bob"))).status, 404);
+  assert.equal((await fetch(`${runs}/${result.workflowId}`, as("ada"))).status, 200);
 });
