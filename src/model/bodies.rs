@@ -141,6 +141,20 @@ pub struct Stock {
     pub receipt: Option<String>,
     /// `release`: that input is a `uuid`.
     pub receipt_uuid: bool,
+    /// `reserve`: the operation that gives the reservation back, for tests.
+    pub released_by: Option<TakenBack>,
+}
+
+/// The operation that takes back an id another one returned, and where
+/// the id travels: for tests that take it back after it was issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct TakenBack {
+    /// The operation's Rust name.
+    pub op: String,
+    /// The JSON name of the issuing operation's output holding the id, and
+    /// of the taking operation's input it goes into.
+    pub output_json: String,
+    pub input_json: String,
 }
 
 /// An id an operation returns and records against its record.
@@ -153,6 +167,8 @@ pub struct Issue {
     /// name), and the JSON name of its input carrying the id.
     pub redeemer: String,
     pub redeemer_json: String,
+    /// The JSON name of the output holding the id.
+    pub id_json: String,
 }
 
 /// How an operation takes back an id another one issued.
@@ -503,8 +519,9 @@ pub fn plan_all(context: &mut Context) {
         .collect();
     for module in &mut context.modules {
         let snapshot = module.clone();
-        let mut reserves: Vec<(String, Stock)> = Vec::new();
-        for op in &mut module.ops {
+        // Each reservation: its operation, the id it returns, its stock.
+        let mut reserves: Vec<(usize, String, Stock)> = Vec::new();
+        for (at, op) in module.ops.iter_mut().enumerate() {
             op.recipe = plan(&snapshot, op, &events);
             let stock = plan_stock(&snapshot, op, &value_objects, &op.recipe);
             // A body that already loads and saves an aggregate keeps doing that.
@@ -512,13 +529,14 @@ pub fn plan_all(context: &mut Context) {
                 if stock.kind == "reserve"
                     && let Some(receipt) = &stock.receipt
                 {
-                    reserves.push((receipt.clone(), stock.clone()));
+                    reserves.push((at, receipt.clone(), stock.clone()));
                 }
                 apply_stock(&mut op.recipe, stock);
             }
         }
         // Releases, once every reservation is known: an op whose input is
         // the id a reservation returns gives back what it recorded.
+        let mut releases: Vec<(usize, TakenBack)> = Vec::new();
         for op in &mut module.ops {
             if op.recipe.stock.is_some() {
                 continue;
@@ -526,12 +544,27 @@ pub fn plan_all(context: &mut Context) {
             if !RELEASE_VERBS.contains(&verb(op)) {
                 continue;
             }
-            let Some((input, reserve)) = op.input.iter().find_map(|i| {
-                let (_, stock) = reserves.iter().find(|(id, _)| *id == i.name.snake)?;
-                (!i.ty.optional && matches!(i.ty.kind, "string" | "uuid")).then_some((i, stock))
+            let Some((input, (reserve_at, _, reserve))) = op.input.iter().find_map(|i| {
+                let found = reserves.iter().find(|(_, id, _)| *id == i.name.snake)?;
+                (!i.ty.optional && matches!(i.ty.kind, "string" | "uuid")).then_some((i, found))
             }) else {
                 continue;
             };
+            if !releases.iter().any(|(at, _)| at == reserve_at)
+                && let Some(output) = snapshot.ops[*reserve_at]
+                    .output
+                    .iter()
+                    .find(|o| Some(&o.name.rust) == reserve.receipt.as_ref())
+            {
+                releases.push((
+                    *reserve_at,
+                    TakenBack {
+                        op: op.name.rust.clone(),
+                        output_json: output.json_name().to_string(),
+                        input_json: input.json_name().to_string(),
+                    },
+                ));
+            }
             // Its events are about the reservation, as the reserving op's are.
             let owned = owned_id(input);
             for event in &mut op.recipe.events {
@@ -547,6 +580,11 @@ pub fn plan_all(context: &mut Context) {
                 ..reserve.clone()
             };
             apply_stock(&mut op.recipe, stock);
+        }
+        for (at, released_by) in releases {
+            if let Some(stock) = &mut module.ops[at].recipe.stock {
+                stock.released_by = Some(released_by);
+            }
         }
         plan_issued_ids(module, &events);
         for op in &mut module.ops {
@@ -620,13 +658,20 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
             "Takes back the `{}` another operation issued (refused when none was), and acts on the record it was issued for.",
             input.name.raw
         );
-        let r = &mut module.ops[issuer].recipe;
+        let issuing = &mut module.ops[issuer];
+        let id_json = issuing
+            .output
+            .iter()
+            .find(|o| o.name.rust == id)
+            .map_or_else(|| id.clone(), |o| o.json_name().to_string());
+        let r = &mut issuing.recipe;
         r.entity_used = true;
         r.issues = Some(Issue {
             id,
             uuid,
             redeemer: redeemer_name,
             redeemer_json: input.json_name().to_string(),
+            id_json,
         });
         r.summary
             .push_str(" Records the id it returns against that record, so it can be taken back.");
@@ -794,6 +839,7 @@ fn plan_stock(
                 answer,
                 receipt,
                 receipt_uuid: false,
+                released_by: None,
             });
         }
     }
