@@ -267,6 +267,8 @@ mod shape {
         samples: Vec<Text>,
         #[serde(default)]
         defaults: Vec<Text>,
+        #[serde(default)]
+        literals: Vec<Text>,
     }
 
     /// A map of element names to `Need`s.
@@ -329,6 +331,12 @@ pub struct Need {
     /// user's copy still has it word for word.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub defaults: Vec<String>,
+    /// The structs the default body builds from the spec, each as its type
+    /// (`PlaceBidOutput`) and a `Type.field` per field (`BidPlaced.amount`):
+    /// a literal of the user's that names a field its type no longer has,
+    /// or leaves out one it now has, no longer builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub literals: Vec<String>,
 }
 
 impl Need {
@@ -433,6 +441,15 @@ impl Need {
                     ));
                 }
             }
+            for problem in literal_problems(&text[start..end], &before.literals, &need.literals) {
+                // A new output field is already asked for (`sets`).
+                if !problem
+                    .added
+                    .is_some_and(|field| need.sets.iter().any(|s| s == field))
+                {
+                    out.push(format!("{}: {}", need.what, problem.message));
+                }
+            }
             for sample in before.samples.iter().filter(|s| !samples.contains(s)) {
                 if text.contains(sample.as_str()) {
                     out.push(format!(
@@ -515,6 +532,154 @@ impl<'t> Regions<'t> {
             .find(|(_, _, d)| *d == declares)
             .map(|&(start, end, _)| (start, end))
     }
+}
+
+/// A struct literal that no longer fits its type.
+struct LiteralProblem<'n> {
+    message: String,
+    /// The field the type now has and the literal leaves out.
+    added: Option<&'n str>,
+}
+
+/// The literals in `text` of the types in `old` whose fields changed in
+/// `new` (both as `Need::literals`), and what each names that its type no
+/// longer has or leaves out that it now has (unless it fills the rest from
+/// a base, `..base`).
+fn literal_problems<'n>(
+    text: &str,
+    old: &'n [String],
+    new: &'n [String],
+) -> Vec<LiteralProblem<'n>> {
+    fn by_type(entries: &[String]) -> BTreeMap<&str, std::collections::BTreeSet<&str>> {
+        let mut types: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for entry in entries {
+            match entry.split_once('.') {
+                Some((ty, field)) => types.entry(ty).or_default().insert(field),
+                None => types.entry(entry).or_default().insert(""),
+            };
+        }
+        types
+    }
+    let (old, new) = (by_type(old), by_type(new));
+    let mut out = Vec::new();
+    for (ty, was) in &old {
+        let Some(now) = new.get(ty).filter(|now| *now != was) else {
+            continue;
+        };
+        for literal in struct_literals(text, ty) {
+            for gone in was.difference(now).filter(|f| literal.fields.contains(**f)) {
+                out.push(LiteralProblem {
+                    message: format!("`{ty}` no longer has `{gone}`: remove it"),
+                    added: None,
+                });
+            }
+            if literal.has_base {
+                continue;
+            }
+            for added in now
+                .difference(was)
+                .filter(|f| !f.is_empty() && !literal.fields.contains(**f))
+            {
+                out.push(LiteralProblem {
+                    message: format!("`{ty}` now has `{added}`: set it"),
+                    added: Some(added),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.message.cmp(&b.message));
+    out.dedup_by(|a, b| a.message == b.message);
+    out
+}
+
+/// A struct literal's (or pattern's) field names, and whether it takes the
+/// rest from a base (`..base`).
+struct Literal {
+    fields: std::collections::BTreeSet<String>,
+    has_base: bool,
+}
+
+/// Every `ty { ... }` in `text` (`ty` a whole word), read field by field
+/// at its top level; strings and line comments are skipped.
+fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
+    let mut literals = Vec::new();
+    let mut from = 0;
+    while let Some(at) = find_word(&text[from..], ty) {
+        let start = from + at;
+        let after = start + ty.len();
+        from = after;
+        // Not in a line comment.
+        let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+        if text[line_start..start].contains("//") {
+            continue;
+        }
+        let rest = &text[after..];
+        let Some(body) = rest.trim_start().strip_prefix('{') else {
+            continue;
+        };
+        let mut literal = Literal {
+            fields: Default::default(),
+            has_base: false,
+        };
+        let mut depth = 0usize;
+        let mut segment = String::new();
+        let mut chars = body.chars().peekable();
+        let close = |segment: &mut String, literal: &mut Literal| {
+            let part = segment.trim();
+            if let Some(base) = part.strip_prefix("..") {
+                literal.has_base = !base.trim().is_empty();
+            } else {
+                let name = part.split(':').next().unwrap_or("").trim();
+                let bare = name.strip_prefix("r#").unwrap_or(name);
+                if !bare.is_empty() && bare.chars().all(is_ident_char) {
+                    literal.fields.insert(name.to_string());
+                }
+            }
+            segment.clear();
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    segment.push(c);
+                    while let Some(s) = chars.next() {
+                        segment.push(s);
+                        match s {
+                            '\\' => segment.extend(chars.next()),
+                            '"' => break,
+                            _ => {}
+                        }
+                    }
+                }
+                '/' if chars.peek() == Some(&'/') => {
+                    for s in chars.by_ref() {
+                        if s == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    segment.push(c);
+                }
+                ')' | ']' if depth > 0 => {
+                    depth -= 1;
+                    segment.push(c);
+                }
+                '}' if depth > 0 => {
+                    depth -= 1;
+                    segment.push(c);
+                }
+                '}' => {
+                    close(&mut segment, &mut literal);
+                    break;
+                }
+                ',' if depth == 0 => close(&mut segment, &mut literal),
+                _ => segment.push(c),
+            }
+        }
+        literals.push(literal);
+    }
+    literals
 }
 
 /// Whether `text` has `line` as a whole statement or field: not part of a
@@ -1300,5 +1465,46 @@ mod tests {
         // Squeezed, a word still ends where it did: `unit_price` is not `price`.
         let other = "fn op() {\n    entity.unit_price =\n        input.price;\n}\n";
         assert!(Need::problems(other, &old, &new).is_empty());
+    }
+
+    fn literals(what: &str, literals: &[&str]) -> BTreeMap<String, Need> {
+        BTreeMap::from([(
+            what.to_string(),
+            Need {
+                what: what.to_string(),
+                declares: Some("fn place_bid(".into()),
+                literals: literals.iter().map(|l| l.to_string()).collect(),
+                ..Need::default()
+            },
+        )])
+    }
+
+    #[test]
+    fn a_literal_naming_a_field_its_type_dropped_or_missing_one_it_gained_is_a_problem() {
+        let before = literals("bid", &["BidPlaced", "BidPlaced.amount", "BidPlaced.lot"]);
+        let after = literals("bid", &["BidPlaced", "BidPlaced.lot", "BidPlaced.price"]);
+        let text = "fn place_bid(ctx) {\n    // BidPlaced { amount } in a comment\n    let event = BidPlaced {\n        amount: f(\"a, b: c\", [1, 2]), // amount: x, y\n        lot: entity.lot.clone(),\n    };\n}\n";
+        assert_eq!(
+            Need::problems(text, &before, &after),
+            [
+                "bid: `BidPlaced` no longer has `amount`: remove it",
+                "bid: `BidPlaced` now has `price`: set it",
+            ]
+        );
+        // Filled from a base, a literal needs no new field; unchanged types are not read.
+        let based = text.replace("lot: entity.lot.clone(),", "..base");
+        assert_eq!(
+            Need::problems(&based, &before, &after),
+            ["bid: `BidPlaced` no longer has `amount`: remove it"]
+        );
+        let fitting = text.replace("amount: f(\"a, b: c\", [1, 2]),", "price: 1,");
+        assert!(Need::problems(&fitting, &before, &after).is_empty());
+        assert!(Need::problems(text, &before, &before).is_empty());
+        // A shorthand field names it too.
+        let shorthand = "fn place_bid(ctx) { let e = BidPlaced { amount, lot, price }; }";
+        assert_eq!(
+            Need::problems(shorthand, &before, &after),
+            ["bid: `BidPlaced` no longer has `amount`: remove it"]
+        );
     }
 }

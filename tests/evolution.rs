@@ -1,8 +1,8 @@
 //! Spec evolution never breaks silently: random sequences of spec edits
 //! (operations, fields, aggregates, modules and events added, renamed and
-//! removed; a field's type changed; the architecture switched) mixed with
-//! hand edits in user-owned files, run with the real binary and the real
-//! toolchains. After every regeneration, either
+//! removed; an event's metadata field renamed; a field's type changed;
+//! the architecture switched) mixed with hand edits in user-owned files,
+//! run with the real binary and the real toolchains. After every regeneration, either
 //!
 //! - it exits 0, `parasol check` is clean, and the crate builds and passes
 //!   its tests and the package passes `tsc` and its tests; or
@@ -69,6 +69,8 @@ struct OpModel {
     kind: OpKind,
     aggregate: String,
     emits: bool,
+    /// The name of its event's one metadata field.
+    metadata: String,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +128,7 @@ impl Model {
                 kind: OpKind::Create,
                 aggregate: aggregate.to_string(),
                 emits: true,
+                metadata: "note".into(),
             }],
         }
     }
@@ -184,8 +187,8 @@ impl Model {
                     let _ = writeln!(out, "          emits: [{event}]");
                     let _ = writeln!(
                         events,
-                        "    {event}:\n      entity: {}\n      metadata: {{ note: string? }}",
-                        agg.name
+                        "    {event}:\n      entity: {}\n      metadata: {{ {}: string? }}",
+                        agg.name, op.metadata
                     );
                 }
             }
@@ -201,7 +204,7 @@ impl Model {
     fn mutate(&mut self, rng: &mut Rng) -> String {
         let m = rng.below(self.modules.len());
         let n = self.fresh();
-        match rng.below(14) {
+        match rng.below(15) {
             0 | 1 => {
                 let module = &mut self.modules[m];
                 let agg = rng.pick(&module.aggregates).name.clone();
@@ -223,6 +226,7 @@ impl Model {
                     kind,
                     aggregate: agg,
                     emits: rng.chance(50),
+                    metadata: "note".into(),
                 });
                 format!("add op {}.{name}", module.name)
             }
@@ -311,6 +315,16 @@ impl Model {
                 let name = format!("desk{n}");
                 self.modules[m].name = name.clone();
                 format!("rename module {old} -> {name}")
+            }
+            // The struct a kept body builds changes under it.
+            14 if self.modules[m].ops.iter().any(|o| o.emits) => {
+                let module = &mut self.modules[m];
+                let op = module.ops.iter_mut().find(|o| o.emits).unwrap();
+                let old = std::mem::replace(&mut op.metadata, format!("remark{n}"));
+                format!(
+                    "rename the event metadata of {}.{}: {old} -> {}",
+                    module.name, op.name, op.metadata
+                )
             }
             // The layout changes under the user's files: ports and
             // adapters, event sourcing (a migration starts the streams of

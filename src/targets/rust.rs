@@ -186,6 +186,7 @@ fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
                 sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
                 emits: op.recipe.events.iter().map(|e| e.event.clone()).collect(),
                 defaults: default_body_lines(&op.recipe),
+                literals: default_body_literals(op),
                 ..Need::default()
             };
             (op.key.clone(), need)
@@ -212,7 +213,45 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
             uses.extend(body.sets.iter().map(|s| format!("{}: ", place(&s.target))));
         }
     }
+    // Stock bodies keep counts on another aggregate's records (`s`), read
+    // line by line (`line`), as `ops.rs.j2` names them.
+    if let Some(stock) = &body.stock {
+        uses.push(format!("ctx.{}", stock.repo));
+        uses.push(format!("s.{}", stock.on_hand));
+        uses.extend(stock.held.iter().map(|held| format!("s.{held}")));
+        if stock.record_key != "id" {
+            uses.push(format!("s.{}", stock.record_key));
+        }
+        if stock.kind != "release" {
+            uses.push(format!("line.{}", stock.line_key));
+            uses.push(format!("line.{}", stock.quantity));
+        }
+    }
     uses
+}
+
+/// The structs the default body of `op` builds whose fields the spec
+/// gives: its output and the events it emits, each field as `Type.field`.
+fn default_body_literals(op: &crate::model::Op) -> Vec<String> {
+    let output = format!("{}Output", op.name.pascal);
+    let mut literals = vec![output.clone()];
+    literals.extend(
+        op.output
+            .iter()
+            .map(|o| format!("{output}.{}", o.name.rust)),
+    );
+    for event in &op.recipe.events {
+        literals.push(event.event.clone());
+        literals.extend(
+            event
+                .metadata
+                .iter()
+                .map(|a| format!("{}.{}", event.event, place(&a.target))),
+        );
+    }
+    literals.sort();
+    literals.dedup();
+    literals
 }
 
 /// The lines of a default body that put a value somewhere, as `ops.rs.j2`

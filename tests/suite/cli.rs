@@ -1253,3 +1253,72 @@ bounded_context:
         "{projections}"
     );
 }
+
+/// A user's copy of a stock body (counts kept on another aggregate's
+/// records) still naming a count the spec renamed is reported, so the
+/// user is told which file to fix rather than finding the build broken.
+#[test]
+fn a_kept_stock_body_naming_a_renamed_count_needs_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let ops = out.join("rust/order-management/src/modules/inventory/ops.rs");
+    let default = std::fs::read_to_string(&ops).unwrap();
+    assert!(default.contains("s.reserved"), "{default}");
+    std::fs::write(&ops, format!("// my stock rules\n{default}")).unwrap();
+
+    // `reserved` becomes `allocated`: the default bodies now hold that.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace(
+            "            reserved: int\n",
+            "            allocated: int\n",
+        ),
+    )
+    .unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for op in ["inventory.reserve", "inventory.release"] {
+        let needs = format!("operation `{op}`: `s.reserved` no longer exists");
+        assert!(run.stdout.contains(&needs), "{needs}\n{}", run.stdout);
+    }
+    assert!(
+        run.stdout
+            .contains("needs-edit           src/modules/inventory/ops.rs"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A user's copy of a default body that builds an event (or an output)
+/// with a field the spec renamed is reported with the field to remove and
+/// the one to set, rather than left to fail the build.
+#[test]
+fn a_kept_event_literal_naming_a_renamed_field_needs_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let ops = out.join("rust/order-management/src/modules/payment/ops.rs");
+    let default = std::fs::read_to_string(&ops).unwrap();
+    assert!(default.contains("PaymentProcessed {"), "{default}");
+    std::fs::write(&ops, format!("// my payment rules\n{default}")).unwrap();
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let renamed = text.replace(
+        "metadata: { orderId: string, amount: int }",
+        "metadata: { orderId: string, charged: int }",
+    );
+    assert_ne!(renamed, text);
+    std::fs::write(&spec, renamed).unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for needs in [
+        "operation `payment.charge`: `PaymentProcessed` no longer has `amount`: remove it",
+        "operation `payment.charge`: `PaymentProcessed` now has `charged`: set it",
+    ] {
+        assert!(run.stdout.contains(needs), "{needs}\n{}", run.stdout);
+    }
+}
