@@ -379,6 +379,7 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
                 uses: std::iter::once(format!(".{}(", op.name.rust))
                     .chain(op.input.iter().map(|i| format!("{:?}", i.json_name())))
                     .chain(op.emits.iter().map(|e| format!("{:?}", e.raw)))
+                    .chain(output_reads(op))
                     .collect(),
                 // Every required key of the bodies it sends, the records'
                 // included: one the spec adds must be set.
@@ -397,6 +398,33 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
         }
     }
     needs
+}
+
+/// What an operation's test reads of its output (the ids it made) and,
+/// when another operation takes one back, that call and the key it sends.
+fn output_reads(op: &crate::model::Op) -> Vec<String> {
+    let body = &op.recipe;
+    let mut reads: Vec<String> = body
+        .fresh_ids
+        .iter()
+        .map(|id| format!("output.{}", id.name))
+        .chain(body.id_output.iter().map(|id| format!("output.{id}")))
+        .collect();
+    let taken_back = body
+        .issues
+        .as_ref()
+        .map(|i| (&i.redeemer, &i.redeemer_json))
+        .or_else(|| {
+            let by = body.stock.as_ref()?.released_by.as_ref()?;
+            Some((&by.op, &by.input_json))
+        });
+    if let Some((op, key)) = taken_back {
+        reads.push(format!(".{op}("));
+        reads.push(format!("{key:?}"));
+    }
+    reads.sort();
+    reads.dedup();
+    reads
 }
 
 /// The Rust spelling of a type, `Option<…>` included when optional.

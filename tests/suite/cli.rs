@@ -1322,3 +1322,28 @@ fn a_kept_event_literal_naming_a_renamed_field_needs_an_edit() {
         assert!(run.stdout.contains(needs), "{needs}\n{}", run.stdout);
     }
 }
+
+/// A user's copy of the operation tests still reading an output the spec
+/// renamed (the reservation id a test hands to the release) is reported.
+#[test]
+fn a_kept_test_reading_a_renamed_output_needs_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let tests = out.join("rust/order-management/tests/ops.rs");
+    let default = std::fs::read_to_string(&tests).unwrap();
+    assert!(
+        default.contains("json!(output.reservation_id)"),
+        "{default}"
+    );
+    std::fs::write(&tests, format!("// my tests\n{default}")).unwrap();
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("reservationId", "holdId")).unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let needs =
+        "the test of operation `inventory.reserve`: `output.reservation_id` no longer exists";
+    assert!(run.stdout.contains(needs), "{needs}\n{}", run.stdout);
+}
