@@ -332,7 +332,7 @@ pub struct Need {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub defaults: Vec<String>,
     /// The structs the default body builds from the spec, each as its type
-    /// (`PlaceBidOutput`) and a `Type.field` per field (`BidPlaced.amount`):
+    /// and fields (`BidPlaced.amount,lot`; `PingOutput.` has none):
     /// a literal of the user's that names a field its type no longer has,
     /// or leaves out one it now has, no longer builds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -553,10 +553,9 @@ fn literal_problems<'n>(
     fn by_type(entries: &[String]) -> BTreeMap<&str, std::collections::BTreeSet<&str>> {
         let mut types: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
         for entry in entries {
-            match entry.split_once('.') {
-                Some((ty, field)) => types.entry(ty).or_default().insert(field),
-                None => types.entry(entry).or_default().insert(""),
-            };
+            let (ty, fields) = entry.split_once('.').unwrap_or((entry, ""));
+            let known = types.entry(ty).or_default();
+            known.extend(fields.split(',').filter(|f| !f.is_empty()));
         }
         types
     }
@@ -578,7 +577,7 @@ fn literal_problems<'n>(
             }
             for added in now
                 .difference(was)
-                .filter(|f| !f.is_empty() && !literal.fields.contains(**f))
+                .filter(|f| !literal.fields.contains(**f))
             {
                 out.push(LiteralProblem {
                     message: format!("`{ty}` now has `{added}`: set it"),
@@ -1481,8 +1480,8 @@ mod tests {
 
     #[test]
     fn a_literal_naming_a_field_its_type_dropped_or_missing_one_it_gained_is_a_problem() {
-        let before = literals("bid", &["BidPlaced", "BidPlaced.amount", "BidPlaced.lot"]);
-        let after = literals("bid", &["BidPlaced", "BidPlaced.lot", "BidPlaced.price"]);
+        let before = literals("bid", &["BidPlaced.amount,lot", "PlaceBidOutput."]);
+        let after = literals("bid", &["BidPlaced.lot,price", "PlaceBidOutput."]);
         let text = "fn place_bid(ctx) {\n    // BidPlaced { amount } in a comment\n    let event = BidPlaced {\n        amount: f(\"a, b: c\", [1, 2]), // amount: x, y\n        lot: entity.lot.clone(),\n    };\n}\n";
         assert_eq!(
             Need::problems(text, &before, &after),

@@ -231,23 +231,14 @@ fn default_body_uses(module: &Module, op: &crate::model::Op) -> Vec<String> {
 }
 
 /// The structs the default body of `op` builds whose fields the spec
-/// gives: its output and the events it emits, each field as `Type.field`.
+/// gives: its output and the events it emits, each as `Type.field,field`.
 fn default_body_literals(op: &crate::model::Op) -> Vec<String> {
-    let output = format!("{}Output", op.name.pascal);
-    let mut literals = vec![output.clone()];
-    literals.extend(
-        op.output
-            .iter()
-            .map(|o| format!("{output}.{}", o.name.rust)),
-    );
+    let literal = |ty: &str, fields: Vec<String>| format!("{ty}.{}", fields.join(","));
+    let output = op.output.iter().map(|o| o.name.rust.clone()).collect();
+    let mut literals = vec![literal(&format!("{}Output", op.name.pascal), output)];
     for event in &op.recipe.events {
-        literals.push(event.event.clone());
-        literals.extend(
-            event
-                .metadata
-                .iter()
-                .map(|a| format!("{}.{}", event.event, place(&a.target))),
-        );
+        let fields = event.metadata.iter().map(|a| place(&a.target)).collect();
+        literals.push(literal(&event.event, fields));
     }
     literals.sort();
     literals.dedup();
