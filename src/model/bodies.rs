@@ -756,19 +756,33 @@ fn plan_stock(
                 .copied();
             let Some(on_hand) = on_hand else { continue };
             // The line names a record by a field of the same name, or by its id.
-            let key = vo.fields.iter().find_map(|lf| {
-                let t = lf.ty.required();
-                if lf.ty.optional || !t.stringly() {
-                    return None;
-                }
-                if lf.name.raw == format!("{}Id", agg.name.camel) {
-                    return Some((lf, "id".to_string(), t.kind == "uuid"));
-                }
-                agg.fields
-                    .iter()
-                    .find(|af| af.name.raw == lf.name.raw && af.ty.same_shape(&lf.ty))
-                    .map(|af| (lf, af.name.rust.clone(), false))
-            });
+            // A whole number names a record too (`binNo`) when no text
+            // does, though never by its id, nor by the counts themselves.
+            let key_of = |whole_number: bool| {
+                vo.fields.iter().find_map(|lf| {
+                    let t = lf.ty.required();
+                    let counted = [Some(quantity), Some(on_hand), held]
+                        .iter()
+                        .flatten()
+                        .any(|c| c.name.raw == lf.name.raw);
+                    let kind_fits = if whole_number {
+                        t.kind == "int"
+                    } else {
+                        t.stringly()
+                    };
+                    if lf.ty.optional || counted || !kind_fits {
+                        return None;
+                    }
+                    if lf.name.raw == format!("{}Id", agg.name.camel) {
+                        return (!whole_number).then(|| (lf, "id".to_string(), t.kind == "uuid"));
+                    }
+                    agg.fields
+                        .iter()
+                        .find(|af| af.name.raw == lf.name.raw && af.ty.same_shape(&lf.ty))
+                        .map(|af| (lf, af.name.rust.clone(), false))
+                })
+            };
+            let key = key_of(false).or_else(|| key_of(true));
             let Some((line_key, record_key, key_to_string)) = key else {
                 continue;
             };
@@ -1768,6 +1782,63 @@ bounded_context:
             "{}",
             add.summary
         );
+    }
+
+    #[test]
+    fn a_stock_line_names_its_record_by_text_first_then_by_a_whole_number() {
+        let spec = |line: &str| {
+            format!(
+                "parasol: 1
+bounded_context:
+  name: Depot
+  modules:
+    bins:
+      aggregates:
+        Bin: {{ fields: {{ binNo: int, code: string, onHand: int, held: int }} }}
+      value_objects:
+        Line: {line}
+      api:
+        reserve:
+          input: {{ lines: list<Line> }}
+          output: {{ holdId: string }}
+        release:
+          input: {{ holdId: string }}
+"
+            )
+        };
+        let keys = |line: &str| {
+            let ctx = context(&spec(line));
+            let ops = &ctx.modules[0].ops;
+            let stock = |name: &str| {
+                let op = ops.iter().find(|o| o.name.raw == name).unwrap();
+                op.recipe.stock.clone()
+            };
+            let reserve = stock("reserve").expect("reserve keeps stock");
+            assert_eq!(reserve.kind, "reserve");
+            let released = reserve.released_by.expect("release takes it back");
+            assert_eq!(
+                (released.op.as_str(), released.input_json.as_str()),
+                ("release", "holdId")
+            );
+            assert_eq!(stock("release").map(|s| s.kind), Some("release"));
+            (reserve.line_key, reserve.record_key)
+        };
+        let key = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            keys("{ binNo: int, quantity: int }"),
+            key("bin_no", "bin_no")
+        );
+        assert_eq!(
+            keys("{ binNo: int, code: string, quantity: int }"),
+            key("code", "code")
+        );
+        assert_eq!(
+            keys("{ binId: string, binNo: int, quantity: int }"),
+            key("bin_id", "id")
+        );
+        // The count itself names nothing.
+        let ctx = context(&spec("{ onHand: int, quantity: int }"));
+        assert!(ctx.modules[0].ops.iter().all(|o| o.recipe.stock.is_none()));
     }
 
     const HARVEST: &str = "parasol: 1
