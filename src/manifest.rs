@@ -591,8 +591,8 @@ fn literal_problems<'n>(
     out
 }
 
-/// A struct literal's (or pattern's) field names, and whether it takes the
-/// rest from a base (`..base`).
+/// A struct literal's (or pattern's) field names, and whether it leaves
+/// the rest unnamed (`..base`, or `..` in a pattern).
 struct Literal {
     fields: std::collections::BTreeSet<String>,
     has_base: bool,
@@ -625,8 +625,9 @@ fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
         let mut chars = body.chars().peekable();
         let close = |segment: &mut String, literal: &mut Literal| {
             let part = segment.trim();
-            if let Some(base) = part.strip_prefix("..") {
-                literal.has_base = !base.trim().is_empty();
+            // `..base` in a literal, `..` in a pattern: the rest is not named.
+            if part.starts_with("..") {
+                literal.has_base = true;
             } else {
                 let name = part.split(':').next().unwrap_or("").trim();
                 let bare = name.strip_prefix("r#").unwrap_or(name);
@@ -1499,6 +1500,9 @@ mod tests {
         let fitting = text.replace("amount: f(\"a, b: c\", [1, 2]),", "price: 1,");
         assert!(Need::problems(&fitting, &before, &after).is_empty());
         assert!(Need::problems(text, &before, &before).is_empty());
+        // A pattern naming the rest `..` needs no new field.
+        let pattern = "fn place_bid(ctx) { let BidPlaced { lot, .. } = e; }";
+        assert!(Need::problems(pattern, &before, &after).is_empty());
         // A shorthand field names it too.
         let shorthand = "fn place_bid(ctx) { let e = BidPlaced { amount, lot, price }; }";
         assert_eq!(
