@@ -1254,41 +1254,47 @@ bounded_context:
     );
 }
 
+/// Generates a copy of the canonical example, makes the user-owned `file`
+/// the user's by an edit that keeps its default (which holds `kept`),
+/// replaces `from` with `to` in the spec and regenerates: exit 1, naming
+/// the file and each of `needs`.
+fn a_spec_edit_asks_to_fix(file: &str, kept: &str, from: &str, to: &str, needs: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let path = out.join("rust/order-management").join(file);
+    let default = std::fs::read_to_string(&path).unwrap();
+    assert!(default.contains(kept), "{default}");
+    std::fs::write(&path, format!("// mine\n{default}")).unwrap();
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(text.contains(from), "{from}");
+    std::fs::write(&spec, text.replace(from, to)).unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let named = format!("needs-edit           {file}  (");
+    assert!(run.stdout.contains(&named), "{named}\n{}", run.stdout);
+    for need in needs {
+        assert!(run.stdout.contains(need), "{need}\n{}", run.stdout);
+    }
+}
+
 /// A user's copy of a stock body (counts kept on another aggregate's
 /// records) still naming a count the spec renamed is reported, so the
 /// user is told which file to fix rather than finding the build broken.
 #[test]
 fn a_kept_stock_body_naming_a_renamed_count_needs_an_edit() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
-    generate(&spec, &out, "rust");
-    let ops = out.join("rust/order-management/src/modules/inventory/ops.rs");
-    let default = std::fs::read_to_string(&ops).unwrap();
-    assert!(default.contains("s.reserved"), "{default}");
-    std::fs::write(&ops, format!("// my stock rules\n{default}")).unwrap();
-
     // `reserved` becomes `allocated`: the default bodies now hold that.
-    let text = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(
-        &spec,
-        text.replace(
-            "            reserved: int\n",
-            "            allocated: int\n",
-        ),
-    )
-    .unwrap();
-    let run = try_generate(&spec, &out, "rust");
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    for op in ["inventory.reserve", "inventory.release"] {
-        let needs = format!("operation `{op}`: `s.reserved` no longer exists");
-        assert!(run.stdout.contains(&needs), "{needs}\n{}", run.stdout);
-    }
-    assert!(
-        run.stdout
-            .contains("needs-edit           src/modules/inventory/ops.rs"),
-        "{}",
-        run.stdout
+    a_spec_edit_asks_to_fix(
+        "src/modules/inventory/ops.rs",
+        "s.reserved",
+        "            reserved: int\n",
+        "            allocated: int\n",
+        &[
+            "operation `inventory.reserve`: `s.reserved` no longer exists",
+            "operation `inventory.release`: `s.reserved` no longer exists",
+        ],
     );
 }
 
@@ -1297,53 +1303,27 @@ fn a_kept_stock_body_naming_a_renamed_count_needs_an_edit() {
 /// the one to set, rather than left to fail the build.
 #[test]
 fn a_kept_event_literal_naming_a_renamed_field_needs_an_edit() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
-    generate(&spec, &out, "rust");
-    let ops = out.join("rust/order-management/src/modules/payment/ops.rs");
-    let default = std::fs::read_to_string(&ops).unwrap();
-    assert!(default.contains("PaymentProcessed {"), "{default}");
-    std::fs::write(&ops, format!("// my payment rules\n{default}")).unwrap();
-
-    let text = std::fs::read_to_string(&spec).unwrap();
-    let renamed = text.replace(
+    a_spec_edit_asks_to_fix(
+        "src/modules/payment/ops.rs",
+        "PaymentProcessed {",
         "metadata: { orderId: string, amount: int }",
         "metadata: { orderId: string, charged: int }",
+        &[
+            "operation `payment.charge`: `PaymentProcessed` no longer has `amount`: remove it",
+            "operation `payment.charge`: `PaymentProcessed` now has `charged`: set it",
+        ],
     );
-    assert_ne!(renamed, text);
-    std::fs::write(&spec, renamed).unwrap();
-    let run = try_generate(&spec, &out, "rust");
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    for needs in [
-        "operation `payment.charge`: `PaymentProcessed` no longer has `amount`: remove it",
-        "operation `payment.charge`: `PaymentProcessed` now has `charged`: set it",
-    ] {
-        assert!(run.stdout.contains(needs), "{needs}\n{}", run.stdout);
-    }
 }
 
 /// A user's copy of the operation tests still reading an output the spec
 /// renamed (the reservation id a test hands to the release) is reported.
 #[test]
 fn a_kept_test_reading_a_renamed_output_needs_an_edit() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = canonical_copy(dir.path());
-    let out = dir.path().join("out");
-    generate(&spec, &out, "rust");
-    let tests = out.join("rust/order-management/tests/ops.rs");
-    let default = std::fs::read_to_string(&tests).unwrap();
-    assert!(
-        default.contains("json!(output.reservation_id)"),
-        "{default}"
+    a_spec_edit_asks_to_fix(
+        "tests/ops.rs",
+        "json!(output.reservation_id)",
+        "reservationId",
+        "holdId",
+        &["the test of operation `inventory.reserve`: `output.reservation_id` no longer exists"],
     );
-    std::fs::write(&tests, format!("// my tests\n{default}")).unwrap();
-
-    let text = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(&spec, text.replace("reservationId", "holdId")).unwrap();
-    let run = try_generate(&spec, &out, "rust");
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    let needs =
-        "the test of operation `inventory.reserve`: `output.reservation_id` no longer exists";
-    assert!(run.stdout.contains(needs), "{needs}\n{}", run.stdout);
 }
