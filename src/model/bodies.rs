@@ -99,6 +99,10 @@ pub struct Body {
     /// The input naming an id another operation issued: taken back first,
     /// refused when nothing was issued under it.
     pub redeems: Option<Redeem>,
+    /// An id this operation returns that another of its module takes back
+    /// (a reservation its release, an admission its discharge), for tests
+    /// that hand it over.
+    pub taken_back: Option<TakenBack>,
     /// Inputs the body parses into an enum: `(input name, a valid value)`.
     #[serde(skip)]
     pub parsed_inputs: Vec<(String, String)>,
@@ -141,20 +145,30 @@ pub struct Stock {
     pub receipt: Option<String>,
     /// `release`: that input is a `uuid`.
     pub receipt_uuid: bool,
-    /// `reserve`: the operation that gives the reservation back, for tests.
-    pub released_by: Option<TakenBack>,
 }
 
 /// The operation that takes back an id another one returned, and where
-/// the id travels: for tests that take it back after it was issued.
+/// the id travels.
 #[derive(Debug, Clone, Serialize)]
 pub struct TakenBack {
-    /// The operation's Rust name.
+    /// The taking operation's Rust name.
     pub op: String,
-    /// The JSON name of the issuing operation's output holding the id, and
-    /// of the taking operation's input it goes into.
+    /// The returning operation's output holding the id (its Rust and JSON
+    /// names), and the JSON name of the taking operation's input.
+    pub output: String,
     pub output_json: String,
     pub input_json: String,
+}
+
+impl TakenBack {
+    fn new(op: &Op, output: &Field, input: &Field) -> Self {
+        TakenBack {
+            op: op.name.rust.clone(),
+            output: output.name.rust.clone(),
+            output_json: output.json_name().to_string(),
+            input_json: input.json_name().to_string(),
+        }
+    }
 }
 
 /// An id an operation returns and records against its record.
@@ -163,12 +177,6 @@ pub struct Issue {
     /// The fresh id's variable.
     pub id: String,
     pub uuid: bool,
-    /// The operation of the same module that takes the id back (its Rust
-    /// name), and the JSON name of its input carrying the id.
-    pub redeemer: String,
-    pub redeemer_json: String,
-    /// The JSON name of the output holding the id.
-    pub id_json: String,
 }
 
 /// How an operation takes back an id another one issued.
@@ -556,14 +564,7 @@ pub fn plan_all(context: &mut Context) {
                     .iter()
                     .find(|o| Some(&o.name.rust) == reserve.receipt.as_ref())
             {
-                releases.push((
-                    *reserve_at,
-                    TakenBack {
-                        op: op.name.rust.clone(),
-                        output_json: output.json_name().to_string(),
-                        input_json: input.json_name().to_string(),
-                    },
-                ));
+                releases.push((*reserve_at, TakenBack::new(op, output, input)));
             }
             // Its events are about the reservation, as the reserving op's are.
             let owned = owned_id(input);
@@ -581,10 +582,8 @@ pub fn plan_all(context: &mut Context) {
             };
             apply_stock(&mut op.recipe, stock);
         }
-        for (at, released_by) in releases {
-            if let Some(stock) = &mut module.ops[at].recipe.stock {
-                stock.released_by = Some(released_by);
-            }
+        for (at, taken_back) in releases {
+            module.ops[at].recipe.taken_back = Some(taken_back);
         }
         plan_issued_ids(module, &events);
         for op in &mut module.ops {
@@ -630,6 +629,11 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
         let Some((at, input)) = redeemer else {
             continue;
         };
+        let taken_back = module.ops[issuer]
+            .output
+            .iter()
+            .find(|o| o.name.rust == id)
+            .map(|output| TakenBack::new(&module.ops[at], output, &input));
         let op = &mut module.ops[at];
         let record_used = {
             let r = &mut op.recipe;
@@ -643,7 +647,6 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
             }
             used
         };
-        let redeemer_name = op.name.rust.clone();
         let r = &mut op.recipe;
         r.redeems = Some(Redeem {
             input: input.name.rust.clone(),
@@ -658,21 +661,10 @@ fn plan_issued_ids(module: &mut Module, events: &EventsByName) {
             "Takes back the `{}` another operation issued (refused when none was), and acts on the record it was issued for.",
             input.name.raw
         );
-        let issuing = &mut module.ops[issuer];
-        let id_json = issuing
-            .output
-            .iter()
-            .find(|o| o.name.rust == id)
-            .map_or_else(|| id.clone(), |o| o.json_name().to_string());
-        let r = &mut issuing.recipe;
+        let r = &mut module.ops[issuer].recipe;
         r.entity_used = true;
-        r.issues = Some(Issue {
-            id,
-            uuid,
-            redeemer: redeemer_name,
-            redeemer_json: input.json_name().to_string(),
-            id_json,
-        });
+        r.issues = Some(Issue { id, uuid });
+        r.taken_back = taken_back;
         r.summary
             .push_str(" Records the id it returns against that record, so it can be taken back.");
     }
@@ -853,7 +845,6 @@ fn plan_stock(
                 answer,
                 receipt,
                 receipt_uuid: false,
-                released_by: None,
             });
         }
     }
@@ -1815,7 +1806,12 @@ bounded_context:
             };
             let reserve = stock("reserve").expect("reserve keeps stock");
             assert_eq!(reserve.kind, "reserve");
-            let released = reserve.released_by.expect("release takes it back");
+            let reserving = ops.iter().find(|o| o.name.raw == "reserve").unwrap();
+            let released = reserving
+                .recipe
+                .taken_back
+                .clone()
+                .expect("release takes it back");
             assert_eq!(
                 (released.op.as_str(), released.input_json.as_str()),
                 ("release", "holdId")

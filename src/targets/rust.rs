@@ -401,17 +401,9 @@ fn output_reads(op: &crate::model::Op) -> Vec<String> {
         .map(|id| format!("output.{}", id.name))
         .chain(body.id_output.iter().map(|id| format!("output.{id}")))
         .collect();
-    let taken_back = body
-        .issues
-        .as_ref()
-        .map(|i| (&i.redeemer, &i.redeemer_json))
-        .or_else(|| {
-            let by = body.stock.as_ref()?.released_by.as_ref()?;
-            Some((&by.op, &by.input_json))
-        });
-    if let Some((op, key)) = taken_back {
-        reads.push(format!(".{op}("));
-        reads.push(format!("{key:?}"));
+    if let Some(taken_back) = &body.taken_back {
+        reads.push(format!(".{}(", taken_back.op));
+        reads.push(format!("{:?}", taken_back.input_json));
     }
     reads.sort();
     reads.dedup();
