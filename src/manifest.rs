@@ -405,6 +405,23 @@ impl Need {
                     None => {}
                 }
             }
+            // A name another element still has is legal in general, but
+            // not in this element's own function when it is rooted at one
+            // of the function's parameters (`event.total` in the projection
+            // of the event that lost `total`): the parameter's type is the
+            // element's.
+            if let Some((start, end)) = region {
+                let body = function_body(text, start, end);
+                for used in before.uses.iter().filter(|u| {
+                    current.contains(u)
+                        && !need.uses.contains(u)
+                        && PARAMETER_ROOTS.iter().any(|root| u.starts_with(root))
+                }) {
+                    if contains_word(body, used) {
+                        out.push(format!("{}: `{used}` no longer exists", need.what));
+                    }
+                }
+            }
             let (start, end) = region.unwrap_or((0, text.len()));
             // A value the default still takes from the same place but now
             // converts otherwise: its type changed, and the old line no
@@ -493,6 +510,64 @@ impl Need {
         }
         out
     }
+}
+
+/// The parameters every function parasol declares in a user-owned file
+/// names as the signature gives them (`input`, `event`, `view`), as roots
+/// of the names it uses.
+const PARAMETER_ROOTS: [&str; 3] = ["input.", "event.", "view."];
+
+/// The body of the function declared at `start` (up to `end`): from its
+/// first `{` to the brace that closes it, skipping strings, character
+/// literals and comments; to `end` when it does not close before.
+fn function_body(text: &str, start: usize, end: usize) -> &str {
+    let region = &text[start..end];
+    let Some(open) = region.find('{') else {
+        return "";
+    };
+    let bytes = region.as_bytes();
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &region[open..=i];
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            // A character literal (`'{'`, `'\''`), not a lifetime.
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'\'' if bytes.get(i + 1) == Some(&b'\\') => {
+                i += 3;
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    &region[open..]
 }
 
 /// Each element's own part of a file: from where its declaration
@@ -1384,6 +1459,68 @@ mod tests {
             Need::problems(&helper, &old, &new),
             ["`entity.paid` no longer exists (used outside the functions parasol wrote)"]
         );
+    }
+
+    #[test]
+    fn a_field_another_element_keeps_is_still_reported_in_the_function_whose_parameter_lost_it() {
+        let projection = |name: &str, uses: &[&str]| {
+            (
+                name.to_string(),
+                Need {
+                    what: format!("projection `{name}`"),
+                    declares: Some(format!("fn {name}(")),
+                    uses: strings(uses),
+                    ..Need::default()
+                },
+            )
+        };
+        let old = BTreeMap::from([
+            projection("on_placed", &["event.total"]),
+            projection("on_paid", &["event.total"]),
+        ]);
+        // `order.placed` lost `total`; `payment.paid` still has it.
+        let new = BTreeMap::from([
+            projection("on_placed", &[]),
+            projection("on_paid", &["event.total"]),
+        ]);
+        let text = "fn on_placed(event: &Placed) {\n    let brace = '{'; // }\n    view.total = event.total;\n}\n\
+                    fn helper(event: &Paid) -> i64 { event.total }\n\
+                    fn on_paid(event: &Paid) { view.total = event.total; }\n";
+        assert_eq!(
+            Need::problems(text, &old, &new),
+            ["projection `on_placed`: `event.total` no longer exists"]
+        );
+        // The helper after the function reads another event's field: not reported.
+        let helper_only = "fn on_placed(event: &Placed) {}\nfn helper(event: &Paid) -> i64 { event.total }\nfn on_paid(event: &Paid) {}\n";
+        assert!(Need::problems(helper_only, &old, &new).is_empty());
+        // A name rooted at no parameter (a local) stays the file's to judge.
+        let old = BTreeMap::from([
+            projection("on_placed", &["entity.paid"]),
+            projection("on_paid", &["entity.paid"]),
+        ]);
+        let new = BTreeMap::from([
+            projection("on_placed", &[]),
+            projection("on_paid", &["entity.paid"]),
+        ]);
+        assert!(
+            Need::problems(
+                "fn on_placed() { entity.paid }\nfn on_paid() {}\n",
+                &old,
+                &new
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_function_body_ends_at_its_closing_brace() {
+        let text = "fn a(x: &X<'_>) {\n    let s = \"}\";\n    let c = '}';\n    let e = '\\'';\n    /* } */ // }\n    if x { y }\n}\nfn helper() { z }\n";
+        let body = function_body(text, 0, text.len());
+        assert!(
+            body.starts_with('{') && body.ends_with("if x { y }\n}"),
+            "{body}"
+        );
+        assert_eq!(function_body("fn a() { open", 0, 13), "{ open");
     }
 
     /// The needs of one operation `op` (`fn op(`), with `need`'s lists.

@@ -140,8 +140,30 @@ impl Model {
         }
         out.push_str("  modules:\n");
         let mut events = String::new();
-        for module in &self.modules {
-            let _ = writeln!(out, "    {}:\n      aggregates:", module.name);
+        let emitted: Vec<(String, &str)> = self
+            .modules
+            .iter()
+            .flat_map(|m| {
+                m.ops.iter().filter(|o| o.emits).map(move |o| {
+                    (
+                        format!("{}.{}_done", m.name, o.name.to_lowercase()),
+                        o.metadata.as_str(),
+                    )
+                })
+            })
+            .collect();
+        for (i, module) in self.modules.iter().enumerate() {
+            let _ = writeln!(out, "    {}:", module.name);
+            // The first module handles the other modules' events.
+            let handled: Vec<&str> = emitted
+                .iter()
+                .map(|(event, _)| event.as_str())
+                .filter(|event| i == 0 && !event.starts_with(&format!("{}.", module.name)))
+                .collect();
+            if !handled.is_empty() {
+                let _ = writeln!(out, "      subscribes: [{}]", handled.join(", "));
+            }
+            out.push_str("      aggregates:\n");
             for agg in &module.aggregates {
                 let _ = writeln!(out, "        {}:\n          fields:", agg.name);
                 for f in &agg.fields {
@@ -196,6 +218,19 @@ impl Model {
         if !events.is_empty() {
             out.push_str("  events:\n");
             out.push_str(&events);
+            // A read model over every event, with a view field per metadata
+            // name: its default projections copy the events' fields, so an
+            // event's field renamed changes what a kept projection reads.
+            let mut fields: Vec<&str> = emitted.iter().map(|(_, field)| *field).collect();
+            fields.sort();
+            fields.dedup();
+            let fields: String = fields.iter().map(|f| format!(", {f}: string?")).collect();
+            let on: Vec<&str> = emitted.iter().map(|(event, _)| event.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  read_models:\n    Ledger:\n      key: ledgerKey\n      fields: {{ ledgerKey: string{fields} }}\n      on: [{}]",
+                on.join(", ")
+            );
         }
         out
     }

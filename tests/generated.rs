@@ -412,3 +412,34 @@ fn every_example_is_checked() {
         );
     }
 }
+
+/// The package's own `npm test`, run as a user runs it, after a spec edit
+/// that takes away what some of its tests covered (the read models, and
+/// with them `test/cqrs.test.ts`): the tests compiled before must not run
+/// again, so the script starts from an empty `dist-test`.
+#[test]
+fn npm_test_runs_only_the_tests_the_package_has_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "ts");
+    let package = out.join("ts/order-management");
+    link_toolchain(&package);
+    let npm = |what: &str| tool(&package, Path::new("npm"), &["run", "--silent", what], &[]);
+    npm("build");
+    let first = npm("test");
+    assert!(first.stdout.contains("# fail 0"), "{}", first.stdout);
+    assert!(package.join("dist-test/test/cqrs.test.js").exists());
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let start = text.find("  read_models:").unwrap();
+    let end = text.find("  workflows:").unwrap();
+    std::fs::write(&spec, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    generate(&spec, &out, "ts");
+    assert!(!package.join("test/cqrs.test.ts").exists());
+    let again = npm("test");
+    assert!(again.stdout.contains("# fail 0"), "{}", again.stdout);
+    assert!(!package.join("dist-test/test/cqrs.test.js").exists());
+    npm("build");
+    assert!(!package.join("dist/src/cqrs.js").exists());
+}

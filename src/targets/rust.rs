@@ -154,7 +154,8 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
                 tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
             );
             files.push(
-                needing(handlers, &|| handlers_needs(module)).with_item("module", "modules", i),
+                needing(handlers, &|| handlers_needs(ctx, module))
+                    .with_item("module", "modules", i),
             );
         }
     }
@@ -287,8 +288,9 @@ fn sample_entries(sample: &serde_json::Value) -> impl Iterator<Item = String> + 
         .map(|(key, value)| format!("{}:{value}", serde_json::Value::from(key.as_str())))
 }
 
-/// `handlers.rs` of a module: a handler per subscribed event.
-fn handlers_needs(module: &Module) -> BTreeMap<String, Need> {
+/// `handlers.rs` of a module: a handler per subscribed event, which may
+/// read the event's fields (`event.total`).
+fn handlers_needs(ctx: &Context, module: &Module) -> BTreeMap<String, Need> {
     let m = &module.name.pascal;
     module
         .subscribes
@@ -301,10 +303,21 @@ fn handlers_needs(module: &Module) -> BTreeMap<String, Need> {
                     "pub async fn {}(ctx: &mut {m}Ctx<'_>, envelope: &EventEnvelope, event: &{}) -> Result<(), ServiceError>",
                     s.handler.rust, s.event.pascal
                 )),
+                uses: event_field_uses(ctx, &s.event.raw),
                 ..Need::default()
             };
             (s.event.raw.clone(), need)
         })
+        .collect()
+}
+
+/// `event.<field>` for each field of the event named `raw`: what a handler
+/// or projection may read of it while the spec keeps the field.
+fn event_field_uses(ctx: &Context, raw: &str) -> Vec<String> {
+    ctx.event(raw)
+        .into_iter()
+        .flat_map(|e| &e.metadata)
+        .map(|f| format!("event.{}", f.name.rust))
         .collect()
 }
 
@@ -324,6 +337,15 @@ fn projections_needs(ctx: &Context) -> BTreeMap<String, Need> {
                     .fields
                     .iter()
                     .map(|f| format!("view.{}", f.name.rust))
+                    .chain(event_field_uses(ctx, &p.event.raw))
+                    .collect(),
+                // As `projections.rs.j2` writes them, one to a line; a
+                // value kept under `if let Some` is not looked for.
+                defaults: p
+                    .assigns
+                    .iter()
+                    .filter(|a| !a.when_some)
+                    .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr)))
                     .collect(),
                 ..Need::default()
             };

@@ -1327,3 +1327,67 @@ fn a_kept_test_reading_a_renamed_output_needs_an_edit() {
         &["the test of operation `inventory.reserve`: `output.reservation_id` no longer exists"],
     );
 }
+
+/// A user's projection still reading an event field the spec renamed is
+/// reported, kept default or the user's own line alike.
+#[test]
+fn a_kept_projection_reading_a_renamed_event_field_needs_an_edit() {
+    a_spec_edit_asks_to_fix(
+        "src/projections.rs",
+        "view.customer_id = event.customer_id",
+        "metadata: { customerId: string, total: int }",
+        "metadata: { buyerId: string, total: int }",
+        &["read model `OrderSummaryView` on `order.placed`: `event.customer_id` no longer exists"],
+    );
+}
+
+/// A handler the user wrote that reads a field of its event is reported
+/// once the spec renames the field, rather than left to fail the build.
+#[test]
+fn a_handler_reading_a_renamed_event_field_needs_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let path = out.join("rust/order-management/src/modules/inventory/handlers.rs");
+    let default = std::fs::read_to_string(&path).unwrap();
+    let mine = default
+        .replace("_event: &OrderCancelled", "event: &OrderCancelled")
+        .replace(
+            "    Ok(())\n",
+            "    tracing::info!(reason = ?event.reason, \"cancelled\");\n    Ok(())\n",
+        );
+    assert!(
+        mine.contains("event.reason") && mine.contains("event: &OrderCancelled"),
+        "{default}"
+    );
+    std::fs::write(&path, mine).unwrap();
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let from = "metadata: { reason: string? }\n    order.status_changed";
+    assert!(text.contains(from));
+    std::fs::write(
+        &spec,
+        text.replace(from, "metadata: { why: string? }\n    order.status_changed"),
+    )
+    .unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let want = "needs-edit           src/modules/inventory/handlers.rs  (the subscription of `inventory` to `order.cancelled`: `event.reason` no longer exists)";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
+}
+
+/// A kept default projection line copying an event field whose type the
+/// spec changed is reported with the line the default now writes.
+#[test]
+fn a_kept_projection_copying_a_retyped_event_field_needs_an_edit() {
+    a_spec_edit_asks_to_fix(
+        "src/projections.rs",
+        "view.customer_id = event.customer_id.clone()",
+        "metadata: { customerId: string, total: int }",
+        "metadata: { customerId: uuid, total: int }",
+        &[
+            "read model `OrderSummaryView` on `order.placed`: `view.customer_id = event.customer_id.clone()` no longer fits the spec (a type changed): the default now writes `view.customer_id = event.customer_id.to_string()`",
+        ],
+    );
+}

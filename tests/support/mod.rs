@@ -466,6 +466,9 @@ pub fn communication_tests(package: &Path, binary: &Path, files: &[&str]) -> Run
 pub fn check_ts_package(dir: &Path) {
     link_toolchain(dir);
     tsc(dir, &["-p", "tsconfig.json", "--noEmit"]);
+    // As the package's `test` script does: tests a regeneration removed
+    // must not run from an earlier build.
+    let _ = std::fs::remove_dir_all(dir.join("dist-test"));
     tsc(dir, &["-p", "tsconfig.test.json"]);
     let mut tests: Vec<PathBuf> = std::fs::read_dir(dir.join("dist-test/test"))
         .expect("compiled tests")
