@@ -37,6 +37,11 @@ pub fn ports_files(ctx: &Context) -> Vec<FileSpec> {
 }
 
 fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
+    let events = if needs {
+        EventFields::of(ctx)
+    } else {
+        EventFields(Default::default())
+    };
     let needing = |spec: FileSpec, what: &dyn Fn() -> BTreeMap<String, Need>| {
         if needs { spec.needing(what()) } else { spec }
     };
@@ -108,7 +113,7 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
         ));
         files.push(needing(
             FileSpec::user("src/projections.rs", tpl::RUST_SRC_PROJECTIONS_RS),
-            &|| projections_needs(ctx),
+            &|| projections_needs(ctx, &events),
         ));
     }
     for (i, module) in ctx.modules.iter().enumerate() {
@@ -154,7 +159,7 @@ fn files_with(ctx: &Context, needs: bool) -> Vec<FileSpec> {
                 tpl::RUST_SRC_MODULES_MODULE_HANDLERS_RS,
             );
             files.push(
-                needing(handlers, &|| handlers_needs(ctx, module))
+                needing(handlers, &|| handlers_needs(&events, module))
                     .with_item("module", "modules", i),
             );
         }
@@ -290,7 +295,7 @@ fn sample_entries(sample: &serde_json::Value) -> impl Iterator<Item = String> + 
 
 /// `handlers.rs` of a module: a handler per subscribed event, which may
 /// read the event's fields (`event.total`).
-fn handlers_needs(ctx: &Context, module: &Module) -> BTreeMap<String, Need> {
+fn handlers_needs(events: &EventFields, module: &Module) -> BTreeMap<String, Need> {
     let m = &module.name.pascal;
     module
         .subscribes
@@ -303,7 +308,7 @@ fn handlers_needs(ctx: &Context, module: &Module) -> BTreeMap<String, Need> {
                     "pub async fn {}(ctx: &mut {m}Ctx<'_>, envelope: &EventEnvelope, event: &{}) -> Result<(), ServiceError>",
                     s.handler.rust, s.event.pascal
                 )),
-                uses: event_field_uses(ctx, &s.event.raw),
+                uses: events.uses(&s.event.raw),
                 ..Need::default()
             };
             (s.event.raw.clone(), need)
@@ -311,18 +316,34 @@ fn handlers_needs(ctx: &Context, module: &Module) -> BTreeMap<String, Need> {
         .collect()
 }
 
-/// `event.<field>` for each field of the event named `raw`: what a handler
-/// or projection may read of it while the spec keeps the field.
-fn event_field_uses(ctx: &Context, raw: &str) -> Vec<String> {
-    ctx.event(raw)
-        .into_iter()
-        .flat_map(|e| &e.metadata)
-        .map(|f| format!("event.{}", f.name.rust))
-        .collect()
+/// Each event's fields by its name, looked up once per handler and
+/// projection (a large context has thousands of each).
+struct EventFields<'c>(std::collections::HashMap<&'c str, &'c [crate::model::Field]>);
+
+impl<'c> EventFields<'c> {
+    fn of(ctx: &'c Context) -> Self {
+        EventFields(
+            ctx.events
+                .iter()
+                .map(|e| (e.name.raw.as_str(), e.metadata.as_slice()))
+                .collect(),
+        )
+    }
+
+    /// `event.<field>` for each field of the event named `raw`: what a
+    /// handler or projection may read of it while the spec keeps the field.
+    fn uses(&self, raw: &str) -> Vec<String> {
+        self.0
+            .get(raw)
+            .into_iter()
+            .flat_map(|fields| fields.iter())
+            .map(|f| format!("event.{}", f.name.rust))
+            .collect()
+    }
 }
 
 /// `projections.rs`: a function per read model and event it is built from.
-fn projections_needs(ctx: &Context) -> BTreeMap<String, Need> {
+fn projections_needs(ctx: &Context, events: &EventFields) -> BTreeMap<String, Need> {
     let mut needs = BTreeMap::new();
     for view in &ctx.read_models {
         for p in &view.projections {
@@ -337,7 +358,7 @@ fn projections_needs(ctx: &Context) -> BTreeMap<String, Need> {
                     .fields
                     .iter()
                     .map(|f| format!("view.{}", f.name.rust))
-                    .chain(event_field_uses(ctx, &p.event.raw))
+                    .chain(events.uses(&p.event.raw))
                     .collect(),
                 // As `projections.rs.j2` writes them, one to a line; a
                 // value kept under `if let Some` is not looked for.
