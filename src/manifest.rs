@@ -440,20 +440,34 @@ impl Need {
                 let Some(source) = source_of(value) else {
                     continue;
                 };
-                let Some(now) = need.defaults.iter().find(|d| {
+                let now = need.defaults.iter().find(|d| {
                     let (new_place, new_value) = split_line(d);
                     new_place == place
                         && source_of(new_value) == Some(source)
                         && unshared(new_value) != unshared(value)
-                }) else {
-                    continue;
+                });
+                let instead = match now {
+                    Some(now) => format!("the default now writes `{now}`"),
+                    // Both ends still there, and the default no longer
+                    // puts anything there (nor only when present): the
+                    // types no longer meet, and the old line no longer
+                    // builds. A field of a struct being built (`count:`)
+                    // has no end to look up, and is left alone.
+                    None if place.contains('.')
+                        && need.uses.iter().any(|u| u == place)
+                        && need.uses.iter().any(|u| u == source)
+                        && !need.defaults.iter().any(|d| split_line(d).0 == place) =>
+                    {
+                        format!("the default no longer sets `{place}` from `{source}`")
+                    }
+                    None => continue,
                 };
                 // Laid out over several lines (a long value, rustfmt) or not.
                 let region = &text[start..end];
                 if contains_line(region, line) || contains_line(&squeezed(region), &squeezed(line))
                 {
                     out.push(format!(
-                        "{}: `{line}` no longer fits the spec (a type changed): the default now writes `{now}`",
+                        "{}: `{line}` no longer fits the spec (a type changed): {instead}",
                         need.what
                     ));
                 }
@@ -1510,6 +1524,41 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_default_line_no_longer_written_while_both_ends_remain_must_be_edited() {
+        let need = |uses: &[&str], defaults: &[&str]| {
+            op_needs(Need {
+                uses: strings(uses),
+                defaults: strings(defaults),
+                ..Need::default()
+            })
+        };
+        let line = "entity.price = input.price";
+        let old = need(&["entity.price", "input.price"], &[line]);
+        let text = "fn op() { entity.price = input.price; }";
+        // Both ends still there, the line no longer written: reported.
+        let retyped = need(&["entity.price", "input.price"], &[]);
+        assert_eq!(
+            Need::problems(text, &old, &retyped),
+            [
+                "operation `op`: `entity.price = input.price` no longer fits the spec (a type changed): the default no longer sets `entity.price` from `input.price`"
+            ]
+        );
+        // Written from somewhere else now, or an end gone (reported as a
+        // name that no longer exists instead): not this report.
+        let elsewhere = need(
+            &["entity.price", "input.price", "input.cost"],
+            &["entity.price = input.cost"],
+        );
+        assert!(Need::problems(text, &old, &elsewhere).is_empty());
+        let gone = need(&["entity.price"], &[]);
+        assert!(!Need::problems(text, &old, &gone)[0].contains("no longer fits"));
+        // A struct field (`price: input.price`) has no end to look up.
+        let old = need(&["input.price"], &["price: input.price"]);
+        let new = need(&["input.price"], &[]);
+        assert!(Need::problems("fn op() { X { price: input.price } }", &old, &new).is_empty());
     }
 
     #[test]

@@ -1391,3 +1391,28 @@ fn a_kept_projection_copying_a_retyped_event_field_needs_an_edit() {
         ],
     );
 }
+
+/// A kept default line whose two ends are still there but whose types no
+/// longer meet (the default stopped writing it) is reported: a view field
+/// retyped under a projection, an input retyped under an update.
+#[test]
+fn a_kept_line_the_default_no_longer_writes_needs_an_edit() {
+    a_spec_edit_asks_to_fix(
+        "src/projections.rs",
+        "view.customer_id = event.customer_id.clone()",
+        "fields: { orderId: string, customerId: string,",
+        "fields: { orderId: string, customerId: int,",
+        &[
+            "read model `OrderSummaryView` on `order.placed`: `view.customer_id = event.customer_id.clone()` no longer fits the spec (a type changed): the default no longer sets `view.customer_id` from `event.customer_id`",
+        ],
+    );
+    a_spec_edit_asks_to_fix(
+        "src/modules/catalog/ops.rs",
+        "entity.price = input.new_price",
+        "input: { productId: Product, newPrice: int, reason: string? }",
+        "input: { productId: Product, newPrice: bool, reason: string? }",
+        &[
+            "operation `catalog.updatePrice`: `entity.price = input.new_price` no longer fits the spec (a type changed): the default no longer sets `entity.price` from `input.new_price`",
+        ],
+    );
+}
