@@ -460,6 +460,18 @@ impl Need {
                     {
                         format!("the default no longer sets `{place}` from `{source}`")
                     }
+                    // A field of a struct the default now leaves empty
+                    // (`approved: Default::default()`) while the value it
+                    // took is still there: the types no longer meet.
+                    None if need.uses.iter().any(|u| u == source) => {
+                        match need.defaults.iter().find(|d| {
+                            let (new_place, new_value) = split_line(d);
+                            new_place == place && source_of(new_value).is_none()
+                        }) {
+                            Some(now) => format!("the default now writes `{now}`"),
+                            None => continue,
+                        }
+                    }
                     None => continue,
                 };
                 // Laid out over several lines (a long value, rustfmt) or not.
@@ -1555,10 +1567,24 @@ mod tests {
         assert!(Need::problems(text, &old, &elsewhere).is_empty());
         let gone = need(&["entity.price"], &[]);
         assert!(!Need::problems(text, &old, &gone)[0].contains("no longer fits"));
-        // A struct field (`price: input.price`) has no end to look up.
+        // A struct field (`price: input.price`) has no end to look up: it
+        // is reported when the default now leaves it empty while the value
+        // it took is still there, and not when it is no longer written.
         let old = need(&["input.price"], &["price: input.price"]);
-        let new = need(&["input.price"], &[]);
-        assert!(Need::problems("fn op() { X { price: input.price } }", &old, &new).is_empty());
+        let emptied = need(&["input.price"], &["price: Default::default()"]);
+        let text = "fn op() { X { price: input.price } }";
+        assert_eq!(
+            Need::problems(text, &old, &emptied),
+            [
+                "operation `op`: `price: input.price` no longer fits the spec (a type changed): the default now writes `price: Default::default()`"
+            ]
+        );
+        assert!(Need::problems(text, &old, &need(&["input.price"], &[])).is_empty());
+        let gone = need(&[], &["price: Default::default()"]);
+        assert_eq!(
+            Need::problems(text, &old, &gone),
+            ["operation `op`: `input.price` no longer exists"]
+        );
     }
 
     #[test]
