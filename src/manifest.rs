@@ -1451,19 +1451,23 @@ mod tests {
         assert!(Need::problems("let e = OrderPlacedLater {};", &old, &new).is_empty());
     }
 
+    /// The needs of element `name` (`what` says its kind), declared by its
+    /// function `fn name(`, using `uses`.
+    fn declared(what: &str, name: &str, uses: &[&str]) -> (String, Need) {
+        (
+            name.to_string(),
+            Need {
+                what: format!("{what} `{name}`"),
+                declares: Some(format!("fn {name}(")),
+                uses: strings(uses),
+                ..Need::default()
+            },
+        )
+    }
+
     #[test]
     fn a_dropped_name_is_reported_for_the_function_that_uses_it() {
-        let op = |name: &str, uses: &[&str]| {
-            (
-                name.to_string(),
-                Need {
-                    what: format!("operation `{name}`"),
-                    declares: Some(format!("fn {name}(")),
-                    uses: uses.iter().map(|u| u.to_string()).collect(),
-                    ..Need::default()
-                },
-            )
-        };
+        let op = |name: &str, uses: &[&str]| declared("operation", name, uses);
         let old = BTreeMap::from([op("pay", &["entity.paid"]), op("void", &["entity.paid"])]);
         let new = BTreeMap::from([op("pay", &[]), op("void", &[])]);
         let text = "fn pay() { entity.paid = true; }\nfn void() { entity.voided = true; }\n";
@@ -1489,17 +1493,7 @@ mod tests {
 
     #[test]
     fn a_field_another_element_keeps_is_still_reported_in_the_function_whose_parameter_lost_it() {
-        let projection = |name: &str, uses: &[&str]| {
-            (
-                name.to_string(),
-                Need {
-                    what: format!("projection `{name}`"),
-                    declares: Some(format!("fn {name}(")),
-                    uses: strings(uses),
-                    ..Need::default()
-                },
-            )
-        };
+        let projection = |name: &str, uses: &[&str]| declared("projection", name, uses);
         let old = BTreeMap::from([
             projection("on_placed", &["event.total"]),
             projection("on_paid", &["event.total"]),
