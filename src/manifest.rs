@@ -431,16 +431,24 @@ impl Need {
             fn unshared(value: &str) -> &str {
                 value.trim_end_matches(".clone()")
             }
-            for line in before
+            for recorded in before
                 .defaults
                 .iter()
                 .filter(|d| !need.defaults.contains(d))
             {
+                let (within, line) = in_struct(recorded);
                 let (place, value) = split_line(line);
                 let Some(source) = source_of(value) else {
                     continue;
                 };
-                let now = need.defaults.iter().find(|d| {
+                // The new default lines of the same struct (or of none).
+                let same_struct = || {
+                    need.defaults.iter().filter_map(|d| {
+                        let (ty, line) = in_struct(d);
+                        (ty == within).then_some(line)
+                    })
+                };
+                let now = same_struct().find(|d| {
                     let (new_place, new_value) = split_line(d);
                     new_place == place
                         && source_of(new_value) == Some(source)
@@ -456,7 +464,7 @@ impl Need {
                     None if place.contains('.')
                         && need.uses.iter().any(|u| u == place)
                         && need.uses.iter().any(|u| u == source)
-                        && !need.defaults.iter().any(|d| split_line(d).0 == place) =>
+                        && !same_struct().any(|d| split_line(d).0 == place) =>
                     {
                         format!("the default no longer sets `{place}` from `{source}`")
                     }
@@ -464,7 +472,7 @@ impl Need {
                     // (`approved: Default::default()`) while the value it
                     // took is still there: the types no longer meet.
                     None if need.uses.iter().any(|u| u == source) => {
-                        match need.defaults.iter().find(|d| {
+                        match same_struct().find(|d| {
                             let (new_place, new_value) = split_line(d);
                             new_place == place && source_of(new_value).is_none()
                         }) {
@@ -474,10 +482,25 @@ impl Need {
                     }
                     None => continue,
                 };
-                // Laid out over several lines (a long value, rustfmt) or not.
                 let region = &text[start..end];
-                if contains_line(region, line) || contains_line(&squeezed(region), &squeezed(line))
-                {
+                let kept = match within {
+                    // The field as the user's literal of that struct has it.
+                    Some(ty) => struct_literals(region, ty).iter().any(|literal| {
+                        literal.values.iter().any(|(field, kept)| {
+                            field == place && squeezed(kept) == squeezed(value)
+                        })
+                    }),
+                    // Laid out over several lines (a long value, rustfmt) or not.
+                    None => {
+                        contains_line(region, line)
+                            || contains_line(&squeezed(region), &squeezed(line))
+                    }
+                };
+                if kept {
+                    let line = match within {
+                        Some(ty) => format!("{ty} {{ {line} }}"),
+                        None => line.to_string(),
+                    };
                     out.push(format!(
                         "{}: `{line}` no longer fits the spec (a type changed): {instead}",
                         need.what
@@ -696,6 +719,9 @@ fn literal_problems<'n>(
 /// the rest unnamed (`..base`, or `..` in a pattern).
 struct Literal {
     fields: std::collections::BTreeSet<String>,
+    /// Each named field and the value text it is given (a shorthand
+    /// field's own name).
+    values: Vec<(String, String)>,
     has_base: bool,
 }
 
@@ -719,6 +745,7 @@ fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
         };
         let mut literal = Literal {
             fields: Default::default(),
+            values: Vec::new(),
             has_base: false,
         };
         let mut depth = 0usize;
@@ -730,10 +757,14 @@ fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
             if part.starts_with("..") {
                 literal.has_base = true;
             } else {
-                let name = part.split(':').next().unwrap_or("").trim();
+                let (name, value) = part.split_once(':').unwrap_or((part, part));
+                let name = name.trim();
                 let bare = name.strip_prefix("r#").unwrap_or(name);
                 if !bare.is_empty() && bare.chars().all(is_ident_char) {
                     literal.fields.insert(name.to_string());
+                    literal
+                        .values
+                        .push((name.to_string(), value.trim().to_string()));
                 }
             }
             segment.clear();
@@ -827,6 +858,15 @@ fn source_of(value: &str) -> Option<&str> {
         let end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
         (end > 0).then(|| &value[start..start + root.len() + end])
     })
+}
+
+/// A recorded default line and the struct it builds a field of, when it
+/// says (`OrderPlaced { total: entity.total`).
+fn in_struct(recorded: &str) -> (Option<&str>, &str) {
+    match recorded.split_once(" { ") {
+        Some((ty, line)) if !ty.is_empty() && ty.chars().all(is_ident_char) => (Some(ty), line),
+        _ => (None, recorded),
+    }
 }
 
 /// A character of a Rust or TypeScript identifier.
@@ -1579,6 +1619,37 @@ mod tests {
             Need::problems(text, &old, &gone),
             ["operation `op`: `input.price` no longer exists"]
         );
+    }
+
+    #[test]
+    fn a_default_field_is_judged_in_the_struct_it_builds() {
+        let need = |defaults: &[&str]| {
+            op_needs(Need {
+                uses: strings(&["entity.approved"]),
+                defaults: strings(defaults),
+                ..Need::default()
+            })
+        };
+        // The output and the event both take `approved` from the record;
+        // the event's field becomes a whole number, the output's does not.
+        let old = need(&[
+            "AssessOutput { approved: entity.approved",
+            "Assessed { approved: entity.approved",
+        ]);
+        let new = need(&[
+            "AssessOutput { approved: entity.approved",
+            "Assessed { approved: Default::default()",
+        ]);
+        let kept = "fn op() {\n    let output = AssessOutput { approved: entity.approved };\n    let event = Assessed {\n        approved: entity.approved,\n    };\n}";
+        assert_eq!(
+            Need::problems(kept, &old, &new),
+            [
+                "operation `op`: `Assessed { approved: entity.approved }` no longer fits the spec (a type changed): the default now writes `approved: Default::default()`"
+            ]
+        );
+        // Only the output keeps the line: nothing to report.
+        let fixed = "fn op() {\n    let output = AssessOutput { approved: entity.approved };\n    let event = Assessed { approved: 0 };\n}";
+        assert!(Need::problems(fixed, &old, &new).is_empty());
     }
 
     #[test]

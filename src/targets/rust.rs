@@ -191,7 +191,7 @@ fn ops_needs(module: &Module) -> BTreeMap<String, Need> {
                     .collect(),
                 sets: op.output.iter().map(|o| o.name.rust.clone()).collect(),
                 emits: op.recipe.events.iter().map(|e| e.event.clone()).collect(),
-                defaults: default_body_lines(&op.recipe),
+                defaults: default_body_lines(op),
                 literals: default_body_literals(op),
                 ..Need::default()
             };
@@ -253,9 +253,13 @@ fn default_body_literals(op: &crate::model::Op) -> Vec<String> {
 
 /// The lines of a default body that put a value somewhere, as `ops.rs.j2`
 /// writes them on one line: struct fields (`count1: input.count1`) and
-/// assignments (`entity.price = input.new_price`). Laid out over several
-/// lines, one is not found in the file, and so goes unreported.
-fn default_body_lines(body: &crate::model::bodies::Body) -> Vec<String> {
+/// assignments (`entity.price = input.new_price`). A field of the output
+/// or of an event is recorded with its struct (`OrderPlaced { total:
+/// entity.total`): the same line may build two structs whose field types
+/// part ways. Laid out over several lines, one is not found in the file,
+/// and so goes unreported.
+fn default_body_lines(op: &crate::model::Op) -> Vec<String> {
+    let body = &op.recipe;
     let field = |a: &crate::model::bodies::Assign| {
         crate::render::layout::struct_field(&place(&a.target), &expr(&a.expr))
     };
@@ -270,14 +274,21 @@ fn default_body_lines(body: &crate::model::bodies::Body) -> Vec<String> {
                 .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr))),
         );
     }
-    lines.extend(body.outputs.iter().map(field));
-    lines.extend(
+    // A shorthand field (`title`) says nothing about a type.
+    let typed = |line: &String| line.contains(": ") || line.contains(" = ");
+    lines.retain(typed);
+    let output = format!("{}Output", op.name.pascal);
+    let built = body.outputs.iter().map(|a| (output.as_str(), a)).chain(
         body.events
             .iter()
-            .flat_map(|e| e.metadata.iter().map(field)),
+            .flat_map(|e| e.metadata.iter().map(move |a| (e.event.as_str(), a))),
     );
-    // A shorthand field (`title`) says nothing about a type.
-    lines.retain(|line| line.contains(": ") || line.contains(" = "));
+    lines.extend(
+        built
+            .map(|(ty, a)| (ty, field(a)))
+            .filter(|(_, line)| typed(line))
+            .map(|(ty, line)| format!("{ty} {{ {line}")),
+    );
     lines.sort();
     lines.dedup();
     lines
