@@ -411,12 +411,13 @@ impl Need {
             // of the event that lost `total`): the parameter's type is the
             // element's.
             if let Some((start, end)) = region {
-                let body = function_body(text, start, end);
+                let mut body = None;
                 for used in before.uses.iter().filter(|u| {
                     current.contains(u)
                         && !need.uses.contains(u)
                         && PARAMETER_ROOTS.iter().any(|root| u.starts_with(root))
                 }) {
+                    let body = *body.get_or_insert_with(|| function_body(text, start, end));
                     if contains_word(body, used) {
                         out.push(format!("{}: `{used}` no longer exists", need.what));
                     }
@@ -454,6 +455,7 @@ impl Need {
                         && source_of(new_value) == Some(source)
                         && unshared(new_value) != unshared(value)
                 });
+                let source_kept = need.uses.iter().any(|u| u == source);
                 let instead = match now {
                     Some(now) => format!("the default now writes `{now}`"),
                     // Both ends still there, and the default no longer
@@ -463,7 +465,7 @@ impl Need {
                     // has no end to look up, and is left alone.
                     None if place.contains('.')
                         && need.uses.iter().any(|u| u == place)
-                        && need.uses.iter().any(|u| u == source)
+                        && source_kept
                         && !same_struct().any(|d| split_line(d).0 == place) =>
                     {
                         format!("the default no longer sets `{place}` from `{source}`")
@@ -471,7 +473,7 @@ impl Need {
                     // A field of a struct the default now leaves empty
                     // (`approved: Default::default()`) while the value it
                     // took is still there: the types no longer meet.
-                    None if need.uses.iter().any(|u| u == source) => {
+                    None if source_kept => {
                         match same_struct().find(|d| {
                             let (new_place, new_value) = split_line(d);
                             new_place == place && source_of(new_value).is_none()
@@ -690,7 +692,7 @@ fn literal_problems<'n>(
             continue;
         };
         for literal in struct_literals(text, ty) {
-            for gone in was.difference(now).filter(|f| literal.fields.contains(**f)) {
+            for gone in was.difference(now).filter(|f| literal.names(f)) {
                 out.push(LiteralProblem {
                     message: format!("`{ty}` no longer has `{gone}`: remove it"),
                     added: None,
@@ -699,10 +701,7 @@ fn literal_problems<'n>(
             if literal.has_base {
                 continue;
             }
-            for added in now
-                .difference(was)
-                .filter(|f| !literal.fields.contains(**f))
-            {
+            for added in now.difference(was).filter(|f| !literal.names(f)) {
                 out.push(LiteralProblem {
                     message: format!("`{ty}` now has `{added}`: set it"),
                     added: Some(added),
@@ -718,11 +717,16 @@ fn literal_problems<'n>(
 /// A struct literal's (or pattern's) field names, and whether it leaves
 /// the rest unnamed (`..base`, or `..` in a pattern).
 struct Literal {
-    fields: std::collections::BTreeSet<String>,
     /// Each named field and the value text it is given (a shorthand
     /// field's own name).
     values: Vec<(String, String)>,
     has_base: bool,
+}
+
+impl Literal {
+    fn names(&self, field: &str) -> bool {
+        self.values.iter().any(|(name, _)| name == field)
+    }
 }
 
 /// Every `ty { ... }` in `text` (`ty` a whole word), read field by field
@@ -744,7 +748,6 @@ fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
             continue;
         };
         let mut literal = Literal {
-            fields: Default::default(),
             values: Vec::new(),
             has_base: false,
         };
@@ -761,7 +764,6 @@ fn struct_literals(text: &str, ty: &str) -> Vec<Literal> {
                 let name = name.trim();
                 let bare = name.strip_prefix("r#").unwrap_or(name);
                 if !bare.is_empty() && bare.chars().all(is_ident_char) {
-                    literal.fields.insert(name.to_string());
                     literal
                         .values
                         .push((name.to_string(), value.trim().to_string()));

@@ -267,12 +267,7 @@ fn default_body_lines(op: &crate::model::Op) -> Vec<String> {
     if body.kind == "create" {
         lines.extend(body.sets.iter().map(field));
     } else {
-        lines.extend(
-            body.sets
-                .iter()
-                .filter(|a| !a.when_some)
-                .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr))),
-        );
+        lines.extend(assignment_lines(&body.sets));
     }
     // A shorthand field (`title`) says nothing about a type.
     let typed = |line: &String| line.contains(": ") || line.contains(" = ");
@@ -292,6 +287,16 @@ fn default_body_lines(op: &crate::model::Op) -> Vec<String> {
     lines.sort();
     lines.dedup();
     lines
+}
+
+/// Assignments as the templates write them, one to a line
+/// (`view.total = event.total`); one made only when the value is present
+/// (`if let Some`) is not looked for.
+fn assignment_lines(assigns: &[crate::model::bodies::Assign]) -> impl Iterator<Item = String> + '_ {
+    assigns
+        .iter()
+        .filter(|a| !a.when_some)
+        .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr)))
 }
 
 /// `"key":value` of each top-level entry of a sample JSON object, as the
@@ -371,14 +376,7 @@ fn projections_needs(ctx: &Context, events: &EventFields) -> BTreeMap<String, Ne
                     .map(|f| format!("view.{}", f.name.rust))
                     .chain(events.uses(&p.event.raw))
                     .collect(),
-                // As `projections.rs.j2` writes them, one to a line; a
-                // value kept under `if let Some` is not looked for.
-                defaults: p
-                    .assigns
-                    .iter()
-                    .filter(|a| !a.when_some)
-                    .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr)))
-                    .collect(),
+                defaults: assignment_lines(&p.assigns).collect(),
                 ..Need::default()
             };
             needs.insert(format!("{}/{}", view.name.raw, p.event.raw), need);
