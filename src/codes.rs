@@ -358,7 +358,7 @@ pub const CODES: &[Code] = &[
     code(
         "view-keyed-by-entity",
         "validate",
-        "a read model listens to an event that carries no field named like its key and is about another aggregate than the key names (or other events carry the key): its rows for that event are keyed by the event's entity id",
+        "a read model listens to an event that carries no field named like its key, and the key is neither `id` nor named for the event's aggregate (`invoiceId`): its rows for that event are keyed by the event's entity id, which the key field then holds",
     ),
     code(
         "write-failed",

@@ -185,9 +185,6 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
             ctx.aggregate(&crate::model::Name::new(key_stem).pascal)
                 .map(|a| a.name.pascal.clone())
         });
-        let some_event_carries =
-            r.on.iter()
-                .any(|e| events.get(e.raw.as_str()).is_some_and(|e| carries(e)));
         for (event, pos) in r.on.iter().zip(&r.on_pos) {
             let Some(event) = events.get(event.raw.as_str()) else {
                 continue;
@@ -195,6 +192,10 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
             // An entity id is a uuid: a number or an enum value never reads
             // from it, so such a view gets no row from an event without its key.
             let carried = carries(event);
+            let help = format!(
+                "add `{}` to the metadata of `{}`, or take the event out of `on:`",
+                key.name.raw, event.name.raw
+            );
             let diagnostic = if !carried && key.ty.kind != "uuid" && r.key_parsed {
                 Diagnostic::error(
                     "invalid-key",
@@ -203,10 +204,13 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
                         r.name.raw, key.name.raw, key.ty.spec, event.name.raw
                     ),
                 )
+                .with_help(help)
             } else {
                 let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
                     || key_stem.eq_ignore_ascii_case(&event.entity.raw);
-                if carried || names_entity || (named.is_none() && !some_event_carries) {
+                // `id` is the entity id by name; any other key that no
+                // event carries would be filled with an id it does not name.
+                if carried || names_entity || key.name.raw == "id" {
                     continue;
                 }
                 Diagnostic::warning(
@@ -216,11 +220,12 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
                         r.name.raw, key.name.raw, event.name.raw, event.entity.raw
                     ),
                 )
+                .with_help(format!(
+                    "{help}; or, if a row per `{}` is meant, key the view by `{}Id`",
+                    event.entity.raw, event.entity.camel
+                ))
             };
-            diags.push(diagnostic.at(at(ctx, *pos)).with_help(format!(
-                "add `{}` to the metadata of `{}`, or take the event out of `on:`",
-                key.name.raw, event.name.raw
-            )));
+            diags.push(diagnostic.at(at(ctx, *pos)));
         }
     }
 }

@@ -390,6 +390,7 @@ fn projections_needs(ctx: &Context, events: &EventFields) -> BTreeMap<String, Ne
 fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
     let mut needs = BTreeMap::new();
     for module in &ctx.modules {
+        let accessor = crate::model::names::module_accessor(&module.name.snake, &module.name.rust);
         for op in &module.ops {
             // The aggregates the test stores records of before calling the
             // op (the record it loads, the stock it reserves from), from
@@ -417,13 +418,19 @@ fn ops_tests_needs(ctx: &Context) -> BTreeMap<String, Need> {
             };
             let need = Need {
                 what: format!("the test of operation `{}`", op.key),
-                // The op's call, the input keys of its sample body and the
-                // events it waits for: each breaks the test once gone.
-                uses: std::iter::once(format!(".{}(", op.name.rust))
-                    .chain(op.input.iter().map(|i| format!("{:?}", i.json_name())))
-                    .chain(op.emits.iter().map(|e| format!("{:?}", e.raw)))
-                    .chain(output_reads(op))
-                    .collect(),
+                // The op's call, the module it reaches it through, the input
+                // keys of its sample body and the events it waits for: each
+                // breaks the test once gone.
+                uses: [
+                    format!(".{}(", op.name.rust),
+                    format!("app.{accessor}()"),
+                    format!("modules::{}::", module.name.rust),
+                ]
+                .into_iter()
+                .chain(op.input.iter().map(|i| format!("{:?}", i.json_name())))
+                .chain(op.emits.iter().map(|e| format!("{:?}", e.raw)))
+                .chain(output_reads(op))
+                .collect(),
                 // Every required key of the bodies it sends, the records'
                 // included: one the spec adds must be set.
                 sets: required(&op.input)

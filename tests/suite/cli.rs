@@ -1160,8 +1160,10 @@ fn validated_with(spec: &std::path::Path, code: &str) -> (Run, Vec<(String, u64,
 
 /// A read model keyed by a field some of its events do not carry is warned
 /// about at each such event: its rows for them would be keyed by another
-/// record's id. A key that names the event's aggregate, or one no event
-/// carries, is the entity's id and is fine.
+/// record's id, written into a field named for something else. That holds
+/// when no event carries the key too (`riderRef` would hold trip ids). A
+/// key that names the event's aggregate, or `id`, is the entity's id and
+/// is fine.
 #[test]
 fn a_view_keyed_by_what_an_event_does_not_carry_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
@@ -1193,11 +1195,15 @@ bounded_context:
       key: riderRef
       fields: { riderRef: string }
       on: [trip.requested]
+    TripLog:
+      key: id
+      fields: { id: string, rider: string }
+      on: [trip.requested]
 ",
     )
     .unwrap();
     let (run, warned) = validated_with(&spec, "view-keyed-by-entity");
-    assert_eq!(warned.len(), 1, "{}", run.stdout);
+    assert_eq!(warned.len(), 2, "{}", run.stdout);
     assert!(
         warned[0]
             .0
@@ -1206,6 +1212,19 @@ bounded_context:
         run.stdout
     );
     assert_eq!((warned[0].1, warned[0].2), (17, 27), "{}", run.stdout);
+    assert!(
+        warned[1].0.contains(
+            "`ByRider` is keyed by `riderRef`, which `trip.requested` does not carry: its rows for that event are keyed by the `Trip` id instead"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!((warned[1].1, warned[1].2), (25, 12), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("key the view by `tripId`"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A name listed twice in one list is warned about at the second, and
@@ -1375,6 +1394,42 @@ fn a_handler_reading_a_renamed_event_field_needs_an_edit() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     let want = "needs-edit           src/modules/inventory/handlers.rs  (the subscription of `inventory` to `order.cancelled`: `event.reason` no longer exists)";
     assert!(run.stdout.contains(want), "{}", run.stdout);
+}
+
+/// The user's copy of `tests/ops.rs` reaches each operation through its
+/// module (`app.payment()`, `modules::payment::ChargeInput`): once the spec
+/// renames the module it is reported, although an operation of the same
+/// name is still there, rather than left to fail the build.
+#[test]
+fn operation_tests_of_a_renamed_module_need_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = canonical_copy(dir.path());
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let path = out.join("rust/order-management/tests/ops.rs");
+    let default = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        default.contains("app.payment()") && default.contains("modules::payment::ChargeInput"),
+        "{default}"
+    );
+    std::fs::write(&path, format!("// mine\n{default}")).unwrap();
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let renamed = text
+        .replace("    payment:\n", "    billing:\n")
+        .replace("[inventory, payment]", "[inventory, billing]")
+        .replace("call: payment.charge", "call: billing.charge")
+        .replace("compensate: payment.refund", "compensate: billing.refund");
+    assert_eq!(renamed.matches("billing").count(), 4);
+    std::fs::write(&spec, renamed).unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for want in [
+        "needs-edit           tests/ops.rs  (the test of operation `payment.charge` is no longer in the spec: remove `app.payment()`",
+        "the test of operation `payment.refund` is no longer in the spec: remove `app.payment()`",
+    ] {
+        assert!(run.stdout.contains(want), "{want}\n{}", run.stdout);
+    }
 }
 
 /// A kept default projection line copying an event field whose type the
