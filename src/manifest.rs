@@ -439,15 +439,45 @@ impl Need {
             {
                 let (within, line) = in_struct(recorded);
                 let (place, value) = split_line(line);
-                let Some(source) = source_of(value) else {
-                    continue;
-                };
                 // The new default lines of the same struct (or of none).
                 let same_struct = || {
                     need.defaults.iter().filter_map(|d| {
                         let (ty, line) = in_struct(d);
                         (ty == within).then_some(line)
                     })
+                };
+                let Some(source) = source_of(value) else {
+                    // A value of no field (`true`, `ctx.now()`) the default
+                    // now wraps or unwraps (`Some(true)`): the place's type
+                    // changed, and the old line no longer builds.
+                    // `Default::default()` builds either way.
+                    let rewrapped = same_struct().find(|d| {
+                        let (new_place, new_value) = split_line(d);
+                        new_place == place
+                            && new_value != value
+                            && value != DEFAULT_VALUE
+                            && new_value != DEFAULT_VALUE
+                            && (new_value.contains(value) || value.contains(new_value))
+                    });
+                    // Or one it no longer writes at all, though the place
+                    // is still there: the default marks a flag, a time or a
+                    // state by its type (`true` for a `bool`), so a type
+                    // changed. (A value taken from an input instead would
+                    // be a new line at the same place.)
+                    let instead = match rewrapped {
+                        Some(now) => format!("the default now writes `{now}`"),
+                        None if place.contains('.')
+                            && need.uses.iter().any(|u| u == place)
+                            && !same_struct().any(|d| split_line(d).0 == place) =>
+                        {
+                            format!("the default no longer sets `{place}`")
+                        }
+                        None => continue,
+                    };
+                    if kept_in(&text[start..end], within, line) {
+                        out.push(changed_type(need, within, line, &instead));
+                    }
+                    continue;
                 };
                 let now = same_struct().find(|d| {
                     let (new_place, new_value) = split_line(d);
@@ -484,29 +514,8 @@ impl Need {
                     }
                     None => continue,
                 };
-                let region = &text[start..end];
-                let kept = match within {
-                    // The field as the user's literal of that struct has it.
-                    Some(ty) => struct_literals(region, ty).iter().any(|literal| {
-                        literal.values.iter().any(|(field, kept)| {
-                            field == place && squeezed(kept) == squeezed(value)
-                        })
-                    }),
-                    // Laid out over several lines (a long value, rustfmt) or not.
-                    None => {
-                        contains_line(region, line)
-                            || contains_line(&squeezed(region), &squeezed(line))
-                    }
-                };
-                if kept {
-                    let line = match within {
-                        Some(ty) => format!("{ty} {{ {line} }}"),
-                        None => line.to_string(),
-                    };
-                    out.push(format!(
-                        "{}: `{line}` no longer fits the spec (a type changed): {instead}",
-                        need.what
-                    ));
+                if kept_in(&text[start..end], within, line) {
+                    out.push(changed_type(need, within, line, &instead));
                 }
             }
             for problem in literal_problems(&text[start..end], &before.literals, &need.literals) {
@@ -842,6 +851,38 @@ fn squeezed(text: &str) -> String {
 /// Where a default line puts a value and the value: `count1` and
 /// `input.count1` of `count1: input.count1`, `entity.price` and `input.price`
 /// of `entity.price = input.price`.
+/// A default value that builds for any type with a default.
+const DEFAULT_VALUE: &str = "Default::default()";
+
+/// Whether `region` of the user's file still has the default `line` (of a
+/// literal of struct `within`, when it says).
+fn kept_in(region: &str, within: Option<&str>, line: &str) -> bool {
+    let (place, value) = split_line(line);
+    match within {
+        // The field as the user's literal of that struct has it.
+        Some(ty) => struct_literals(region, ty).iter().any(|literal| {
+            literal
+                .values
+                .iter()
+                .any(|(field, kept)| field == place && squeezed(kept) == squeezed(value))
+        }),
+        // Laid out over several lines (a long value, rustfmt) or not.
+        None => contains_line(region, line) || contains_line(&squeezed(region), &squeezed(line)),
+    }
+}
+
+/// The report of a kept default `line` whose types no longer meet.
+fn changed_type(need: &Need, within: Option<&str>, line: &str, instead: &str) -> String {
+    let line = match within {
+        Some(ty) => format!("{ty} {{ {line} }}"),
+        None => line.to_string(),
+    };
+    format!(
+        "{}: `{line}` no longer fits the spec (a type changed): {instead}",
+        need.what
+    )
+}
+
 fn split_line(line: &str) -> (&str, &str) {
     line.split_once(": ")
         .or_else(|| line.split_once(" = "))
@@ -1652,6 +1693,59 @@ mod tests {
         // Only the output keeps the line: nothing to report.
         let fixed = "fn op() {\n    let output = AssessOutput { approved: entity.approved };\n    let event = Assessed { approved: 0 };\n}";
         assert!(Need::problems(fixed, &old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_kept_literal_the_default_now_wraps_or_no_longer_writes_is_reported() {
+        let need = |uses: &[&str], defaults: &[&str]| {
+            op_needs(Need {
+                uses: strings(uses),
+                defaults: strings(defaults),
+                ..Need::default()
+            })
+        };
+        let old = need(
+            &["entity.blocked", "entity.blocked_at"],
+            &["entity.blocked = true", "entity.blocked_at = ctx.now()"],
+        );
+        let kept = "fn op() {\n    entity.blocked = true;\n    entity.blocked_at = ctx.now();\n}";
+        // `blocked` became optional, `blockedAt` a string.
+        let new = need(
+            &["entity.blocked", "entity.blocked_at"],
+            &["entity.blocked = Some(true)"],
+        );
+        assert_eq!(
+            Need::problems(kept, &old, &new),
+            [
+                "operation `op`: `entity.blocked = true` no longer fits the spec (a type changed): the default now writes `entity.blocked = Some(true)`",
+                "operation `op`: `entity.blocked_at = ctx.now()` no longer fits the spec (a type changed): the default no longer sets `entity.blocked_at`",
+            ]
+        );
+        // Fixed lines, a field gone (reported as gone), a value taken from
+        // an input instead, and a default that builds for any type: quiet.
+        let fixed = "fn op() {\n    entity.blocked = Some(true);\n}";
+        assert!(Need::problems(fixed, &old, &new).is_empty());
+        let from_input = need(
+            &["entity.blocked", "entity.blocked_at", "input.blocked"],
+            &[
+                "entity.blocked = input.blocked",
+                "entity.blocked_at = ctx.now()",
+            ],
+        );
+        assert!(Need::problems(kept, &old, &from_input).is_empty());
+        let old = need(&["entity.note"], &["entity.note = Default::default()"]);
+        let new = need(
+            &["entity.note"],
+            &["entity.note = Some(Default::default())"],
+        );
+        assert!(
+            Need::problems(
+                "fn op() {\n    entity.note = Default::default();\n}",
+                &old,
+                &new
+            )
+            .is_empty()
+        );
     }
 
     #[test]

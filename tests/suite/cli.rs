@@ -1432,6 +1432,22 @@ fn operation_tests_of_a_renamed_module_need_an_edit() {
     }
 }
 
+/// A kept default line setting a state the spec no longer has a type for
+/// (`status` from an enum to text) is reported: the default no longer
+/// writes it, and the old line no longer builds.
+#[test]
+fn a_kept_state_line_whose_field_changed_type_needs_an_edit() {
+    a_spec_edit_asks_to_fix(
+        "src/modules/payment/ops.rs",
+        "entity.status = PaymentStatus::Refunded;",
+        "status: { enum: [pending, captured, refunded, failed] }",
+        "status: string",
+        &[
+            "operation `payment.refund`: `entity.status = PaymentStatus::Refunded` no longer fits the spec (a type changed)",
+        ],
+    );
+}
+
 /// A kept default projection line copying an event field whose type the
 /// spec changed is reported with the line the default now writes.
 #[test]
