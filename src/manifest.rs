@@ -437,14 +437,14 @@ impl Need {
                 .iter()
                 .filter(|d| !need.defaults.contains(d))
             {
-                let (within, line) = in_struct(recorded);
-                let (place, value) = split_line(line);
+                let old_line = DefaultLine::parse(recorded);
+                let (place, value) = (old_line.place, old_line.value);
                 // The new default lines of the same struct (or of none).
                 let same_struct = || {
-                    need.defaults.iter().filter_map(|d| {
-                        let (ty, line) = in_struct(d);
-                        (ty == within).then_some(line)
-                    })
+                    need.defaults
+                        .iter()
+                        .map(|d| DefaultLine::parse(d))
+                        .filter(|d| d.within == old_line.within)
                 };
                 let Some(source) = source_of(value) else {
                     // A value of no field (`true`, `ctx.now()`) the default
@@ -452,12 +452,11 @@ impl Need {
                     // changed, and the old line no longer builds.
                     // `Default::default()` builds either way.
                     let rewrapped = same_struct().find(|d| {
-                        let (new_place, new_value) = split_line(d);
-                        new_place == place
-                            && new_value != value
+                        d.place == place
+                            && d.value != value
                             && value != DEFAULT_VALUE
-                            && new_value != DEFAULT_VALUE
-                            && (new_value.contains(value) || value.contains(new_value))
+                            && d.value != DEFAULT_VALUE
+                            && (d.value.contains(value) || value.contains(d.value))
                     });
                     // Or one it no longer writes at all, though the place
                     // is still there: the default marks a flag, a time or a
@@ -465,29 +464,29 @@ impl Need {
                     // changed. (A value taken from an input instead would
                     // be a new line at the same place.)
                     let instead = match rewrapped {
-                        Some(now) => format!("the default now writes `{now}`"),
+                        Some(now) => format!("the default now writes `{}`", now.shown()),
                         None if place.contains('.')
                             && need.uses.iter().any(|u| u == place)
-                            && !same_struct().any(|d| split_line(d).0 == place) =>
+                            && !same_struct().any(|d| d.place == place) =>
                         {
                             format!("the default no longer sets `{place}`")
                         }
                         None => continue,
                     };
-                    if kept_in(&text[start..end], within, line) {
-                        out.push(changed_type(need, within, line, &instead));
+                    if old_line.kept_in(&text[start..end]) {
+                        out.push(old_line.changed_type(need, &instead));
                     }
                     continue;
                 };
                 let now = same_struct().find(|d| {
-                    let (new_place, new_value) = split_line(d);
-                    new_place == place
-                        && source_of(new_value) == Some(source)
-                        && unshared(new_value) != unshared(value)
+                    d.place == place
+                        && source_of(d.value) == Some(source)
+                        && (unshared(d.value) != unshared(value)
+                            || d.when_some != old_line.when_some)
                 });
                 let source_kept = need.uses.iter().any(|u| u == source);
                 let instead = match now {
-                    Some(now) => format!("the default now writes `{now}`"),
+                    Some(now) => format!("the default now writes `{}`", now.shown()),
                     // Both ends still there, and the default no longer
                     // puts anything there (nor only when present): the
                     // types no longer meet, and the old line no longer
@@ -496,7 +495,7 @@ impl Need {
                     None if place.contains('.')
                         && need.uses.iter().any(|u| u == place)
                         && source_kept
-                        && !same_struct().any(|d| split_line(d).0 == place) =>
+                        && !same_struct().any(|d| d.place == place) =>
                     {
                         format!("the default no longer sets `{place}` from `{source}`")
                     }
@@ -504,18 +503,17 @@ impl Need {
                     // (`approved: Default::default()`) while the value it
                     // took is still there: the types no longer meet.
                     None if source_kept => {
-                        match same_struct().find(|d| {
-                            let (new_place, new_value) = split_line(d);
-                            new_place == place && source_of(new_value).is_none()
-                        }) {
-                            Some(now) => format!("the default now writes `{now}`"),
+                        match same_struct()
+                            .find(|d| d.place == place && source_of(d.value).is_none())
+                        {
+                            Some(now) => format!("the default now writes `{}`", now.shown()),
                             None => continue,
                         }
                     }
                     None => continue,
                 };
-                if kept_in(&text[start..end], within, line) {
-                    out.push(changed_type(need, within, line, &instead));
+                if old_line.kept_in(&text[start..end]) {
+                    out.push(old_line.changed_type(need, &instead));
                 }
             }
             for problem in literal_problems(&text[start..end], &before.literals, &need.literals) {
@@ -848,41 +846,89 @@ fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Where a default line puts a value and the value: `count1` and
-/// `input.count1` of `count1: input.count1`, `entity.price` and `input.price`
-/// of `entity.price = input.price`.
 /// A default value that builds for any type with a default.
 const DEFAULT_VALUE: &str = "Default::default()";
 
-/// Whether `region` of the user's file still has the default `line` (of a
-/// literal of struct `within`, when it says).
-fn kept_in(region: &str, within: Option<&str>, line: &str) -> bool {
-    let (place, value) = split_line(line);
-    match within {
-        // The field as the user's literal of that struct has it.
-        Some(ty) => struct_literals(region, ty).iter().any(|literal| {
-            literal
-                .values
-                .iter()
-                .any(|(field, kept)| field == place && squeezed(kept) == squeezed(value))
-        }),
-        // Laid out over several lines (a long value, rustfmt) or not.
-        None => contains_line(region, line) || contains_line(&squeezed(region), &squeezed(line)),
+/// A recorded default line: the struct it builds a field of, when it says
+/// (`OrderPlaced { total: entity.total`), and whether it is set only when
+/// the value is there (`?entity.note = input.note.clone()`, written as
+/// `if let Some(value) = input.note.clone() { entity.note = value; }`).
+struct DefaultLine<'a> {
+    within: Option<&'a str>,
+    when_some: bool,
+    line: &'a str,
+    place: &'a str,
+    value: &'a str,
+}
+
+impl<'a> DefaultLine<'a> {
+    fn parse(recorded: &'a str) -> Self {
+        let (within, line) = in_struct(recorded);
+        let (when_some, line) = match line.strip_prefix(WHEN_SOME) {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let (place, value) = split_line(line);
+        DefaultLine {
+            within,
+            when_some,
+            line,
+            place,
+            value,
+        }
+    }
+
+    /// The line as the generated code writes it.
+    fn shown(&self) -> String {
+        let line = if self.when_some {
+            format!(
+                "if let Some(value) = {} {{ {} = value; }}",
+                self.value, self.place
+            )
+        } else {
+            self.line.to_string()
+        };
+        match self.within {
+            Some(ty) => format!("{ty} {{ {line} }}"),
+            None => line,
+        }
+    }
+
+    /// Whether `region` of the user's file still has this line.
+    fn kept_in(&self, region: &str) -> bool {
+        match self.within {
+            // The field as the user's literal of that struct has it.
+            Some(ty) => struct_literals(region, ty).iter().any(|literal| {
+                literal.values.iter().any(|(field, kept)| {
+                    field == self.place && squeezed(kept) == squeezed(self.value)
+                })
+            }),
+            // However it is laid out.
+            None if self.when_some => squeezed(region).contains(&squeezed(&self.shown())[..]),
+            // Laid out over several lines (a long value, rustfmt) or not.
+            None => {
+                contains_line(region, self.line)
+                    || contains_line(&squeezed(region), &squeezed(self.line))
+            }
+        }
+    }
+
+    /// The report of this line kept where its types no longer meet.
+    fn changed_type(&self, need: &Need, instead: &str) -> String {
+        format!(
+            "{}: `{}` no longer fits the spec (a type changed): {instead}",
+            need.what,
+            self.shown()
+        )
     }
 }
 
-/// The report of a kept default `line` whose types no longer meet.
-fn changed_type(need: &Need, within: Option<&str>, line: &str, instead: &str) -> String {
-    let line = match within {
-        Some(ty) => format!("{ty} {{ {line} }}"),
-        None => line.to_string(),
-    };
-    format!(
-        "{}: `{line}` no longer fits the spec (a type changed): {instead}",
-        need.what
-    )
-}
+/// How a recorded default line says it is set only when the value is there.
+pub const WHEN_SOME: &str = "?";
 
+/// Where a default line puts a value and the value: `count1` and
+/// `input.count1` of `count1: input.count1`, `entity.price` and `input.price`
+/// of `entity.price = input.price`.
 fn split_line(line: &str) -> (&str, &str) {
     line.split_once(": ")
         .or_else(|| line.split_once(" = "))
@@ -1687,7 +1733,7 @@ mod tests {
         assert_eq!(
             Need::problems(kept, &old, &new),
             [
-                "operation `op`: `Assessed { approved: entity.approved }` no longer fits the spec (a type changed): the default now writes `approved: Default::default()`"
+                "operation `op`: `Assessed { approved: entity.approved }` no longer fits the spec (a type changed): the default now writes `Assessed { approved: Default::default() }`"
             ]
         );
         // Only the output keeps the line: nothing to report.
@@ -1746,6 +1792,41 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_kept_line_set_only_when_present_is_judged_as_the_block_it_is() {
+        let need = |uses: &[&str], defaults: &[&str]| {
+            op_needs(Need {
+                uses: strings(uses),
+                defaults: strings(defaults),
+                ..Need::default()
+            })
+        };
+        let uses = ["entity.holder", "input.holder"];
+        let old = need(&uses, &["?entity.holder = input.holder.clone()"]);
+        let kept = "fn op() {\n    if let Some(value) = input.holder.clone() {\n        entity.holder = value;\n    }\n}";
+        // The input became required: the default sets it outright.
+        let required = need(&uses, &["entity.holder = input.holder.clone()"]);
+        assert_eq!(
+            Need::problems(kept, &old, &required),
+            [
+                "operation `op`: `if let Some(value) = input.holder.clone() { entity.holder = value; }` no longer fits the spec (a type changed): the default now writes `entity.holder = input.holder.clone()`"
+            ]
+        );
+        // The input's type no longer meets the field's.
+        let retyped = need(&uses, &[]);
+        assert_eq!(
+            Need::problems(kept, &old, &retyped),
+            [
+                "operation `op`: `if let Some(value) = input.holder.clone() { entity.holder = value; }` no longer fits the spec (a type changed): the default no longer sets `entity.holder` from `input.holder`"
+            ]
+        );
+        // The user's own way of setting it is not the kept block.
+        let own = "fn op() {\n    entity.holder = input.holder.clone().unwrap_or_default();\n}";
+        assert!(Need::problems(own, &old, &required).is_empty());
+        // Unchanged: nothing to say.
+        assert!(Need::problems(kept, &old, &old).is_empty());
     }
 
     #[test]

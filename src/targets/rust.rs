@@ -291,12 +291,17 @@ fn default_body_lines(op: &crate::model::Op) -> Vec<String> {
 
 /// Assignments as the templates write them, one to a line
 /// (`view.total = event.total`); one made only when the value is present
-/// (`if let Some`) is not looked for.
+/// (`if let Some`) is marked so (`manifest::WHEN_SOME`).
 fn assignment_lines(assigns: &[crate::model::bodies::Assign]) -> impl Iterator<Item = String> + '_ {
-    assigns
-        .iter()
-        .filter(|a| !a.when_some)
-        .map(|a| format!("{} = {}", place(&a.target), expr(&a.expr)))
+    assigns.iter().map(|a| {
+        // Set only when the value is there: `if let Some(value) = ..`.
+        let when_some = if a.when_some {
+            crate::manifest::WHEN_SOME
+        } else {
+            ""
+        };
+        format!("{when_some}{} = {}", place(&a.target), expr(&a.expr))
+    })
 }
 
 /// `"key":value` of each top-level entry of a sample JSON object, as the
