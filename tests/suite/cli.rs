@@ -1448,6 +1448,42 @@ fn a_kept_state_line_whose_field_changed_type_needs_an_edit() {
     );
 }
 
+/// A kept `if let Some(value) = input.holder.clone() { .. }` (the default
+/// for an optional input) is reported once the input is required: the
+/// block no longer builds, and the default now sets the field outright.
+#[test]
+fn a_kept_block_for_an_optional_input_made_required_needs_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("desk.bc.yaml");
+    let text = "parasol: 1
+bounded_context:
+  name: Desk
+  modules:
+    passes:
+      aggregates:
+        Pass: { fields: { holder: string, zone: int } }
+      api:
+        updateHolder:
+          input: { passId: uuid, holder: string? }
+";
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.path().join("out");
+    generate(&spec, &out, "rust");
+    let path = out.join("rust/desk/src/modules/passes/ops.rs");
+    let default = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        default.contains("if let Some(value) = input.holder.clone() {"),
+        "{default}"
+    );
+    std::fs::write(&path, format!("// mine\n{default}")).unwrap();
+
+    std::fs::write(&spec, text.replace("holder: string? }", "holder: string }")).unwrap();
+    let run = try_generate(&spec, &out, "rust");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let want = "needs-edit           src/modules/passes/ops.rs  (operation `passes.updateHolder`: `if let Some(value) = input.holder.clone() { entity.holder = value; }` no longer fits the spec (a type changed): the default now writes `entity.holder = input.holder.clone()`)";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
+}
+
 /// A kept default projection line copying an event field whose type the
 /// spec changed is reported with the line the default now writes.
 #[test]
