@@ -388,18 +388,40 @@ impl Need {
                 }
             }
             let region = regions.of_element(need);
+            // A field of the record the default built from a value still
+            // there (`daily_rate: input.daily_rate`) that it no longer sets,
+            // though the record still has the field: its type changed.
+            let gone = |used: &str| {
+                let retyped = used.strip_suffix(": ").and_then(|field| {
+                    let line = before
+                        .defaults
+                        .iter()
+                        .map(|d| DefaultLine::parse(d))
+                        .find(|d| d.within.is_none() && d.place == field)?;
+                    let source = source_of(line.value)?;
+                    let still = |name: &str| need.uses.iter().any(|u| u == name);
+                    (still(source) && still(&format!("entity.{field}"))).then(|| {
+                        format!(
+                            "`{}` no longer fits the spec (a type changed): the default no longer sets `{field}` from `{source}`",
+                            line.shown()
+                        )
+                    })
+                });
+                let what = retyped.unwrap_or_else(|| format!("`{used}` no longer exists"));
+                format!("{}: {what}", need.what)
+            };
             for used in before.uses.iter().filter(|u| !current.contains(u)) {
                 let covered = reported.entry(used).or_default();
                 match region {
                     // Its own function: reported there if it uses the name.
                     Some((start, end)) => {
                         if contains_word(&text[start..end], used) {
-                            out.push(format!("{}: `{used}` no longer exists", need.what));
+                            out.push(gone(used));
                         }
                         covered.push((start, end));
                     }
                     None if contains_word(text, used) => {
-                        out.push(format!("{}: `{used}` no longer exists", need.what));
+                        out.push(gone(used));
                         covered.push((0, text.len()));
                     }
                     None => {}
@@ -1739,6 +1761,36 @@ mod tests {
         // Only the output keeps the line: nothing to report.
         let fixed = "fn op() {\n    let output = AssessOutput { approved: entity.approved };\n    let event = Assessed { approved: 0 };\n}";
         assert!(Need::problems(fixed, &old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_record_field_the_default_no_longer_sets_is_said_to_have_changed_type() {
+        let need = |uses: &[&str], defaults: &[&str]| {
+            op_needs(Need {
+                uses: strings(uses),
+                defaults: strings(defaults),
+                ..Need::default()
+            })
+        };
+        let old = need(
+            &["input.rate", "entity.rate", "rate: "],
+            &["rate: input.rate"],
+        );
+        let kept = "fn op() {\n    let entity = Kit {\n        rate: input.rate,\n    };\n}";
+        // `rate` became a float, the input stayed a decimal.
+        let retyped = need(&["input.rate", "entity.rate"], &[]);
+        assert_eq!(
+            Need::problems(kept, &old, &retyped),
+            [
+                "operation `op`: `rate: input.rate` no longer fits the spec (a type changed): the default no longer sets `rate` from `input.rate`"
+            ]
+        );
+        // The record lost the field: it no longer exists.
+        let removed = need(&["input.rate"], &[]);
+        assert_eq!(
+            Need::problems(kept, &old, &removed),
+            ["operation `op`: `rate: ` no longer exists"]
+        );
     }
 
     #[test]
