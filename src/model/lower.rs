@@ -2169,6 +2169,8 @@ fn explicit_source(
             };
         }
         RawBinding::Plain(s) => s.clone(),
+        // Already reported where it is written.
+        RawBinding::Refused => return None,
     };
     if let Some(field) = text.strip_prefix("input.") {
         return match input.iter().find(|f| f.name.raw == field) {

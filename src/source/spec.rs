@@ -143,6 +143,9 @@ pub enum RawBinding {
     Plain(String),
     /// A quoted string: always a literal.
     Quoted(String),
+    /// Neither (a list, a map): refused where it is written, and kept so
+    /// that the input does not read as unbound as well.
+    Refused,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -549,7 +552,7 @@ fn bindings(
                         entry.value.kind_name()
                     ),
                 );
-                continue;
+                RawBinding::Refused
             }
         };
         out.push((
