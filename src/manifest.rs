@@ -1685,13 +1685,7 @@ mod tests {
 
     #[test]
     fn a_default_line_no_longer_written_while_both_ends_remain_must_be_edited() {
-        let need = |uses: &[&str], defaults: &[&str]| {
-            op_needs(Need {
-                uses: strings(uses),
-                defaults: strings(defaults),
-                ..Need::default()
-            })
-        };
+        let need = op_using;
         let line = "entity.price = input.price";
         let old = need(&["entity.price", "input.price"], &[line]);
         let text = "fn op() { entity.price = input.price; }";
@@ -1765,13 +1759,7 @@ mod tests {
 
     #[test]
     fn a_record_field_the_default_no_longer_sets_is_said_to_have_changed_type() {
-        let need = |uses: &[&str], defaults: &[&str]| {
-            op_needs(Need {
-                uses: strings(uses),
-                defaults: strings(defaults),
-                ..Need::default()
-            })
-        };
+        let need = op_using;
         let old = need(
             &["input.rate", "entity.rate", "rate: "],
             &["rate: input.rate"],
@@ -1795,13 +1783,7 @@ mod tests {
 
     #[test]
     fn a_kept_literal_the_default_now_wraps_or_no_longer_writes_is_reported() {
-        let need = |uses: &[&str], defaults: &[&str]| {
-            op_needs(Need {
-                uses: strings(uses),
-                defaults: strings(defaults),
-                ..Need::default()
-            })
-        };
+        let need = op_using;
         let old = need(
             &["entity.blocked", "entity.blocked_at"],
             &["entity.blocked = true", "entity.blocked_at = ctx.now()"],
@@ -1848,13 +1830,7 @@ mod tests {
 
     #[test]
     fn a_kept_line_set_only_when_present_is_judged_as_the_block_it_is() {
-        let need = |uses: &[&str], defaults: &[&str]| {
-            op_needs(Need {
-                uses: strings(uses),
-                defaults: strings(defaults),
-                ..Need::default()
-            })
-        };
+        let need = op_using;
         let uses = ["entity.holder", "input.holder"];
         let old = need(&uses, &["?entity.holder = input.holder.clone()"]);
         let kept = "fn op() {\n    if let Some(value) = input.holder.clone() {\n        entity.holder = value;\n    }\n}";
@@ -1890,6 +1866,16 @@ mod tests {
             "{body}"
         );
         assert_eq!(function_body("fn a() { open", 0, 13), "{ open");
+    }
+
+    /// The needs of an operation `op` that uses `uses` and whose default
+    /// body writes `defaults`.
+    fn op_using(uses: &[&str], defaults: &[&str]) -> BTreeMap<String, Need> {
+        op_needs(Need {
+            uses: strings(uses),
+            defaults: strings(defaults),
+            ..Need::default()
+        })
     }
 
     /// The needs of one operation `op` (`fn op(`), with `need`'s lists.
