@@ -1801,8 +1801,8 @@ mod tests {
                 "operation `op`: `entity.blocked_at = ctx.now()` no longer fits the spec (a type changed): the default no longer sets `entity.blocked_at`",
             ]
         );
-        // Fixed lines, a field gone (reported as gone), a value taken from
-        // an input instead, and a default that builds for any type: quiet.
+        // A fixed line, a value taken from an input instead, and a default
+        // that builds for any type: quiet.
         let fixed = "fn op() {\n    entity.blocked = Some(true);\n}";
         assert!(Need::problems(fixed, &old, &new).is_empty());
         let from_input = need(
