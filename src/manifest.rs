@@ -388,6 +388,7 @@ impl Need {
                 }
             }
             let region = regions.of_element(need);
+            let uses = |name: &str| need.uses.iter().any(|u| u == name);
             // A field of the record the default built from a value still
             // there (`daily_rate: input.daily_rate`) that it no longer sets,
             // though the record still has the field: its type changed.
@@ -399,8 +400,7 @@ impl Need {
                         .map(|d| DefaultLine::parse(d))
                         .find(|d| d.within.is_none() && d.place == field)?;
                     let source = source_of(line.value)?;
-                    let still = |name: &str| need.uses.iter().any(|u| u == name);
-                    (still(source) && still(&format!("entity.{field}"))).then(|| {
+                    (uses(source) && uses(&format!("entity.{field}"))).then(|| {
                         format!(
                             "`{}` no longer fits the spec (a type changed): the default no longer sets `{field}` from `{source}`",
                             line.shown()
@@ -468,6 +468,11 @@ impl Need {
                         .map(|d| DefaultLine::parse(d))
                         .filter(|d| d.within == old_line.within)
                 };
+                // The default puts nothing at this place any more, though
+                // the place is still there. A field of a struct being built
+                // (`count:`) has no end to look up, and is left alone.
+                let unset =
+                    place.contains('.') && uses(place) && !same_struct().any(|d| d.place == place);
                 let Some(source) = source_of(value) else {
                     // A value of no field (`true`, `ctx.now()`) the default
                     // now wraps or unwraps (`Some(true)`): the place's type
@@ -487,12 +492,7 @@ impl Need {
                     // be a new line at the same place.)
                     let instead = match rewrapped {
                         Some(now) => format!("the default now writes `{}`", now.shown()),
-                        None if place.contains('.')
-                            && need.uses.iter().any(|u| u == place)
-                            && !same_struct().any(|d| d.place == place) =>
-                        {
-                            format!("the default no longer sets `{place}`")
-                        }
+                        None if unset => format!("the default no longer sets `{place}`"),
                         None => continue,
                     };
                     if old_line.kept_in(&text[start..end]) {
@@ -506,19 +506,14 @@ impl Need {
                         && (unshared(d.value) != unshared(value)
                             || d.when_some != old_line.when_some)
                 });
-                let source_kept = need.uses.iter().any(|u| u == source);
+                let source_kept = uses(source);
                 let instead = match now {
                     Some(now) => format!("the default now writes `{}`", now.shown()),
                     // Both ends still there, and the default no longer
                     // puts anything there (nor only when present): the
                     // types no longer meet, and the old line no longer
-                    // builds. A field of a struct being built (`count:`)
-                    // has no end to look up, and is left alone.
-                    None if place.contains('.')
-                        && need.uses.iter().any(|u| u == place)
-                        && source_kept
-                        && !same_struct().any(|d| d.place == place) =>
-                    {
+                    // builds.
+                    None if unset && source_kept => {
                         format!("the default no longer sets `{place}` from `{source}`")
                     }
                     // A field of a struct the default now leaves empty

@@ -192,10 +192,12 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
             // An entity id is a uuid: a number or an enum value never reads
             // from it, so such a view gets no row from an event without its key.
             let carried = carries(event);
-            let help = format!(
-                "add `{}` to the metadata of `{}`, or take the event out of `on:`",
-                key.name.raw, event.name.raw
-            );
+            let help = || {
+                format!(
+                    "add `{}` to the metadata of `{}`, or take the event out of `on:`",
+                    key.name.raw, event.name.raw
+                )
+            };
             let diagnostic = if !carried && key.ty.kind != "uuid" && r.key_parsed {
                 Diagnostic::error(
                     "invalid-key",
@@ -204,7 +206,7 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
                         r.name.raw, key.name.raw, key.ty.spec, event.name.raw
                     ),
                 )
-                .with_help(help)
+                .with_help(help())
             } else {
                 let names_entity = named.as_deref() == Some(event.entity.pascal.as_str())
                     || key_stem.eq_ignore_ascii_case(&event.entity.raw);
@@ -221,8 +223,10 @@ fn view_keys(ctx: &Context, diags: &mut Diagnostics) {
                     ),
                 )
                 .with_help(format!(
-                    "{help}; or, if a row per `{}` is meant, key the view by `{}Id`",
-                    event.entity.raw, event.entity.camel
+                    "{}; or, if a row per `{}` is meant, key the view by `{}Id`",
+                    help(),
+                    event.entity.raw,
+                    event.entity.camel
                 ))
             };
             diags.push(diagnostic.at(at(ctx, *pos)));
