@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use minijinja::{Environment, Value};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Manifest, Ownership, PartRecord, Recorded};
+use crate::manifest::{Manifest, Ownership, PartRecord};
 use crate::outdir::{self, OnDisk};
 use crate::render::TemplateSet;
 
@@ -66,35 +66,36 @@ impl Previous {
     /// untrusted input: it only ever lets a file be kept whose bytes on
     /// disk hash to what it records (`reusable`), never supplies content.
     pub fn of(root: &Path) -> Self {
-        let Ok(Some(manifest)) = Manifest::recorded(root) else {
-            return Previous::none();
-        };
-        let Recorded {
-            files,
-            inputs: Some(inputs),
-            incomplete: false,
-            ..
-        } = manifest
-        else {
+        // Read through `read_ahead`: emit takes the parsed manifest then
+        // instead of parsing it again, if the file is still the same.
+        Manifest::read_ahead(root, |manifest| Previous::recorded_in(root, manifest))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn recorded_in(root: &Path, manifest: &Manifest) -> Self {
+        let (Some(inputs), false) = (&manifest.inputs, manifest.incomplete) else {
             return Previous::none();
         };
         let mut kept = HashMap::with_capacity(inputs.keys.len());
-        for (path, key) in inputs.keys {
-            let sha = match files.get(&path) {
+        for (path, key) in &inputs.keys {
+            let sha = match manifest.files.get(path) {
                 Some(entry) if entry.owner == Ownership::Generated && entry.pending.is_none() => {
                     entry.sha256.clone()
                 }
-                Some(entry) if entry.owner == Ownership::User => inputs.user.get(&path).cloned(),
+                Some(entry) if entry.owner == Ownership::User => inputs.user.get(path).cloned(),
                 _ => None,
             };
             if let Some(sha) = sha {
-                kept.insert(path, (key, sha));
+                kept.insert(path.clone(), (key.clone(), sha));
             }
         }
         let parts = inputs
             .parts
-            .into_iter()
-            .filter(|(path, _)| kept.contains_key(path))
+            .iter()
+            .filter(|(path, _)| kept.contains_key(*path))
+            .map(|(path, records)| (path.clone(), records.clone()))
             .collect();
         Previous {
             root: root.to_path_buf(),
@@ -116,7 +117,7 @@ impl Previous {
             .into_iter()
             .filter(|path| {
                 let sha = &self.files[*path].1;
-                !matches!(reader.inspect(path), OnDisk::File(bytes) if crate::hash::sha256(&bytes) == *sha)
+                reader.sha256(path).as_ref() != Some(sha)
             })
             .cloned()
             .collect();

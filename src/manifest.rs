@@ -1086,18 +1086,20 @@ impl Manifest {
     /// read without following links, and every path it names must be a
     /// relative path inside the root (see `ManifestError`).
     pub fn read(root: &Path) -> Result<Option<Manifest>, ManifestError> {
-        read_as(root)
+        let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
+            return Ok(None);
+        };
+        let manifest = match Manifest::take_parsed_ahead(root, &bytes) {
+            Some(parsed) => parsed,
+            None => parse_checked(&bytes)?,
+        };
+        with_intent(root, manifest).map(Some)
     }
 
     /// What `read` checks and the recipe, without the file entries: for
     /// questions about an output (what made it, can it be trusted) that a
     /// large manifest would make slow to answer.
     pub fn summary(root: &Path) -> Result<Option<Summary>, ManifestError> {
-        read_as(root)
-    }
-
-    /// What `read` checks, and the hashes and keys of each file.
-    pub fn recorded(root: &Path) -> Result<Option<Recorded>, ManifestError> {
         read_as(root)
     }
 
@@ -1126,51 +1128,6 @@ pub struct InputsSummary {
     pub files: Vec<String>,
 }
 
-/// What an earlier run recorded of each file's content and inputs, for
-/// incremental regeneration; what files need from users is skipped.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Recorded {
-    parasol: u32,
-    #[serde(default)]
-    pub incomplete: bool,
-    pub files: BTreeMap<String, RecordedEntry>,
-    #[serde(default)]
-    pub inputs: Option<RecordedInputs>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RecordedEntry {
-    pub owner: Ownership,
-    #[serde(default)]
-    pub sha256: Option<String>,
-    #[serde(default)]
-    pub pending: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RecordedInputs {
-    #[serde(default)]
-    pub user: BTreeMap<String, String>,
-    #[serde(default)]
-    pub keys: BTreeMap<String, String>,
-    #[serde(default)]
-    pub parts: BTreeMap<String, Vec<PartRecord>>,
-}
-
-impl Parsed for Recorded {
-    fn format(&self) -> u32 {
-        self.parasol
-    }
-    fn entry_paths(&self) -> impl Iterator<Item = &String> {
-        self.files.keys()
-    }
-    fn left_incomplete(&mut self, intent: Intent) {
-        self.incomplete = true;
-        self.inputs = None;
-        mark_pending(&mut self.files, intent);
-    }
-}
-
 /// What `read_as` needs of a parsed manifest.
 trait Parsed: serde::de::DeserializeOwned {
     fn format(&self) -> u32;
@@ -1195,62 +1152,25 @@ impl Parsed for Manifest {
     }
 }
 
-/// A manifest entry as some reader keeps it (`Entry`, `RecordedEntry`).
-trait PendingEntry {
-    /// An entry for a file parasol has no record of.
-    fn fresh(owner: Ownership) -> Self;
-    fn owner(&self) -> Ownership;
-    /// The content recorded as written, and the content being written.
-    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>);
-}
-
-impl PendingEntry for Entry {
-    fn fresh(owner: Ownership) -> Self {
-        Entry {
-            owner,
-            sha256: None,
-            pending: None,
-            needs: Needs::default(),
-        }
-    }
-    fn owner(&self) -> Ownership {
-        self.owner
-    }
-    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
-        (&mut self.sha256, &mut self.pending)
-    }
-}
-
-impl PendingEntry for RecordedEntry {
-    fn fresh(owner: Ownership) -> Self {
-        RecordedEntry {
-            owner,
-            sha256: None,
-            pending: None,
-        }
-    }
-    fn owner(&self) -> Ownership {
-        self.owner
-    }
-    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
-        (&mut self.sha256, &mut self.pending)
-    }
-}
-
 /// Marks every file `intent` lists as possibly holding its new content.
-fn mark_pending<E: PendingEntry>(files: &mut BTreeMap<String, E>, intent: Intent) {
+fn mark_pending(files: &mut BTreeMap<String, Entry>, intent: Intent) {
+    let fresh = |owner| Entry {
+        owner,
+        sha256: None,
+        pending: None,
+        needs: Needs::default(),
+    };
     for (path, write) in intent.pending {
-        let entry = files.entry(path).or_insert_with(|| E::fresh(write.owner));
+        let entry = files.entry(path).or_insert_with(|| fresh(write.owner));
         // A file that changed owner is written afresh: what the old entry
         // recorded of it no longer applies.
-        if entry.owner() != write.owner {
-            *entry = E::fresh(write.owner);
+        if entry.owner != write.owner {
+            *entry = fresh(write.owner);
         }
-        let (recorded, pending) = entry.hashes();
         if let Some(now) = write.now {
-            *recorded = Some(now);
+            entry.sha256 = Some(now);
         }
-        *pending = Some(write.sha256);
+        entry.pending = Some(write.sha256);
     }
 }
 
@@ -1273,21 +1193,87 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
     let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
         return Ok(None);
     };
-    let text =
-        String::from_utf8(bytes).map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
-    let mut manifest: T =
-        serde_json::from_str(&text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
+    let manifest = parse_checked(&bytes)?;
+    with_intent(root, manifest).map(Some)
+}
+
+/// The manifest text `bytes`, parsed as `T` and checked (format, paths),
+/// before any intent beside it is applied.
+fn parse_checked<T: Parsed>(bytes: &[u8]) -> Result<T, ManifestError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
+    let manifest: T =
+        serde_json::from_str(text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
     if manifest.format() != FORMAT_VERSION {
         return Err(ManifestError::Unreadable(format!(
             "manifest format {} is not {FORMAT_VERSION}",
             manifest.format()
         )));
     }
-    check_entry_paths(manifest.entry_paths(), &text, MANIFEST_PATH, "the manifest")?;
+    check_entry_paths(manifest.entry_paths(), text, MANIFEST_PATH, "the manifest")?;
+    Ok(manifest)
+}
+
+/// `manifest` as read from `root`, marked with what an unfinished run's
+/// intent beside it says.
+fn with_intent<T: Parsed>(root: &Path, mut manifest: T) -> Result<T, ManifestError> {
     if let Some(intent) = read_intent(root)? {
         manifest.left_incomplete(intent);
     }
-    Ok(Some(manifest))
+    Ok(manifest)
+}
+
+/// Manifests parsed on the read-ahead thread (`incremental::Prefetch`),
+/// each with the SHA-256 of the bytes it was parsed from (hashing is
+/// quicker than parsing, and holds less than the bytes): `Manifest::read`
+/// takes one instead of parsing a large manifest again, but only while the
+/// file still holds exactly those bytes, so what it returns is always what
+/// parsing the file now would give.
+static PARSED_AHEAD: std::sync::Mutex<Vec<ParsedAhead>> = std::sync::Mutex::new(Vec::new());
+
+struct ParsedAhead {
+    root: PathBuf,
+    sha256: String,
+    manifest: Manifest,
+}
+
+impl Manifest {
+    /// Reads the manifest of `root` ahead of `read`, for `read` to take
+    /// when the file has not changed meanwhile; calls `view` with it as
+    /// `read` would give it now. `Ok(None)` when there is none.
+    pub fn read_ahead<R>(
+        root: &Path,
+        view: impl FnOnce(&Manifest) -> R,
+    ) -> Result<Option<R>, ManifestError> {
+        let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
+            return Ok(None);
+        };
+        let manifest: Manifest = parse_checked(&bytes)?;
+        let seen = match read_intent(root)? {
+            None => view(&manifest),
+            Some(intent) => {
+                let mut marked = manifest.clone();
+                marked.left_incomplete(intent);
+                view(&marked)
+            }
+        };
+        let mut ahead = PARSED_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
+        ahead.retain(|a| a.root != root);
+        ahead.push(ParsedAhead {
+            root: root.to_path_buf(),
+            sha256: sha256(&bytes),
+            manifest,
+        });
+        Ok(Some(seen))
+    }
+
+    /// What `read_ahead` parsed of `root` from exactly `bytes`, taken.
+    fn take_parsed_ahead(root: &Path, bytes: &[u8]) -> Option<Manifest> {
+        let mut ahead = PARSED_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
+        let at = ahead.iter().position(|a| a.root == root)?;
+        let found = ahead.swap_remove(at);
+        (found.sha256 == sha256(bytes)).then_some(found.manifest)
+    }
 }
 
 /// The intent a run that did not finish left beside the manifest, if any.
@@ -1434,6 +1420,28 @@ mod tests {
     }
 
     #[test]
+    fn a_manifest_read_ahead_is_used_only_while_the_file_holds_what_was_read() {
+        let dir = folder_with(&manifest_with("src/a.rs"), None);
+        let paths = |m: &Manifest| m.files.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            Manifest::read_ahead(dir.path(), paths).unwrap().unwrap(),
+            ["ok.rs", "src/a.rs"]
+        );
+        // Another run rewrote it meanwhile: parsed again, not taken.
+        std::fs::write(dir.path().join(MANIFEST_PATH), manifest_with("src/b.rs")).unwrap();
+        assert_eq!(
+            paths(&Manifest::read(dir.path()).unwrap().unwrap()),
+            ["ok.rs", "src/b.rs"]
+        );
+        // Unchanged since read ahead: the same as parsing it now.
+        Manifest::read_ahead(dir.path(), |_| ()).unwrap();
+        assert_eq!(
+            paths(&Manifest::read(dir.path()).unwrap().unwrap()),
+            ["ok.rs", "src/b.rs"]
+        );
+    }
+
+    #[test]
     fn an_intent_left_beside_the_manifest_marks_its_files_pending_and_nothing_trusted() {
         let mut manifest: serde_json::Value =
             serde_json::from_str(&manifest_with("src/a.rs")).unwrap();
@@ -1460,11 +1468,17 @@ mod tests {
         assert!(read.files["src/a.rs"].written_by_parasol(&pending));
         let summary = Manifest::summary(left.path()).unwrap().unwrap();
         assert!(summary.inputs.is_none());
-        let recorded = Manifest::recorded(left.path()).unwrap().unwrap();
-        assert!(recorded.incomplete);
-        assert_eq!(
-            recorded.files["src/a.rs"].pending.as_deref(),
-            Some(&*pending)
+        let (incomplete, pending_ahead) = Manifest::read_ahead(left.path(), |m| {
+            (m.incomplete, m.files["src/a.rs"].pending.clone())
+        })
+        .unwrap()
+        .unwrap();
+        assert!(incomplete, "read ahead, the intent is applied as by `read`");
+        assert_eq!(pending_ahead.as_deref(), Some(&*pending));
+        let taken = Manifest::read(left.path()).unwrap().unwrap();
+        assert!(
+            taken.incomplete,
+            "taken from the read-ahead, the intent still applies"
         );
 
         // A file that was being created, and one that changed owner.

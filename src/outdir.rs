@@ -197,6 +197,20 @@ impl<'r> Reader<'r> {
         }
         inspect(self.root, rel)
     }
+
+    /// The SHA-256 of `rel` if `inspect` would find a file there. Read in
+    /// pieces through one buffer: a pass over a large tree that only needs
+    /// hashes then holds no file whole, and allocates nothing per file.
+    pub fn sha256(&mut self, rel: &str) -> Option<String> {
+        #[cfg(unix)]
+        if let Some(sha) = self.handles.sha256(self.root, rel) {
+            return Some(sha);
+        }
+        match inspect(self.root, rel) {
+            OnDisk::File(bytes) => Some(crate::hash::sha256(&bytes)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -212,6 +226,8 @@ mod handles {
     pub struct Handles {
         root: Option<OwnedFd>,
         open: Vec<(String, OwnedFd)>,
+        /// Reused by `sha256`.
+        buffer: Vec<u8>,
     }
 
     const DIR: OFlags = OFlags::RDONLY
@@ -228,6 +244,33 @@ mod handles {
         /// The bytes of `rel` if it is a regular file reached through
         /// folders, none of them a link; `None` for anything else.
         pub fn read(&mut self, root: &Path, rel: &str) -> Option<Vec<u8>> {
+            let (fd, len) = self.open_file(root, rel)?;
+            let mut bytes = Vec::with_capacity(len);
+            std::fs::File::from(fd).read_to_end(&mut bytes).ok()?;
+            Some(bytes)
+        }
+
+        /// The SHA-256 of what `read` would give, read through `buffer`.
+        pub fn sha256(&mut self, root: &Path, rel: &str) -> Option<String> {
+            use sha2::Digest as _;
+            let (fd, _) = self.open_file(root, rel)?;
+            let mut file = std::fs::File::from(fd);
+            self.buffer.resize(1 << 16, 0);
+            let mut hasher = sha2::Sha256::new();
+            loop {
+                match file.read(&mut self.buffer) {
+                    Ok(0) => break,
+                    Ok(n) => hasher.update(&self.buffer[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return None,
+                }
+            }
+            Some(crate::hash::hex(&hasher.finalize()))
+        }
+
+        /// `rel` opened for reading if it is a regular file reached through
+        /// folders, none of them a link, with its length.
+        fn open_file(&mut self, root: &Path, rel: &str) -> Option<(OwnedFd, usize)> {
             if self.root.is_none() {
                 // Not through a link at the root either (`link_problem`).
                 self.root = Some(rustix::fs::open(root, DIR, Mode::empty()).ok()?);
@@ -258,9 +301,7 @@ mod handles {
             if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
                 return None;
             }
-            let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
-            std::fs::File::from(fd).read_to_end(&mut bytes).ok()?;
-            Some(bytes)
+            Some((fd, usize::try_from(stat.st_size).unwrap_or(0)))
         }
     }
 }
