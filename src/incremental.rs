@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use minijinja::{Environment, Value};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Manifest, Ownership, PartRecord};
+use crate::manifest::{Manifest, Ownership, PartRecord, Recorded};
 use crate::outdir::{self, OnDisk};
 use crate::render::TemplateSet;
 
@@ -66,36 +66,35 @@ impl Previous {
     /// untrusted input: it only ever lets a file be kept whose bytes on
     /// disk hash to what it records (`reusable`), never supplies content.
     pub fn of(root: &Path) -> Self {
-        // Read through `read_ahead`: emit takes the parsed manifest then
-        // instead of parsing it again, if the file is still the same.
-        Manifest::read_ahead(root, |manifest| Previous::recorded_in(root, manifest))
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-
-    fn recorded_in(root: &Path, manifest: &Manifest) -> Self {
-        let (Some(inputs), false) = (&manifest.inputs, manifest.incomplete) else {
+        let Ok(Some(manifest)) = Manifest::recorded(root) else {
+            return Previous::none();
+        };
+        let Recorded {
+            files,
+            inputs: Some(inputs),
+            incomplete: false,
+            ..
+        } = manifest
+        else {
             return Previous::none();
         };
         let mut kept = HashMap::with_capacity(inputs.keys.len());
-        for (path, key) in &inputs.keys {
-            let sha = match manifest.files.get(path) {
+        for (path, key) in inputs.keys {
+            let sha = match files.get(&path) {
                 Some(entry) if entry.owner == Ownership::Generated && entry.pending.is_none() => {
                     entry.sha256.clone()
                 }
-                Some(entry) if entry.owner == Ownership::User => inputs.user.get(path).cloned(),
+                Some(entry) if entry.owner == Ownership::User => inputs.user.get(&path).cloned(),
                 _ => None,
             };
             if let Some(sha) = sha {
-                kept.insert(path.clone(), (key.clone(), sha));
+                kept.insert(path, (key, sha));
             }
         }
         let parts = inputs
             .parts
-            .iter()
-            .filter(|(path, _)| kept.contains_key(*path))
-            .map(|(path, records)| (path.clone(), records.clone()))
+            .into_iter()
+            .filter(|(path, _)| kept.contains_key(path))
             .collect();
         Previous {
             root: root.to_path_buf(),

@@ -373,14 +373,15 @@ impl Need {
             // A file that no longer uses the element (a test deleted) owes it nothing.
             let in_use =
                 need.declares.is_some() || need.uses.iter().any(|u| contains_word(text, u));
-            for set in need
+            // New output fields found nowhere in the file (set, perhaps,
+            // by a helper of the user's when found elsewhere).
+            let unset: Vec<&String> = need
                 .sets
                 .iter()
-                .filter(|s| in_use && !before.sets.contains(s))
-            {
-                if !contains_word(text, set) {
-                    out.push(format!("{} now has `{set}`: set it", need.what));
-                }
+                .filter(|s| in_use && !before.sets.contains(s) && !contains_word(text, s))
+                .collect();
+            for set in &unset {
+                out.push(format!("{} now has `{set}`: set it", need.what));
             }
             for event in need.emits.iter().filter(|e| !before.emits.contains(e)) {
                 if !contains_word(text, event) {
@@ -534,10 +535,11 @@ impl Need {
                 }
             }
             for problem in literal_problems(&text[start..end], &before.literals, &need.literals) {
-                // A new output field is already asked for (`sets`).
+                // A new output field already asked for above. Found
+                // elsewhere in the file, the literal still lacks it.
                 if !problem
                     .added
-                    .is_some_and(|field| need.sets.iter().any(|s| s == field))
+                    .is_some_and(|field| unset.iter().any(|s| *s == field))
                 {
                     out.push(format!("{}: {}", need.what, problem.message));
                 }
@@ -1086,20 +1088,18 @@ impl Manifest {
     /// read without following links, and every path it names must be a
     /// relative path inside the root (see `ManifestError`).
     pub fn read(root: &Path) -> Result<Option<Manifest>, ManifestError> {
-        let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
-            return Ok(None);
-        };
-        let manifest = match Manifest::take_parsed_ahead(root, &bytes) {
-            Some(parsed) => parsed,
-            None => parse_checked(&bytes)?,
-        };
-        with_intent(root, manifest).map(Some)
+        read_as(root)
     }
 
     /// What `read` checks and the recipe, without the file entries: for
     /// questions about an output (what made it, can it be trusted) that a
     /// large manifest would make slow to answer.
     pub fn summary(root: &Path) -> Result<Option<Summary>, ManifestError> {
+        read_as(root)
+    }
+
+    /// What `read` checks, and the hashes and keys of each file.
+    pub fn recorded(root: &Path) -> Result<Option<Recorded>, ManifestError> {
         read_as(root)
     }
 
@@ -1128,6 +1128,51 @@ pub struct InputsSummary {
     pub files: Vec<String>,
 }
 
+/// What an earlier run recorded of each file's content and inputs, for
+/// incremental regeneration; what files need from users is skipped.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Recorded {
+    parasol: u32,
+    #[serde(default)]
+    pub incomplete: bool,
+    pub files: BTreeMap<String, RecordedEntry>,
+    #[serde(default)]
+    pub inputs: Option<RecordedInputs>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordedEntry {
+    pub owner: Ownership,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub pending: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordedInputs {
+    #[serde(default)]
+    pub user: BTreeMap<String, String>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+    #[serde(default)]
+    pub parts: BTreeMap<String, Vec<PartRecord>>,
+}
+
+impl Parsed for Recorded {
+    fn format(&self) -> u32 {
+        self.parasol
+    }
+    fn entry_paths(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+    fn left_incomplete(&mut self, intent: Intent) {
+        self.incomplete = true;
+        self.inputs = None;
+        mark_pending(&mut self.files, intent);
+    }
+}
+
 /// What `read_as` needs of a parsed manifest.
 trait Parsed: serde::de::DeserializeOwned {
     fn format(&self) -> u32;
@@ -1152,25 +1197,62 @@ impl Parsed for Manifest {
     }
 }
 
+/// A manifest entry as some reader keeps it (`Entry`, `RecordedEntry`).
+trait PendingEntry {
+    /// An entry for a file parasol has no record of.
+    fn fresh(owner: Ownership) -> Self;
+    fn owner(&self) -> Ownership;
+    /// The content recorded as written, and the content being written.
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>);
+}
+
+impl PendingEntry for Entry {
+    fn fresh(owner: Ownership) -> Self {
+        Entry {
+            owner,
+            sha256: None,
+            pending: None,
+            needs: Needs::default(),
+        }
+    }
+    fn owner(&self) -> Ownership {
+        self.owner
+    }
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
+        (&mut self.sha256, &mut self.pending)
+    }
+}
+
+impl PendingEntry for RecordedEntry {
+    fn fresh(owner: Ownership) -> Self {
+        RecordedEntry {
+            owner,
+            sha256: None,
+            pending: None,
+        }
+    }
+    fn owner(&self) -> Ownership {
+        self.owner
+    }
+    fn hashes(&mut self) -> (&mut Option<String>, &mut Option<String>) {
+        (&mut self.sha256, &mut self.pending)
+    }
+}
+
 /// Marks every file `intent` lists as possibly holding its new content.
-fn mark_pending(files: &mut BTreeMap<String, Entry>, intent: Intent) {
-    let fresh = |owner| Entry {
-        owner,
-        sha256: None,
-        pending: None,
-        needs: Needs::default(),
-    };
+fn mark_pending<E: PendingEntry>(files: &mut BTreeMap<String, E>, intent: Intent) {
     for (path, write) in intent.pending {
-        let entry = files.entry(path).or_insert_with(|| fresh(write.owner));
+        let entry = files.entry(path).or_insert_with(|| E::fresh(write.owner));
         // A file that changed owner is written afresh: what the old entry
         // recorded of it no longer applies.
-        if entry.owner != write.owner {
-            *entry = fresh(write.owner);
+        if entry.owner() != write.owner {
+            *entry = E::fresh(write.owner);
         }
+        let (recorded, pending) = entry.hashes();
         if let Some(now) = write.now {
-            entry.sha256 = Some(now);
+            *recorded = Some(now);
         }
-        entry.pending = Some(write.sha256);
+        *pending = Some(write.sha256);
     }
 }
 
@@ -1193,87 +1275,21 @@ fn read_as<T: Parsed>(root: &Path) -> Result<Option<T>, ManifestError> {
     let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
         return Ok(None);
     };
-    let manifest = parse_checked(&bytes)?;
-    with_intent(root, manifest).map(Some)
-}
-
-/// The manifest text `bytes`, parsed as `T` and checked (format, paths),
-/// before any intent beside it is applied.
-fn parse_checked<T: Parsed>(bytes: &[u8]) -> Result<T, ManifestError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
-    let manifest: T =
-        serde_json::from_str(text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ManifestError::Unreadable("not UTF-8 text".into()))?;
+    let mut manifest: T =
+        serde_json::from_str(&text).map_err(|e| ManifestError::Unreadable(e.to_string()))?;
     if manifest.format() != FORMAT_VERSION {
         return Err(ManifestError::Unreadable(format!(
             "manifest format {} is not {FORMAT_VERSION}",
             manifest.format()
         )));
     }
-    check_entry_paths(manifest.entry_paths(), text, MANIFEST_PATH, "the manifest")?;
-    Ok(manifest)
-}
-
-/// `manifest` as read from `root`, marked with what an unfinished run's
-/// intent beside it says.
-fn with_intent<T: Parsed>(root: &Path, mut manifest: T) -> Result<T, ManifestError> {
+    check_entry_paths(manifest.entry_paths(), &text, MANIFEST_PATH, "the manifest")?;
     if let Some(intent) = read_intent(root)? {
         manifest.left_incomplete(intent);
     }
-    Ok(manifest)
-}
-
-/// Manifests parsed on the read-ahead thread (`incremental::Prefetch`),
-/// each with the SHA-256 of the bytes it was parsed from (hashing is
-/// quicker than parsing, and holds less than the bytes): `Manifest::read`
-/// takes one instead of parsing a large manifest again, but only while the
-/// file still holds exactly those bytes, so what it returns is always what
-/// parsing the file now would give.
-static PARSED_AHEAD: std::sync::Mutex<Vec<ParsedAhead>> = std::sync::Mutex::new(Vec::new());
-
-struct ParsedAhead {
-    root: PathBuf,
-    sha256: String,
-    manifest: Manifest,
-}
-
-impl Manifest {
-    /// Reads the manifest of `root` ahead of `read`, for `read` to take
-    /// when the file has not changed meanwhile; calls `view` with it as
-    /// `read` would give it now. `Ok(None)` when there is none.
-    pub fn read_ahead<R>(
-        root: &Path,
-        view: impl FnOnce(&Manifest) -> R,
-    ) -> Result<Option<R>, ManifestError> {
-        let Some(bytes) = state_file(root, MANIFEST_PATH, "the manifest")? else {
-            return Ok(None);
-        };
-        let manifest: Manifest = parse_checked(&bytes)?;
-        let seen = match read_intent(root)? {
-            None => view(&manifest),
-            Some(intent) => {
-                let mut marked = manifest.clone();
-                marked.left_incomplete(intent);
-                view(&marked)
-            }
-        };
-        let mut ahead = PARSED_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-        ahead.retain(|a| a.root != root);
-        ahead.push(ParsedAhead {
-            root: root.to_path_buf(),
-            sha256: sha256(&bytes),
-            manifest,
-        });
-        Ok(Some(seen))
-    }
-
-    /// What `read_ahead` parsed of `root` from exactly `bytes`, taken.
-    fn take_parsed_ahead(root: &Path, bytes: &[u8]) -> Option<Manifest> {
-        let mut ahead = PARSED_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-        let at = ahead.iter().position(|a| a.root == root)?;
-        let found = ahead.swap_remove(at);
-        (found.sha256 == sha256(bytes)).then_some(found.manifest)
-    }
+    Ok(Some(manifest))
 }
 
 /// The intent a run that did not finish left beside the manifest, if any.
@@ -1420,28 +1436,6 @@ mod tests {
     }
 
     #[test]
-    fn a_manifest_read_ahead_is_used_only_while_the_file_holds_what_was_read() {
-        let dir = folder_with(&manifest_with("src/a.rs"), None);
-        let paths = |m: &Manifest| m.files.keys().cloned().collect::<Vec<_>>();
-        assert_eq!(
-            Manifest::read_ahead(dir.path(), paths).unwrap().unwrap(),
-            ["ok.rs", "src/a.rs"]
-        );
-        // Another run rewrote it meanwhile: parsed again, not taken.
-        std::fs::write(dir.path().join(MANIFEST_PATH), manifest_with("src/b.rs")).unwrap();
-        assert_eq!(
-            paths(&Manifest::read(dir.path()).unwrap().unwrap()),
-            ["ok.rs", "src/b.rs"]
-        );
-        // Unchanged since read ahead: the same as parsing it now.
-        Manifest::read_ahead(dir.path(), |_| ()).unwrap();
-        assert_eq!(
-            paths(&Manifest::read(dir.path()).unwrap().unwrap()),
-            ["ok.rs", "src/b.rs"]
-        );
-    }
-
-    #[test]
     fn an_intent_left_beside_the_manifest_marks_its_files_pending_and_nothing_trusted() {
         let mut manifest: serde_json::Value =
             serde_json::from_str(&manifest_with("src/a.rs")).unwrap();
@@ -1468,17 +1462,11 @@ mod tests {
         assert!(read.files["src/a.rs"].written_by_parasol(&pending));
         let summary = Manifest::summary(left.path()).unwrap().unwrap();
         assert!(summary.inputs.is_none());
-        let (incomplete, pending_ahead) = Manifest::read_ahead(left.path(), |m| {
-            (m.incomplete, m.files["src/a.rs"].pending.clone())
-        })
-        .unwrap()
-        .unwrap();
-        assert!(incomplete, "read ahead, the intent is applied as by `read`");
-        assert_eq!(pending_ahead.as_deref(), Some(&*pending));
-        let taken = Manifest::read(left.path()).unwrap().unwrap();
-        assert!(
-            taken.incomplete,
-            "taken from the read-ahead, the intent still applies"
+        let recorded = Manifest::recorded(left.path()).unwrap().unwrap();
+        assert!(recorded.incomplete);
+        assert_eq!(
+            recorded.files["src/a.rs"].pending.as_deref(),
+            Some(&*pending)
         );
 
         // A file that was being created, and one that changed owner.
@@ -2009,6 +1997,31 @@ mod tests {
         assert_eq!(
             Need::problems(shorthand, &before, &after),
             ["bid: `BidPlaced` no longer has `amount`: remove it"]
+        );
+    }
+
+    #[test]
+    fn a_new_output_field_named_elsewhere_in_the_file_is_still_missing_from_the_literal() {
+        let need = |sets: &[&str], literal: &str| {
+            let mut needs = literals("bid", &[literal]);
+            let need = needs.get_mut("bid").unwrap();
+            need.uses = vec!["input.lot".into()];
+            need.sets = sets.iter().map(|s| s.to_string()).collect();
+            needs
+        };
+        let before = need(&["lot"], "PlaceBidOutput.lot");
+        let after = need(&["lot", "rank"], "PlaceBidOutput.lot,rank");
+        // `rank` is there, but in another function: the literal still lacks it.
+        let text = "fn place_bid(ctx) {\n    let lot = input.lot;\n    Ok(PlaceBidOutput { lot })\n}\n\nfn other() { entity.rank = 1; }\n";
+        assert_eq!(
+            Need::problems(text, &before, &after),
+            ["bid: `PlaceBidOutput` now has `rank`: set it"]
+        );
+        // Found nowhere, it is asked for once, as a new output field.
+        let alone = text.replace("entity.rank = 1;", "");
+        assert_eq!(
+            Need::problems(&alone, &before, &after),
+            ["bid now has `rank`: set it"]
         );
     }
 }
