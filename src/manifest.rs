@@ -963,8 +963,12 @@ fn source_of(value: &str) -> Option<&str> {
             .map(|(at, _)| at)
             .find(|&at| !value[..at].chars().next_back().is_some_and(is_ident_char))?;
         let rest = &value[start + root.len()..];
-        let end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
-        (end > 0).then(|| &value[start..start + root.len() + end])
+        // A keyword field is a raw identifier (`input.r#type`).
+        let raw = if rest.starts_with("r#") { 2 } else { 0 };
+        let end = rest[raw..]
+            .find(|c: char| !is_ident_char(c))
+            .map_or(rest.len(), |end| raw + end);
+        (end > raw).then(|| &value[start..start + root.len() + end])
     })
 }
 
@@ -1775,6 +1779,20 @@ mod tests {
         assert_eq!(
             Need::problems(kept, &old, &removed),
             ["operation `op`: `rate: ` no longer exists"]
+        );
+        // A keyword field, written as a raw identifier, reads the same.
+        let old = need(
+            &["input.r#let", "entity.r#let", "r#let: "],
+            &["r#let: input.r#let.clone()"],
+        );
+        let kept =
+            "fn op() {\n    let entity = Kit {\n        r#let: input.r#let.clone(),\n    };\n}";
+        let retyped = need(&["input.r#let", "entity.r#let"], &[]);
+        assert_eq!(
+            Need::problems(kept, &old, &retyped),
+            [
+                "operation `op`: `r#let: input.r#let.clone()` no longer fits the spec (a type changed): the default no longer sets `r#let` from `input.r#let`"
+            ]
         );
     }
 
