@@ -296,7 +296,8 @@ impl Lowerer<'_> {
     }
 
     /// Resolves a field's type; inline enums become named types `<Owner><Field>`.
-    fn resolve_type(&mut self, ty: &RawType, owner: &str, field: &str) -> Option<Ty> {
+    /// `what` says whose field it is, as `fields` is told.
+    fn resolve_type(&mut self, ty: &RawType, owner: &str, field: &str, what: &str) -> Option<Ty> {
         match ty {
             RawType::Named(text) => match types::parse(&text.value) {
                 Ok(expr) => self.resolve_expr(&expr, text.pos),
@@ -368,6 +369,7 @@ impl Lowerer<'_> {
                     name: Name::new(&type_name),
                     variants: out,
                     origin: format!("{owner}.{field}"),
+                    declared_in: format!("the enum of field `{field}` of {what}"),
                     pos: *pos,
                 });
                 let ty = Ty::enumeration(&names::type_ident(&type_name), &raw_variants);
@@ -436,7 +438,7 @@ impl Lowerer<'_> {
             }) {
                 continue;
             }
-            let Some(ty) = self.resolve_type(&f.ty, owner, &f.name.value) else {
+            let Some(ty) = self.resolve_type(&f.ty, owner, &f.name.value, what) else {
                 continue;
             };
             let rename = (serde_camel(&name.rust) != name.raw).then(|| name.raw.clone());
@@ -1495,13 +1497,16 @@ fn check_type_namespace(
     // Who took a type name, told only when another meets it: formatting
     // every origin up front cost more than the check on a large context.
     struct Origin<'m> {
-        what: &'static str,
+        what: &'m str,
         name: &'m str,
         derived: bool,
     }
     impl Origin<'_> {
         fn told(&self, rust_type: &str) -> String {
-            if self.derived || self.name != rust_type {
+            if self.name.is_empty() {
+                // `what` says it whole (an enum: the field it types).
+                format!("{} (its `{rust_type}`)", self.what)
+            } else if self.derived || self.name != rust_type {
                 format!("{} `{}` (its `{rust_type}`)", self.what, self.name)
             } else {
                 format!("{} `{}`", self.what, self.name)
@@ -1561,7 +1566,11 @@ fn check_type_namespace(
     }
     let enum_list = std::mem::take(&mut l.enums);
     for e in &enum_list {
-        let origin = declared("the enum of", e.origin.as_str());
+        let origin = Origin {
+            what: &e.declared_in,
+            name: "",
+            derived: true,
+        };
         claim(l, e.name.rust_type.clone(), origin, e.pos);
     }
     for e in events {

@@ -184,6 +184,9 @@ pub struct EnumDef {
     pub variants: Vec<Variant>,
     /// Where it was declared (`Payment.status`), for doc comments.
     pub origin: String,
+    /// The same, as messages say it (``the enum of field `status` of aggregate `Payment` ``).
+    #[serde(skip)]
+    pub declared_in: String,
     /// The `{ enum: [...] }` mapping, where a name collision is reported.
     #[serde(skip)]
     pub pos: Pos,
