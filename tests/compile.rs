@@ -745,6 +745,14 @@ impl SpecGen<'_> {
                 .take(2)
             {
                 if !fields.iter().any(|x| x.starts_with(&format!("{f}:"))) {
+                    // Named like the metadata but typed otherwise at times:
+                    // the default projection converts what cannot fail
+                    // and leaves the rest to the user.
+                    let t = if self.rng.chance(35) {
+                        retyped(t)
+                    } else {
+                        t.clone()
+                    };
                     fields.push(format!("{f}: {t}"));
                 }
             }
@@ -1077,6 +1085,18 @@ fn extras_for(seed: u64, case: usize, has_workflow: bool) -> Vec<Extra> {
         .collect()
 }
 
+/// Another type for a field named like `t`'s: text where an enum value,
+/// a number or an id was, an enum where text was, optional or not.
+fn retyped(t: &str) -> String {
+    match t {
+        "string" => "{ enum: [alpha, beta] }".to_string(),
+        "int" | "uuid" | "bool" => "string".to_string(),
+        t if t.ends_with('?') => t.trim_end_matches('?').to_string(),
+        t if t.starts_with('{') => "string".to_string(),
+        t => format!("{t}?"),
+    }
+}
+
 /// The folders under `dir`, by name.
 fn folders(dir: &Path) -> std::collections::BTreeSet<std::ffi::OsString> {
     std::fs::read_dir(dir)
@@ -1124,8 +1144,8 @@ fn check_extra(extra: Extra, spec: &Path, out: &Path, context: &str, workflow: O
     // generator: refused at the bundle's line, nothing to check.
     // (Its message names the bundle and the principle it sets, or the
     // catalogue that leaves the request out: `policy`, docs/policy.md.)
-    let by_a_bundle = run.stderr.contains(" sets `v5_principles: ")
-        || run.stderr.contains(" in no bundle's `");
+    let by_a_bundle =
+        run.stderr.contains(" sets `v5_principles: ") || run.stderr.contains(" in no bundle's `");
     if run.code == 1 && by_a_bundle {
         eprintln!("  {extra:?}: refused by a bundle, as it should be");
         return;

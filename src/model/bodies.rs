@@ -1574,7 +1574,9 @@ pub fn plan_projections(ctx: &mut Context) {
                         event.metadata.iter().find(|m| m.name.raw == wanted)
                     });
                 let expr = if let Some(m) = from_metadata {
-                    convert(&event_value(m), &field.ty)
+                    // A projection cannot fail (it returns nothing): text
+                    // that may not name an enum value is left to the user.
+                    convert(&event_value(m), &field.ty).filter(|(e, _)| !e.fallible())
                 } else if field.name.raw == format!("{}Id", event.entity.camel)
                     && field.ty.required().stringly()
                 {
@@ -2016,6 +2018,46 @@ bounded_context:
         );
         // `furious` is no `mood` of a ticket: nothing safe fills it.
         assert_eq!(set("mood"), None);
+    }
+
+    /// A projection returns nothing, so it has nowhere to send a failure:
+    /// text that may not name one of the view's enum values is not read
+    /// into it (the default would not build), while a field that cannot
+    /// fail still is.
+    #[test]
+    fn a_projection_never_reads_text_into_an_enum() {
+        let ctx = context(
+            "parasol: 1
+bounded_context:
+  name: Shelter
+  modules:
+    intake:
+      aggregates:
+        Animal: { fields: { name: string } }
+      api:
+        admit:
+          input: { name: string }
+          emits: [animal.admitted]
+  events:
+    animal.admitted: { entity: Animal, metadata: { species: string, name: string } }
+  read_models:
+    Board:
+      key: animalId
+      fields: { animalId: string, species: { enum: [dog, cat] }, name: string }
+      on: [animal.admitted]
+",
+        );
+        let projection = &ctx.read_models[0].projections[0];
+        let targets: Vec<&str> = projection
+            .assigns
+            .iter()
+            .map(|a| match &a.target {
+                Place::ViewField(n) => n.raw.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(targets, ["name"]);
+        assert!(!projection.assigns.iter().any(|a| a.expr.fallible()));
     }
 
     /// A view keyed by a uuid, a number or an enum value is keyed by the

@@ -97,6 +97,21 @@ impl Expr {
         self.reads(&|e| matches!(e, Expr::Entity(_) | Expr::EntityId | Expr::Version))
     }
 
+    /// Whether it can fail (text read as an enum value): only where the
+    /// function returns a `Result` for `?` to pass the failure on.
+    pub fn fallible(&self) -> bool {
+        match self {
+            Expr::Parse(_) => true,
+            Expr::Copy(e)
+            | Expr::Some(e)
+            | Expr::Text(e)
+            | Expr::OptionalText(e)
+            | Expr::Count(e)
+            | Expr::OrDefault(e) => e.fallible(),
+            _ => false,
+        }
+    }
+
     pub fn reads_input(&self) -> bool {
         self.reads(&|e| matches!(e, Expr::Input(_)))
     }
