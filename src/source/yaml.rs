@@ -483,7 +483,12 @@ pub(super) fn parse_whole(file: &SourceFile, text: &str, limits: Limits) -> Pars
                         1,
                     )
                 };
-                Err(builder.fail(pos, "yaml-syntax", format!("invalid YAML: {}", scan.info())))
+                let diagnostic =
+                    builder.fail(pos, "yaml-syntax", format!("invalid YAML: {}", scan.info()));
+                Err(match syntax_help(text, pos) {
+                    Some(help) => diagnostic.with_help(help),
+                    None => diagnostic,
+                })
             }
         };
         if let Err(diagnostic) = result {
@@ -560,6 +565,20 @@ fn line_col(prefix: &[u8]) -> (u32, u32) {
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(col).unwrap_or(u32::MAX),
     )
+}
+
+/// What a YAML syntax error at `pos` most likely means in a spec, when
+/// the text there says: `{ enum: [a, b] }?` marks an inline enum optional
+/// the way `T?` does a named type, which YAML cannot read.
+fn syntax_help(text: &str, pos: Pos) -> Option<&'static str> {
+    let line = text
+        .lines()
+        .nth(usize::try_from(pos.line).ok()?.checked_sub(1)?)?;
+    let at = usize::try_from(pos.col).ok()?.checked_sub(1)?;
+    let before: String = line.chars().take(at).collect();
+    let here = line.chars().nth(at)?;
+    (here == '?' && before.trim_end().ends_with('}'))
+        .then_some("an inline enum is made optional inside it: `{ enum: [a, b], optional: true }`")
 }
 
 #[cfg(test)]
