@@ -565,10 +565,19 @@ mod tests {
             "src//b/z.rs",
             "top.rs",
         ];
+        // Larger than the buffer a hash is read through.
+        let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(root.join("src/a/large.rs"), &large).unwrap();
         let mut reader = Reader::new(root);
-        for path in paths {
+        let mut hasher = Reader::new(root);
+        for path in paths.iter().chain(&["src/a/large.rs"]) {
             let (seen, expected) = (reader.inspect(path), inspect(root, path));
             assert_eq!(format!("{seen:?}"), format!("{expected:?}"), "{path}");
+            let hashed = match expected {
+                OnDisk::File(bytes) => Some(crate::hash::sha256(&bytes)),
+                _ => None,
+            };
+            assert_eq!(hasher.sha256(path), hashed, "{path}");
         }
         assert!(matches!(reader.inspect("src/a/y.rs"), OnDisk::File(b) if b == b"y"));
         assert!(matches!(
