@@ -242,7 +242,17 @@ impl SpecGen<'_> {
         let ty = match roll {
             0..=34 => self.scalar(),
             35..=49 => format!("{}?", self.scalar()),
-            50..=57 => format!("list<{}>", self.scalar()),
+            50..=55 => format!("list<{}>", self.scalar()),
+            // Nested deep enough for the Rust type to be long.
+            56..=57 => {
+                let s = self.scalar();
+                match self.rng.below(4) {
+                    0 => format!("list<list<{s}>>"),
+                    1 => format!("map<list<{s}?>>"),
+                    2 => format!("list<map<{s}>>?"),
+                    _ => format!("list<list<map<{s}?>>>"),
+                }
+            }
             58..=61 => format!("map<{}>", self.scalar()),
             62..=75 => {
                 let values: Vec<String> = {

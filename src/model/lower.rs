@@ -1448,6 +1448,18 @@ fn lower_workflows(
             &format!("the input of workflow `{}`", wname.value),
             &[],
         );
+        if w.steps.is_empty() {
+            // Nothing to run, compensate or report: a stub, never meant to ship.
+            l.error(
+                wname.pos,
+                "missing-key",
+                format!("workflow `{}` has no steps", wname.value),
+            )
+            .help = Some(
+                "add a step (`- name: reserve`, `call: <module>.<operation>`), or remove the workflow"
+                    .into(),
+            );
+        }
         let steps = lower_steps(l, modules, &input, &w.steps, &wname.value);
         let on_success = match &w.on_success {
             Some(ev) if known.exists(&ev.value) => Some(Name::new(&ev.value)),
