@@ -1333,6 +1333,15 @@ fn lower_read_models(l: &mut Lowerer<'_>, rc: &RawContext, known: &KnownEvents) 
             },
             None => None,
         };
+        if r.on.is_empty() {
+            // No event ever writes a row: the view would stay empty.
+            l.error(
+                rname.pos,
+                "missing-key",
+                format!("read model `{}` is projected from no event", rname.value),
+            )
+            .help = Some("list the events that change it: `on: [order.placed]`".into());
+        }
         let mut on = Vec::new();
         let mut on_pos = Vec::new();
         for ev in &r.on {
