@@ -80,6 +80,14 @@ impl Expr {
 
     /// Whether any leaf of the expression satisfies `leaf`.
     pub fn reads(&self, leaf: &impl Fn(&Expr) -> bool) -> bool {
+        match self.wrapped() {
+            Some(e) => e.reads(leaf),
+            None => leaf(self),
+        }
+    }
+
+    /// The expression this one converts or wraps, if it is not a leaf.
+    fn wrapped(&self) -> Option<&Expr> {
         match self {
             Expr::Copy(e)
             | Expr::Some(e)
@@ -87,8 +95,8 @@ impl Expr {
             | Expr::OptionalText(e)
             | Expr::Count(e)
             | Expr::Parse(e)
-            | Expr::OrDefault(e) => e.reads(leaf),
-            other => leaf(other),
+            | Expr::OrDefault(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -100,16 +108,7 @@ impl Expr {
     /// Whether it can fail (text read as an enum value): only where the
     /// function returns a `Result` for `?` to pass the failure on.
     pub fn fallible(&self) -> bool {
-        match self {
-            Expr::Parse(_) => true,
-            Expr::Copy(e)
-            | Expr::Some(e)
-            | Expr::Text(e)
-            | Expr::OptionalText(e)
-            | Expr::Count(e)
-            | Expr::OrDefault(e) => e.fallible(),
-            _ => false,
-        }
+        matches!(self, Expr::Parse(_)) || self.wrapped().is_some_and(Expr::fallible)
     }
 
     pub fn reads_input(&self) -> bool {
