@@ -44,6 +44,11 @@ fn example_long_names() {
 }
 
 #[test]
+fn example_crew_rostering() {
+    check(&example_spec("crew-rostering"));
+}
+
+#[test]
 fn example_ledger() {
     check(&example_spec("ledger"));
 }

@@ -227,11 +227,12 @@ impl Lowerer<'_> {
         } else {
             MAX_NAME_LEN
         };
+        // A name too long is still the name its uses refer to: declared,
+        // it does not make every use an "unknown" error too.
         if text.chars().count() > limit {
             let message = format!("`{text}` ({what}) is longer than {limit} characters");
             self.error(pos, "name-too-long", message).help =
                 Some("names become identifiers, file names and routes; shorten it".into());
-            return false;
         }
         let n = Name::new(text);
         for form in [&n.snake, &n.kebab] {
@@ -316,12 +317,19 @@ impl Lowerer<'_> {
                 variants,
                 optional,
             } => {
-                let type_name = format!("{}{}", Name::new(owner).pascal, Name::new(field).pascal);
+                // Cased once, whole: the declaration (`EnumDef.name`) and
+                // every use (`Ty`) must agree even where the join reads as
+                // other words (`LegX` + `AStatus` is `LegXaStatus`).
+                let type_name = Name::new(&format!(
+                    "{}{}",
+                    Name::new(owner).pascal,
+                    Name::new(field).pascal
+                ));
                 if variants.is_empty() {
                     self.error(
                         *pos,
                         "invalid-type",
-                        format!("enum `{type_name}` needs at least one value"),
+                        format!("enum `{}` needs at least one value", type_name.pascal),
                     );
                     return None;
                 }
@@ -365,14 +373,15 @@ impl Lowerer<'_> {
                     return None;
                 }
                 let raw_variants: Vec<String> = out.iter().map(|v| v.raw.clone()).collect();
+                let rust_type = type_name.rust_type.clone();
                 self.enums.push(EnumDef {
-                    name: Name::new(&type_name),
+                    name: type_name,
                     variants: out,
                     origin: format!("{owner}.{field}"),
                     declared_in: format!("the enum of field `{field}` of {what}"),
                     pos: *pos,
                 });
-                let ty = Ty::enumeration(&names::type_ident(&type_name), &raw_variants);
+                let ty = Ty::enumeration(&rust_type, &raw_variants);
                 Some(if *optional { ty.optional() } else { ty })
             }
         }
@@ -3113,6 +3122,41 @@ bounded_context:
         let ctx = ctx.unwrap();
         assert_eq!(state_of(&ctx, "Product"), "ProductEventState");
         assert_eq!(state_of(&ctx, "Order"), "OrderState");
+    }
+
+    /// `ShelfX` + `aStatus` joined reads as other words once cased
+    /// (`ShelfXaStatus`): the enum's declaration and its field's type must
+    /// still name the same type (they once differed, and the crate did not
+    /// build).
+    #[test]
+    fn pass_1_an_inline_enums_declaration_and_its_uses_agree_on_its_name() {
+        let yaml = SHOP.replace(
+            "Product: { fields: { title: string, price: int } }",
+            "Product: { fields: { title: string, price: int } }\n        ShelfX: { fields: { aStatus: { enum: [on, off] } } }",
+        );
+        let (ctx, errors) = lowered(&yaml);
+        assert!(errors.is_empty(), "{errors:?}");
+        let ctx = ctx.unwrap();
+        let declared = ctx
+            .enums
+            .iter()
+            .find(|e| e.origin == "ShelfX.aStatus")
+            .unwrap();
+        let shelf = ctx
+            .modules
+            .iter()
+            .flat_map(|m| &m.aggregates)
+            .find(|a| a.name.raw == "ShelfX");
+        let used = shelf
+            .unwrap()
+            .fields
+            .iter()
+            .find(|f| f.name.raw == "aStatus")
+            .unwrap();
+        assert_eq!(
+            used.ty.name.as_deref(),
+            Some(declared.name.rust_type.as_str())
+        );
     }
 
     #[test]

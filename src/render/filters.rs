@@ -36,6 +36,18 @@ pub fn register(env: &mut Environment<'static>) {
         items
     });
     env.add_filter("one_line", |s: String| one_line(&s));
+    env.add_filter("fn_name", |s: String| bounded_fn_name(&s));
+    // The generated library's path from another crate (its binaries and
+    // tests): `::name` when the file brings a module of that name into
+    // scope (`use name::telemetry::{self, ..}` in a crate named
+    // `telemetry`), where plain `name` would mean the module.
+    env.add_filter("extern_path", |name: String, in_scope: Vec<String>| {
+        if in_scope.contains(&name) {
+            format!("::{name}")
+        } else {
+            name
+        }
+    });
     // A module's name (its template view) -> how `App` and `Ctx` reach it.
     env.add_filter("accessor", |name: Value| -> Result<String, Error> {
         let form = |attr: &str| {
@@ -166,6 +178,21 @@ fn doc_comment(text: String, prefix: String) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The longest name a composed function (a test named after a view, an
+/// event and a field) gets: `async fn name() {` then fits on its line.
+const FN_NAME_MAX: usize = 80;
+
+/// `name`, or when longer than `FN_NAME_MAX` its start and a hash of the
+/// whole, so that names built from long spec names stay distinct and fit.
+pub fn bounded_fn_name(name: &str) -> String {
+    if name.len() <= FN_NAME_MAX {
+        return name.to_string();
+    }
+    let digest = crate::hash::sha256(name.as_bytes());
+    let start = name[..FN_NAME_MAX - 9].trim_end_matches('_');
+    format!("{start}_{}", &digest[..8])
 }
 
 #[cfg(test)]

@@ -77,7 +77,19 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("rs_arm", |indent: usize, pattern: String, body: String| {
         arm(indent, &pattern, &body)
     });
-    env.add_function("rs_field", |name: String, expr: String| field(&name, &expr));
+    env.add_function(
+        "rs_field",
+        |indent: usize, name: String, expr: String, tail: String| {
+            field_entry(indent, &field(&name, &expr), &tail)
+        },
+    );
+    env.add_function(
+        "rs_if_let",
+        |indent: usize, pattern: String, expr: String| if_let(indent, &pattern, &expr),
+    );
+    env.add_function("rs_assign", |indent: usize, lhs: String, rhs: String| {
+        assign_expr(indent, &lhs, &rhs)
+    });
     env.add_function(
         "rs_array",
         |indent: usize, head: String, items: Vec<String>, tail: String| {
@@ -166,6 +178,11 @@ pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> Str
     }
     let one = parts.concat();
     let question = usize::from(one.ends_with('?'));
+    if let Some(lhs) = prefix.strip_suffix(" = ")
+        && let Some(down) = assigned_below(indent, prefix, parts, suffix)
+    {
+        return format!("{lhs} =\n{}{down}", pad(indent + TAB));
+    }
     // A root with a single element (`call(..).await?`) is not a chain to
     // rustfmt: it stays whole unless the line overflows.
     let fits_line = indent + width(prefix) + width(&one) + width(suffix) <= MAX_WIDTH;
@@ -193,6 +210,25 @@ pub fn chain(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> Str
     }
     out.push_str(suffix);
     out
+}
+
+/// The chain on the line below its assignment (`lhs =`), laid out there,
+/// when rustfmt would put it there: the chain does not stay on one line
+/// beside `lhs = `, and either it stays whole below or its first element
+/// does not even fit beside `lhs = ` (it would have to open a bracket).
+fn assigned_below(indent: usize, prefix: &str, parts: &[String], suffix: &str) -> Option<String> {
+    let one = parts.concat();
+    let stays_whole = |at: usize| {
+        let question = usize::from(one.ends_with('?'));
+        let short = parts.len() <= 2 || width(&one) + question <= CHAIN_WIDTH;
+        short && at + width(&one) + width(suffix) <= MAX_WIDTH
+    };
+    if stays_whole(indent + width(prefix)) || parts.first()?.contains('\n') {
+        return None;
+    }
+    let root_end = if parts.len() == 1 { width(suffix) } else { 0 };
+    let root_overflows = indent + width(prefix) + width(&parts[0]) + root_end > MAX_WIDTH;
+    (stays_whole(indent + TAB) || root_overflows).then(|| chain(indent + TAB, "", parts, suffix))
 }
 
 /// A chain element `.name(|| body)` too long for its line, as rustfmt
@@ -263,10 +299,20 @@ pub fn call(indent: usize, head: &str, args: &[String], tail: &str) -> String {
 
 fn laid_out_call(indent: usize, head: &str, args: &[String], tail: &str, pack: bool) -> String {
     let joined = args.join(", ");
-    if width(&joined) <= CALL_WIDTH
-        && indent + width(head) + width(&joined) + 2 + width(tail) <= MAX_WIDTH
-    {
+    let fits_at = |at: usize, head: &str| {
+        width(&joined) <= CALL_WIDTH
+            && at + width(head) + width(&joined) + 2 + width(tail) <= MAX_WIDTH
+    };
+    if fits_at(indent, head) {
         return format!("{head}({joined}){tail}");
+    }
+    // An assigned call that fits whole on the next line goes there rather
+    // than opening its arguments (rustfmt prefers a right-hand side on one
+    // line).
+    if let Some((lhs, callee)) = head.rsplit_once(" = ")
+        && fits_at(indent + TAB, callee)
+    {
+        return format!("{lhs} =\n{}{callee}({joined}){tail}", pad(indent + TAB));
     }
     let mut out = format!("{head}(");
     if pack
@@ -367,16 +413,90 @@ pub fn struct_lit(indent: usize, head: &str, fields: &[String], tail: &str) -> S
     for f in fields {
         out.push('\n');
         out.push_str(&pad(indent + TAB));
-        out.push_str(f);
-        if !f.starts_with("..") {
-            out.push(',');
+        if f.starts_with("..") {
+            out.push_str(f);
+            continue;
         }
+        out.push_str(&field_entry(indent + TAB, f, ","));
     }
     out.push('\n');
     out.push_str(&pad(indent));
     out.push('}');
     out.push_str(tail);
     out
+}
+
+/// A struct-literal entry `name: expr` (or the shorthand `name`) and its
+/// `tail`: a chain too long for the line (long names in snake case) stays
+/// beside the name and breaks, as rustfmt does.
+fn field_entry(indent: usize, entry: &str, tail: &str) -> String {
+    if indent + width(entry) + width(tail) > MAX_WIDTH
+        && let Some((name, expr)) = entry.split_once(": ")
+    {
+        if let Some(parts) = path_chain(expr) {
+            return chain(indent, &format!("{name}: "), &parts, tail);
+        }
+        // `Some(entity.x)`: the argument on a line of its own.
+        if let Some((head, arg)) = expr.strip_suffix(')').and_then(|e| e.split_once('('))
+            && path_chain(arg).is_some()
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        {
+            return call(indent, &format!("{name}: {head}"), &[arg.to_string()], tail);
+        }
+    }
+    format!("{entry}{tail}")
+}
+
+/// `lhs = rhs;` for any right-hand side: a chain (`event.x.clone()`) as
+/// `chain` lays out an assignment's, anything else moved down when that
+/// makes it fit (`assign`).
+pub fn assign_expr(indent: usize, lhs: &str, rhs: &str) -> String {
+    match path_chain(rhs) {
+        Some(parts) => chain(indent, &format!("{lhs} = "), &parts, ";"),
+        None => assign(indent, lhs, rhs),
+    }
+}
+
+/// `if let pattern = expr {`: a chain too long for the line breaks, and
+/// the block's brace then goes on a line of its own, as rustfmt does.
+pub fn if_let(indent: usize, pattern: &str, expr: &str) -> String {
+    let prefix = format!("if let {pattern} = ");
+    let Some(parts) = path_chain(expr) else {
+        return format!("{prefix}{expr} {{");
+    };
+    let one_line = chain(indent, &prefix, &parts, " {");
+    if one_line.contains('\n') {
+        format!("{}\n{}{{", chain(indent, &prefix, &parts, ""), pad(indent))
+    } else {
+        one_line
+    }
+}
+
+/// `root.field.method()?` split into chain parts (`root`, `.field`,
+/// `.method()?`); `None` unless every element is a plain name, optionally
+/// called with no arguments and followed by `?`.
+fn path_chain(expr: &str) -> Option<Vec<String>> {
+    let mut parts = expr.split('.');
+    let root = parts.next()?;
+    let plain = |s: &str| {
+        let s = s.strip_suffix('?').unwrap_or(s);
+        let s = s.strip_suffix("()").unwrap_or(s);
+        let s = s.strip_prefix("r#").unwrap_or(s);
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !plain(root) || root.contains('(') {
+        return None;
+    }
+    let mut out = vec![root.to_string()];
+    for part in parts {
+        if !plain(part) {
+            return None;
+        }
+        out.push(format!(".{part}"));
+    }
+    (out.len() > 1).then_some(out)
 }
 
 /// A function signature `head(params)tail` (tail is ` -> T {` or ` {`).
@@ -426,13 +546,69 @@ pub fn assign(indent: usize, lhs: &str, rhs: &str) -> String {
 }
 
 /// A struct field declaration `name: Type,`; a type that does not fit goes
-/// on the next line, as rustfmt does.
+/// on the next line, and one too long even there (maps of maps) keeps its
+/// place and has its generic arguments broken one per line, as rustfmt does.
 pub fn declaration(indent: usize, name: &str, ty: &str) -> String {
     if indent + width(name) + 2 + width(ty) < MAX_WIDTH {
         format!("{name}: {ty},")
-    } else {
+    } else if indent + TAB + width(ty) < MAX_WIDTH || generic_args(ty).is_none() {
         format!("{name}:\n{}{ty},", pad(indent + TAB))
+    } else {
+        format!("{name}: {}", type_lines(indent, ty, ","))
     }
+}
+
+/// A type followed by `suffix`, whole if it fits at `indent`, otherwise
+/// `Head<` with each argument on its own line one indent deeper (itself
+/// broken the same way if needed) and `>` back at `indent`.
+fn type_lines(indent: usize, ty: &str, suffix: &str) -> String {
+    match generic_args(ty) {
+        Some((head, args)) if indent + width(ty) + width(suffix) > MAX_WIDTH => {
+            let mut out = format!("{head}<");
+            for arg in args {
+                out.push('\n');
+                out.push_str(&pad(indent + TAB));
+                out.push_str(&type_lines(indent + TAB, arg, ","));
+            }
+            out.push('\n');
+            out.push_str(&pad(indent));
+            out.push('>');
+            out.push_str(suffix);
+            out
+        }
+        _ => format!("{ty}{suffix}"),
+    }
+}
+
+/// `Head<A, B<C, D>>` as `("Head", ["A", "B<C, D>"])`: the arguments split
+/// at the commas outside nested brackets. `None` for a type that is not a
+/// plain generic (no arguments, or anything after the closing `>`).
+fn generic_args(ty: &str) -> Option<(&str, Vec<&str>)> {
+    let open = ty.find('<')?;
+    let inner = ty[open + 1..].strip_suffix('>')?;
+    let mut args = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            ',' if depth == 0 => {
+                args.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    args.push(inner[start..].trim());
+    Some((&ty[..open], args))
 }
 
 /// `use path::{a, b};` with the items version-sorted, as rustfmt orders
@@ -517,6 +693,166 @@ mod tests {
             format!("{head}(\n        &mut view,\n        x.clone(),\n        ev,\n    );")
         );
         assert!(is_simple("a.b") && is_simple("\"lit\"") && is_simple("3") && !is_simple("a::b"));
+    }
+
+    #[test]
+    fn a_type_too_long_for_the_next_line_breaks_its_generics() {
+        // Measured with rustfmt (edition 2024): the type stays beside its
+        // name and each argument too long for its line breaks again.
+        let map = |v: &str| format!("std::collections::BTreeMap<String, {v}>");
+        let deep = map(&map(&map("Vec<Option<rust_decimal::Decimal>>")));
+        assert_eq!(
+            declaration(4, "pub readings_by_region_and_sensor_and_hour", &deep),
+            "pub readings_by_region_and_sensor_and_hour: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, Vec<Option<rust_decimal::Decimal>>>,
+        >,
+    >,"
+        );
+        // Fits on the next line: moved there whole.
+        let two = map(&map("String"));
+        assert_eq!(
+            declaration(4, "pub a_name_long_enough_to_push_the_type_down", &two),
+            format!("pub a_name_long_enough_to_push_the_type_down:\n        {two},")
+        );
+        assert_eq!(declaration(4, "pub x", "String"), "pub x: String,");
+        assert_eq!(
+            generic_args("A<B<C, D>, (E, F)>"),
+            Some(("A", vec!["B<C, D>", "(E, F)"]))
+        );
+        assert_eq!(
+            generic_args("Box<dyn X<Y> + 'a>"),
+            Some(("Box", vec!["dyn X<Y> + 'a"]))
+        );
+        assert_eq!(generic_args("A<B> + C"), None);
+    }
+
+    #[test]
+    fn a_struct_field_too_long_for_its_line_breaks_its_chain() {
+        let name = "readings_by_region_and_sensor_and_hour";
+        let fields = [
+            format!("{name}: input.{name}.clone()"),
+            format!("{name}: Default::default()"),
+            "..Old::new(id)".to_string(),
+        ];
+        assert_eq!(
+            struct_lit(4, "let entity = SensorBatch", &fields, ";"),
+            format!(
+                "let entity = SensorBatch {{
+        {name}: input
+            .{name}
+            .clone(),
+        {name}: Default::default(),
+        ..Old::new(id)
+    }};"
+            )
+        );
+        assert_eq!(
+            path_chain("a.r#type.clone()?"),
+            Some(vec!["a".into(), ".r#type".into(), ".clone()?".into()])
+        );
+        assert_eq!(path_chain("f(x).y"), None);
+        assert_eq!(path_chain("x"), None);
+    }
+
+    #[test]
+    fn an_assigned_chain_moves_below_as_rustfmt_chooses() {
+        // Measured with rustfmt (edition 2024).
+        let long = "a_to_b_leg_of_an_x_to_y_route_by_day_of_week_abcd";
+        // Fits whole below: moved there.
+        let rhs = "event.x_ray_scan_results_by_bay_and_hour_of_day.clone()";
+        assert_eq!(
+            assign_expr(4, "view.x_ray_scan_results_by_bay_and_hour_of_day", rhs),
+            format!("view.x_ray_scan_results_by_bay_and_hour_of_day =\n        {rhs};")
+        );
+        // Wider than a chain may stay whole (60): broken in place.
+        assert_eq!(
+            assign_expr(4, &format!("view.{long}"), &format!("event.{long}.clone()")),
+            format!("view.{long} = event\n        .{long}\n        .clone();")
+        );
+        // A field access is never too wide to stay whole.
+        assert_eq!(
+            assign_expr(4, &format!("view.{long}"), &format!("event.{long}")),
+            format!("view.{long} =\n        event.{long};")
+        );
+        // A first element that does not fit beside `lhs = ` moves the
+        // chain below even when it must break there.
+        let root = "get(list_duty_period_of_a_crew_member_on_a_leg_xes)";
+        let post = ".post(create_duty_period_of_a_crew_member_on_a_leg_x)";
+        assert_eq!(
+            chain(
+                4,
+                "let duty_period_of_a_crew_member_on_a_leg_xes = ",
+                &[root.into(), post.into()],
+                ";"
+            ),
+            format!(
+                "let duty_period_of_a_crew_member_on_a_leg_xes =\n        {root}\n            {post};"
+            )
+        );
+        // Anything else moves down only when that makes it fit.
+        assert_eq!(assign(4, "let x", "1"), "let x = 1;");
+    }
+
+    #[test]
+    fn a_broken_if_let_puts_its_brace_on_a_line_of_its_own() {
+        let name = "a_bc_de_fg_hi_jk_lm_no_pq_rs_tu_vw_xy_za_bc_de_f";
+        assert_eq!(
+            if_let(16, "Some(key)", &format!("event.{name}.clone()")),
+            format!(
+                "if let Some(key) = event\n                    .{name}\n                    .clone()\n                {{"
+            )
+        );
+        assert_eq!(
+            if_let(16, "Some(key)", "event.id.clone()"),
+            "if let Some(key) = event.id.clone() {"
+        );
+    }
+
+    #[test]
+    fn an_assigned_call_that_fits_below_moves_there() {
+        // Measured with rustfmt (edition 2024).
+        let steps = "fulfil_outbound_international_order_steps()";
+        let args = [steps.to_string(), "modules.clone()".into()];
+        assert_eq!(
+            call(4, "let choreography = Choreography::new", &args, ";"),
+            format!("let choreography =\n        Choreography::new({steps}, modules.clone());")
+        );
+        // Arguments wider than a call keeps on a line: opened in place.
+        let steps = "plan_and_pay_a_duty_of_a_crew_member_xyz_steps()";
+        let args = [steps.to_string(), "modules.clone()".into()];
+        assert_eq!(
+            call(4, "let choreography = Choreography::new", &args, ";"),
+            format!(
+                "let choreography = Choreography::new(\n        {steps},\n        modules.clone(),\n    );"
+            )
+        );
+    }
+
+    #[test]
+    fn a_struct_field_calling_with_a_long_argument_breaks_the_call() {
+        let name = "x_ray_scan_results_by_bay_and_hour_of_day";
+        assert_eq!(
+            field_entry(8, &format!("{name}: Some(entity.{name})"), ","),
+            format!("{name}: Some(\n            entity.{name},\n        ),")
+        );
+        assert_eq!(
+            field_entry(8, "x: Some(entity.x)", ","),
+            "x: Some(entity.x),"
+        );
+    }
+
+    #[test]
+    fn composed_function_names_are_bounded_and_stay_distinct() {
+        use crate::render::filters::bounded_fn_name;
+        assert_eq!(bounded_fn_name("route_a_b"), "route_a_b");
+        let long = |tail: &str| format!("view_{}_keys_{tail}", "a_bc".repeat(30));
+        let (one, two) = (bounded_fn_name(&long("x")), bounded_fn_name(&long("y")));
+        assert!(one.len() <= 80 && two.len() <= 80, "{one}");
+        assert_ne!(one, two);
+        assert!(one.starts_with("view_a_bc") && !one.contains("__"));
     }
 
     #[test]
