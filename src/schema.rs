@@ -8,8 +8,8 @@ fn type_expr() -> Value {
         "oneOf": [
             {
                 "type": "string",
-                "description": "string, int, float, bool, decimal, uuid, datetime, a value object or aggregate name, list<T>, map<T>, and T? for optional",
-                "pattern": "^\\s*[A-Za-z_][A-Za-z0-9_<>\\s]*\\??\\s*$"
+                "description": "string, int, float, bool, decimal, uuid, datetime, a value object or aggregate name, list<T>, map<T>, and T? for optional (at any depth: map<list<int?>>)",
+                "pattern": "^\\s*[A-Za-z_][A-Za-z0-9_<>?\\s]*$"
             },
             {
                 "type": "object",

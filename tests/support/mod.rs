@@ -398,6 +398,32 @@ pub fn toolchain() -> PathBuf {
     modules
 }
 
+/// Checks specs against the JSON Schema `parasol schema` prints (for
+/// editors), read as YAML 1.2 by Ajv (draft 2020-12): panics unless it
+/// accepts every one. Returns what the checker printed.
+pub fn assert_schema_accepts(specs: &[PathBuf]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("bc.schema.json");
+    std::fs::write(&schema, parasol(&["schema"]).ok().stdout).unwrap();
+    let mut args = vec![repo().join("tests/toolchain/schema-check.mjs"), schema];
+    args.extend(specs.iter().cloned());
+    toolchain();
+    let run = Run::from(
+        std::process::Command::new("node")
+            .args(&args)
+            .output()
+            .expect("node runs"),
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("specs: {}, failed: 0", specs.len())),
+        "{}",
+        run.stdout
+    );
+    run.stdout
+}
+
 /// Makes `tests/toolchain/node_modules` visible to a generated package.
 pub fn link_toolchain(package: &Path) {
     let link = package.join("node_modules");
