@@ -8,6 +8,17 @@ pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// `name` if at most `max` characters long, otherwise its start and the
+/// first 8 hex digits of its hash, joined by `separator` and `max` long in
+/// all: a name cut to fit that stays apart from other long names.
+pub fn shortened(name: &str, max: usize, separator: char) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let start = name[..max - 9].trim_end_matches(separator);
+    format!("{start}{separator}{}", &sha256(name.as_bytes())[..8])
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);

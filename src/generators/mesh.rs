@@ -91,11 +91,7 @@ const CRATE_VERSION: &str = "0.1.0";
 /// A Kubernetes name of at most 63 characters: `name`, or its start and a
 /// hash of the whole when it is longer, so two long names stay apart.
 fn dns_label(name: &str) -> String {
-    if name.len() <= 63 {
-        return name.to_string();
-    }
-    let hash = crate::hash::sha256(name.as_bytes());
-    format!("{}-{}", name[..54].trim_end_matches('-'), &hash[..8])
+    crate::hash::shortened(name, 63, '-')
 }
 
 /// One environment variable of a container: a value, or a key of a secret.

@@ -187,12 +187,7 @@ const FN_NAME_MAX: usize = 80;
 /// `name`, or when longer than `FN_NAME_MAX` its start and a hash of the
 /// whole, so that names built from long spec names stay distinct and fit.
 pub fn bounded_fn_name(name: &str) -> String {
-    if name.len() <= FN_NAME_MAX {
-        return name.to_string();
-    }
-    let digest = crate::hash::sha256(name.as_bytes());
-    let start = name[..FN_NAME_MAX - 9].trim_end_matches('_');
-    format!("{start}_{}", &digest[..8])
+    crate::hash::shortened(name, FN_NAME_MAX, '_')
 }
 
 #[cfg(test)]
